@@ -1,0 +1,1 @@
+"""The contracts of pix-livret: what valid data looks like, stated once."""

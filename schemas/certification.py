@@ -1,0 +1,91 @@
+"""The canonical certification frame: what a valid row of any Pix Orga export is, once read.
+
+Every header version is mapped onto these columns by transforms/normalise.py; everything
+downstream (validation, loading, the livret XML, attestations) knows only them.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.referential import (GLOBAL_LEVEL_LABELS, LEVEL_COLUMNS, MAX_LEVEL, MAX_SCORE,
+                                 Status)
+
+STATUS_VALUES = [s.value for s in Status]
+LEVEL_COLUMN_PATTERN = r"^level_[1-5]_[1-4]$"
+
+
+class CertificationFrame(pa.DataFrameModel):
+    """One row per certification in one file; provenance columns say where it came from."""
+
+    certification_number: Series[pd.Int64Dtype] = pa.Field(ge=1, description="Numéro de certification, unique across Pix")
+    first_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="Prénom")
+    last_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="Nom")
+    birth_date: Series[pa.DateTime] = pa.Field(ge=pd.Timestamp("1900-01-01"), description="Date de naissance")
+    birthplace: Series[str] = pa.Field(nullable=True, description="Lieu de naissance")
+    external_id: Series[str] = pa.Field(nullable=True, description="Identifiant Externe, free text")
+    certification_type: Series[str] = pa.Field(description="Type de certification; 'Pix' when the export predates the column")
+    status: Series[str] = pa.Field(isin=STATUS_VALUES, description="Statut, as a Status value")
+    status_inferred: Series[bool] = pa.Field(description="True when the export had no Statut column and the status was inferred from the score")
+    score: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, le=MAX_SCORE, description="Score in pix; None when cancelled or in error")
+    global_level: Series[str] = pa.Field(nullable=True, isin=list(GLOBAL_LEVEL_LABELS), description="Niveau (v3 only); None when the export has none")
+    level: Series[pd.Int64Dtype] = pa.Field(alias=LEVEL_COLUMN_PATTERN, regex=True, nullable=True, ge=0, le=MAX_LEVEL,
+                                            description="competence level 0-8; None = not evaluated ('-')")
+    jury_comment: Series[str] = pa.Field(nullable=True, description="Commentaire jury pour l’organisation")
+    session: Series[str] = pa.Field(nullable=True, description="Session number")
+    centre: Series[str] = pa.Field(nullable=True, description="Centre de certification, when the export has it")
+    passed_on: Series[pa.DateTime] = pa.Field(nullable=True, description="Date de passage de la certification")
+    source_file: Series[str] = pa.Field(description="file name as found in the inbox")
+    row_number: Series[int] = pa.Field(ge=2, description="line of the row in the file, header = 1")
+    file_division: Series[str] = pa.Field(nullable=True, description="division read from the file name, if any")
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="rejected_scores_zero")
+    def rejected_scores_zero(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["status"] != Status.REJECTED.value) | (df["score"] == 0).fillna(False)
+
+    @pa.dataframe_check(error="rejected_has_no_level")
+    def rejected_has_no_level(cls, df: pd.DataFrame) -> Series[bool]:
+        above_zero = (df[list(LEVEL_COLUMNS)].fillna(0) > 0).any(axis=1)
+        return (df["status"] != Status.REJECTED.value) | ~above_zero
+
+    @pa.dataframe_check(error="unfinished_has_no_score")
+    def unfinished_has_no_score(cls, df: pd.DataFrame) -> Series[bool]:
+        unfinished = df["status"].isin([Status.CANCELLED.value, Status.ERROR.value])
+        return ~unfinished | df["score"].isna()
+
+    @pa.dataframe_check(error="validated_has_score")
+    def validated_has_score(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["status"] != Status.VALIDATED.value) | df["score"].notna()
+
+    @pa.dataframe_check(error="number_unique_in_file")
+    def number_unique_in_file(cls, df: pd.DataFrame) -> Series[bool]:
+        # the first occurrence loads; later ones are quarantined, pointing back at it
+        number = df["certification_number"]
+        return ~(number.notna() & number.duplicated(keep="first"))
+
+
+# Which column a row-level rule is about, so a problem can point at a cell.
+ROW_RULE_COLUMNS: dict[str, str] = {
+    "rejected_scores_zero": "score",
+    "rejected_has_no_level": "level",
+    "unfinished_has_no_score": "score",
+    "validated_has_score": "score",
+    "number_unique_in_file": "certification_number",
+}
+
+# French messages for each rule; {value} is the raw cell, only used for non-personal columns.
+RULE_MESSAGES: dict[str, str] = {
+    "rejected_scores_zero": "Certification non obtenue avec un score différent de 0",
+    "rejected_has_no_level": "Certification non obtenue avec un niveau de compétence supérieur à 0",
+    "unfinished_has_no_score": "Certification annulée ou en erreur avec un score",
+    "validated_has_score": "Certification validée sans score",
+    "number_unique_in_file": "Numéro de certification déjà présent plus haut dans le fichier",
+}
+
+# Columns holding personal data: their values never appear in problems, reports or logs.
+PERSONAL_COLUMNS = frozenset({"first_name", "last_name", "birth_date", "birthplace", "external_id"})

@@ -1,0 +1,57 @@
+"""The one shape of a problem found in the input, used by every stage.
+
+A problem names the file, the row as a person counts it (header = line 1; None for the whole
+file), the column as written in the file, the rule broken, the offending value and a French
+message for the administrator.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import DataFrame, Series
+
+PROBLEM_COLUMNS = ("stage", "file", "row", "column", "rule", "value", "message")
+
+
+class ProblemFrame(pa.DataFrameModel):
+    stage: Series[str] = pa.Field(isin=["read", "normalise", "validate", "match", "load"])
+    file: Series[str]
+    row: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="line in the file, header = 1")
+    column: Series[str] = pa.Field(nullable=True, description="column header as in the file")
+    rule: Series[str]
+    value: Series[str] = pa.Field(nullable=True, description="offending raw value, None for personal data")
+    message: Series[str] = pa.Field(description="French, for an administrator; no names")
+
+    class Config:
+        strict = True
+        coerce = True
+
+
+def make_problems(records: list[dict]) -> DataFrame[ProblemFrame]:
+    """A problem frame from dicts with the keys of PROBLEM_COLUMNS (missing keys become None)."""
+    frame = pd.DataFrame(
+        [{key: record.get(key) for key in PROBLEM_COLUMNS} for record in records],
+        columns=list(PROBLEM_COLUMNS),
+    )
+    frame["row"] = frame["row"].astype("Int64")
+    for column in ("stage", "file", "column", "rule", "value", "message"):
+        frame[column] = frame[column].astype(object)
+    return frame
+
+
+def no_problems() -> DataFrame[ProblemFrame]:
+    return make_problems([])
+
+
+def concat_problems(frames: list[pd.DataFrame]) -> DataFrame[ProblemFrame]:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return no_problems()
+    return pd.concat(frames, ignore_index=True)
+
+
+def file_problem(file: str, rule: str, message: str, stage: str = "read") -> dict:
+    """A problem about the whole file (row is None)."""
+    return {"stage": stage, "file": file, "row": None, "column": None, "rule": rule,
+            "value": None, "message": message}
+
