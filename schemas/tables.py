@@ -1,0 +1,165 @@
+"""The reporting database: SQLAlchemy 2 tables for establishments, students, certifications, files, runs.
+
+Schema changes go through Alembic (schemas/migrations); this module is the current statement.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
+                        SmallInteger, String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from schemas.referential import LEVEL_COLUMNS
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Establishment(Base):
+    __tablename__ = "establishments"
+
+    uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    school_year: Mapped[Optional[int]] = mapped_column(Integer, comment="ANNEE_SCOLAIRE of the last roster")
+    roster_file: Mapped[Optional[str]] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Student(Base):
+    """A student of the establishment's roster (SIECLE), as of the last roster read."""
+
+    __tablename__ = "students"
+    __table_args__ = (UniqueConstraint("uai", "eleve_id", name="uq_students_uai_eleve_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
+    eleve_id: Mapped[int] = mapped_column(BigInteger, comment="SIECLE ELEVE_ID, LSU id-be")
+    ine: Mapped[Optional[str]] = mapped_column(String(11))
+    last_name: Mapped[str] = mapped_column(String(100))
+    usage_name: Mapped[Optional[str]] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    other_first_names: Mapped[Optional[str]] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    division: Mapped[Optional[str]] = mapped_column(String(20))
+    sex: Mapped[Optional[str]] = mapped_column(String(1))
+    left_on: Mapped[Optional[date]] = mapped_column(Date)
+
+
+class SourceFile(Base):
+    """Every input file, registered by content before anything else happens."""
+
+    __tablename__ = "source_files"
+    __table_args__ = (UniqueConstraint("uai", "sha256", name="uq_source_files_uai_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[Optional[str]] = mapped_column(String(40), comment="detected header version")
+    encoding: Mapped[Optional[str]] = mapped_column(String(20))
+    delimiter: Mapped[Optional[str]] = mapped_column(String(1))
+    division: Mapped[Optional[str]] = mapped_column(String(40), comment="from the file name")
+    archived_path: Mapped[str] = mapped_column(Text, comment="content-addressed copy")
+    status: Mapped[str] = mapped_column(String(20), comment="loaded | quarantined")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    first_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("pipeline_runs.id"))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def _level_columns() -> dict[str, Any]:
+    return {name: mapped_column(SmallInteger, nullable=True) for name in LEVEL_COLUMNS}
+
+
+class Certification(Base):
+    """One Pix certification; the certification number is the key across files and runs."""
+
+    __tablename__ = "certifications"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"), index=True)
+    student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id"), index=True)
+    match_method: Mapped[str] = mapped_column(String(20))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    birthplace: Mapped[Optional[str]] = mapped_column(String(100))
+    external_id: Mapped[Optional[str]] = mapped_column(String(100))
+    certification_type: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    status_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[Optional[int]] = mapped_column(Integer)
+    global_level: Mapped[Optional[str]] = mapped_column(String(20))
+    jury_comment: Mapped[Optional[str]] = mapped_column(Text)
+    session: Mapped[Optional[str]] = mapped_column(String(40))
+    centre: Mapped[Optional[str]] = mapped_column(String(200))
+    passed_on: Mapped[Optional[date]] = mapped_column(Date)
+    division: Mapped[Optional[str]] = mapped_column(String(40), comment="roster division when matched, else from the file name")
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
+    source_row: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # one column per competence of the referential (level_1_1 … level_5_2): the export reads
+    # 16 levels per student, and a row of 16 small integers is far cheaper than 16 rows
+    locals().update(_level_columns())
+
+
+class QuarantinedRow(Base):
+    """A row that broke the schema: kept with its raw text and the reasons, never loaded."""
+
+    __tablename__ = "quarantined_rows"
+    __table_args__ = (UniqueConstraint("source_file_id", "row_number", name="uq_quarantined_rows_file_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    raw_text: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text, comment="French messages, one per line")
+
+
+class FileProblem(Base):
+    """Every problem found in a file (file-level problems have no row)."""
+
+    __tablename__ = "file_problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"), index=True)
+    run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("pipeline_runs.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    row_number: Mapped[Optional[int]] = mapped_column(Integer)
+    column_name: Mapped[Optional[str]] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(60))
+    value: Mapped[Optional[str]] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class PipelineRun(Base):
+    """The history of every run: what ran, with which (non-personal) parameters, and what came of it."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    flow_run_id: Mapped[Optional[str]] = mapped_column(String(36), comment="Prefect flow-run id")
+    kind: Mapped[str] = mapped_column(String(30), comment="ingest | export-lsu | export-lsl | attestations")
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), comment="running | completed | quarantined | failed")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Attestation(Base):
+    """The last attestation rendered for a certification, to re-render only what changed."""
+
+    __tablename__ = "attestations"
+
+    certification_number: Mapped[int] = mapped_column(ForeignKey("certifications.number"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of what the page shows")
+    path: Mapped[str] = mapped_column(Text)
+    rendered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,61 @@
+"""Builders that put a few rows straight into a migrated database, for tests of the outputs."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from schemas.referential import LEVEL_COLUMNS
+from schemas.tables import Certification, Establishment, SourceFile, Student
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def add_establishment(engine: Engine, uai: str = "0861234Z", school_year: int = 2025) -> str:
+    with engine.begin() as connection:
+        connection.execute(insert(Establishment).values(uai=uai, school_year=school_year, updated_at=NOW))
+    return uai
+
+
+def add_student(engine: Engine, eleve_id: int, *, uai: str = "0861234Z", last_name: str = "DURAND",
+                first_name: str = "Louis", birth_date: date = date(2011, 4, 4), division: str = "3A",
+                ine: str | None = None, usage_name: str | None = None) -> int:
+    """Inserts a roster student; returns its students.id."""
+    with engine.begin() as connection:
+        return connection.execute(insert(Student).values(
+            uai=uai, eleve_id=eleve_id, ine=ine, last_name=last_name, usage_name=usage_name,
+            first_name=first_name, birth_date=birth_date, division=division, sex="1",
+        ).returning(Student.id)).scalar_one()
+
+
+def _source_file(engine: Engine, uai: str) -> int:
+    with engine.begin() as connection:
+        existing = connection.execute(select(SourceFile.id).where(SourceFile.uai == uai)).scalar()
+        if existing:
+            return existing
+        return connection.execute(insert(SourceFile).values(
+            uai=uai, sha256="0" * 64, name="20260320_resultats_3A.csv", size=1, format="pix-niveau-score",
+            encoding="utf-8-sig", delimiter=";", division="3A", archived_path="/dev/null", status="loaded",
+            rows_read=1, rows_loaded=1, rows_quarantined=0, registered_at=NOW,
+        ).returning(SourceFile.id)).scalar_one()
+
+
+def add_certification(engine: Engine, number: int, *, student_id: int | None = None, uai: str = "0861234Z",
+                      status: str = "validated", score: int | None = 300, global_level: str | None = "Indépendant 1",
+                      passed_on: date | None = date(2026, 3, 20), levels: dict[str, int | None] | None = None,
+                      first_name: str = "Louis", last_name: str = "Durand", birth_date: date = date(2011, 4, 4),
+                      division: str | None = "3A", match_method: str | None = None, **columns: Any) -> int:
+    """Inserts a certification; levels default to 3 everywhere (keys are LEVEL_COLUMNS names)."""
+    level_values = {name: 3 for name in LEVEL_COLUMNS} | (levels or {})
+    values = dict(
+        number=number, uai=uai, student_id=student_id,
+        match_method=match_method or ("exact" if student_id else "unmatched"),
+        first_name=first_name, last_name=last_name, birth_date=birth_date, certification_type="Pix",
+        status=status, status_inferred=False, score=score, global_level=global_level, passed_on=passed_on,
+        division=division, source_file_id=_source_file(engine, uai), source_row=2, loaded_at=NOW, updated_at=NOW,
+        **level_values,
+    ) | columns
+    with engine.begin() as connection:
+        connection.execute(insert(Certification).values(**values))
+    return number

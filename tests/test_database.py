@@ -1,0 +1,33 @@
+from sqlalchemy import inspect
+
+from pix_livret.database import is_at_head, make_engine, upgrade_to_head
+from tests.db_builders import add_certification, add_establishment, add_student
+from transforms.query import read_certifications
+
+
+def test_never_migrated_database_is_not_at_head(db_url):
+    assert not is_at_head(make_engine(db_url))
+
+
+def test_upgrade_creates_every_table_and_is_repeatable(db_url):
+    engine = make_engine(db_url)
+    upgrade_to_head(engine)
+    upgrade_to_head(engine)
+    assert is_at_head(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {"establishments", "students", "certifications", "source_files", "quarantined_rows",
+            "file_problems", "pipeline_runs", "attestations"} <= tables
+
+
+def test_read_certifications_joins_the_roster_student(engine):
+    add_establishment(engine)
+    student = add_student(engine, 180004, last_name="D'ARTAGNAN", usage_name="DUPONT")
+    add_certification(engine, 7310657, student_id=student, levels={"level_1_1": None})
+    add_certification(engine, 7310658, status="cancelled", score=None)
+    with engine.connect() as connection:
+        frame = read_certifications(connection, "0861234Z")
+    assert list(frame["number"]) == [7310657, 7310658]
+    matched, unmatched = frame.iloc[0], frame.iloc[1]
+    assert matched["eleve_id"] == 180004 and matched["student_usage_name"] == "DUPONT"
+    assert matched["level_1_1"] is None or str(matched["level_1_1"]) == "<NA>"
+    assert str(unmatched["eleve_id"]) == "<NA>"

@@ -1,0 +1,44 @@
+"""Reads of the reporting database for the outputs: certifications of an establishment, with students.
+
+Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from pandera.typing import DataFrame
+from sqlalchemy import Connection, select
+
+from schemas.referential import LEVEL_COLUMNS
+from schemas.stored import StoredCertificationFrame
+from schemas.tables import Certification, Establishment, Student
+
+
+def read_certifications(connection: Connection, uai: str) -> DataFrame[StoredCertificationFrame]:
+    """All certifications stored for UAI, each with its matched roster student (or None)."""
+    c, s = Certification.__table__.c, Student.__table__.c
+    query = (
+        select(
+            c.number, c.uai, c.status, c.certification_type, c.score, c.global_level, c.passed_on,
+            c.centre, c.session, *(c[name] for name in LEVEL_COLUMNS), c.division, c.match_method,
+            c.first_name, c.last_name, c.birth_date,
+            s.eleve_id, s.ine,
+            s.last_name.label("student_last_name"), s.usage_name.label("student_usage_name"),
+            s.first_name.label("student_first_name"),
+            s.birth_date.label("student_birth_date"),
+            s.division.label("student_division"),
+        )
+        .select_from(Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id))
+        .where(c.uai == uai)
+        .order_by(c.number)
+    )
+    frame = pd.DataFrame(connection.execute(query).all(), columns=[col.name for col in query.selected_columns])
+    for name in ("number", "score", "eleve_id", *LEVEL_COLUMNS):
+        frame[name] = frame[name].astype("Int64")
+    for name in ("passed_on", "birth_date", "student_birth_date"):
+        frame[name] = pd.to_datetime(frame[name])
+    return StoredCertificationFrame.validate(frame)
+
+
+def list_establishments(connection: Connection) -> list[str]:
+    """UAIs the database knows, sorted."""
+    return list(connection.execute(select(Establishment.uai).order_by(Establishment.uai)).scalars())
