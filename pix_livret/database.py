@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 
@@ -38,12 +38,15 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade_to_head(engine: Engine) -> None:
+def upgrade_to_head(bind: Engine | Connection) -> None:
     """Bring the database to the latest migration (a no-op when it is there already)."""
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            upgrade_to_head(connection)
+        return
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    config.attributes["connection"] = bind
+    command.upgrade(config, "head")
 
 
 def is_at_head(engine: Engine) -> bool:

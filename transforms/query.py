@@ -42,3 +42,19 @@ def read_certifications(connection: Connection, uai: str) -> DataFrame[StoredCer
 def list_establishments(connection: Connection) -> list[str]:
     """UAIs the database knows, sorted."""
     return list(connection.execute(select(Establishment.uai).order_by(Establishment.uai)).scalars())
+
+
+def read_stored_matches(connection: Connection, uai: str) -> pd.DataFrame:
+    """Every stored certification of UAI with the ELEVE_ID it was matched to (MatchFrame columns)."""
+    c, s = Certification.__table__.c, Student.__table__.c
+    query = (select(c.number.label("certification_number"), s.eleve_id, c.match_method)
+             .select_from(Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id))
+             .where(c.uai == uai))
+    frame = pd.DataFrame(connection.execute(query).all(), columns=["certification_number", "eleve_id", "match_method"])
+    return frame.astype({"certification_number": "Int64", "eleve_id": "Int64"}).assign(candidates=0)
+
+
+def read_certified_divisions(connection: Connection, uai: str) -> set[str]:
+    """Divisions that have at least one stored certification (where absents are looked for)."""
+    query = select(Certification.division).where(Certification.uai == uai, Certification.division.is_not(None)).distinct()
+    return set(connection.execute(query).scalars())

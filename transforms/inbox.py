@@ -1,0 +1,51 @@
+"""The inbox: which establishments it holds, their roster and their input files.
+
+Takes the inbox folder and the command-line choices; returns one EstablishmentInbox per establishment
+(the inbox itself, or one sub-folder per UAI for an académie).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+UAI_PATTERN = re.compile(r"^[0-9]{7}[A-Z]$")
+
+
+class InboxError(ValueError):
+    """The inbox or the options cannot be used (a usage error: exit 2)."""
+
+
+@dataclass(frozen=True)
+class EstablishmentInbox:
+    folder: Path
+    uai: str | None  # from --uai or the sub-folder's name; else the roster's UAJ
+    roster: Path | None
+    files: tuple[Path, ...]
+
+
+def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None = None) -> list[EstablishmentInbox]:
+    if not inbox.is_dir():
+        raise InboxError(f"Dossier de dépôt introuvable : {inbox}")
+    if roster is not None and not roster.is_file():
+        raise InboxError(f"Fichier élèves introuvable : {roster}")
+    if uai is not None and not UAI_PATTERN.match(uai):
+        raise InboxError(f"UAI invalide : « {uai} » (7 chiffres et une lettre, ex. 0861234Z)")
+    academy = sorted(p for p in inbox.iterdir() if p.is_dir() and UAI_PATTERN.match(p.name))
+    if academy and uai is None:
+        return [_establishment(folder, None, folder.name) for folder in academy]
+    return [_establishment(inbox, roster, uai)]
+
+
+def _establishment(folder: Path, roster: Path | None, uai: str | None) -> EstablishmentInbox:
+    candidates = [p for p in _visible_files(folder) if p.suffix.lower() == ".xml"]
+    roster = roster or (candidates[0] if len(candidates) == 1 else None)
+    files = tuple(p for p in _visible_files(folder)
+                  if p.suffix.lower() != ".xml" and (roster is None or p.resolve() != roster.resolve()))
+    return EstablishmentInbox(folder, uai, roster, files)
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    # spreadsheets leave lock files (~$…, .~lock…#) and file managers leave .DS_Store beside the exports
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith((".", "~$")))

@@ -1,0 +1,199 @@
+"""Matches each certification of a file to a student of the SIECLE roster, or says why it cannot.
+
+Takes a CertificationFrame and a RosterFrame; returns a MatchFrame, the absent students and match problems.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import pandas as pd
+from pandera.typing import DataFrame
+
+from schemas.certification import CertificationFrame
+from schemas.problems import ProblemFrame, make_problems
+from schemas.roster import AbsentFrame, MatchFrame, RosterFrame
+from transforms.identifiers import clean_identifier, parse_eleve_id
+
+# Letters NFKD does not decompose into a base letter and an accent.
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ẞ": "SS",
+                           "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L"})
+NOT_LETTER_OR_DIGIT = re.compile(r"[^A-Z0-9]")
+FAMILY, USAGE = "family", "usage"
+
+# Key of the name index: birth date, folded first name, folded last name.
+NameKey = tuple[pd.Timestamp, str, str]
+
+
+def normalise_name(text: str) -> str:
+    """The name upper-cased, without accents, ligatures, hyphens, spaces or apostrophes: A-Z and 0-9 only."""
+    if not isinstance(text, str):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES))
+    return NOT_LETTER_OR_DIGIT.sub("", decomposed.upper())
+
+
+def match_students(certifications: DataFrame[CertificationFrame],
+                   roster: DataFrame[RosterFrame]) -> DataFrame[MatchFrame]:
+    """One row per certification, in its order and index: the roster student it belongs to and how.
+
+    The external id (an INE or ELEVE_ID with the same birth date) wins; otherwise birth date and names
+    must agree, and when two or more students fit none is chosen ("ambiguous").
+    """
+    by_identifier = index_identifiers(roster)
+    by_name = index_names(roster)
+    names = roster.set_index("eleve_id")[["last_name", "first_name", "other_first_names"]].to_dict("index")
+    rows = [
+        match_one(number, first, last, birth, external, by_identifier, by_name, names)
+        for number, first, last, birth, external in zip(
+            certifications["certification_number"], certifications["first_name"], certifications["last_name"],
+            birth_dates_of(certifications), certifications["external_id"], strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=["certification_number", "eleve_id", "match_method", "candidates"],
+                         index=certifications.index)
+    frame["certification_number"] = frame["certification_number"].astype("Int64")
+    frame["eleve_id"] = frame["eleve_id"].astype("Int64")
+    frame["candidates"] = frame["candidates"].astype("int64")
+    return MatchFrame.validate(frame)
+
+
+def birth_dates_of(frame: pd.DataFrame) -> pd.Series:
+    """Birth dates at midnight, so a stray time of day does not break equality."""
+    return pd.to_datetime(frame["birth_date"]).dt.normalize()
+
+
+def index_identifiers(roster: pd.DataFrame) -> dict[str, tuple[int, pd.Timestamp]]:
+    """INE and ELEVE_ID (as text) -> (ELEVE_ID, birth date): what a school may have typed as external id."""
+    index: dict[str, tuple[int, pd.Timestamp]] = {}
+    for eleve_id, ine, birth in zip(roster["eleve_id"], roster["ine"], birth_dates_of(roster), strict=True):
+        index[str(int(eleve_id))] = (int(eleve_id), birth)
+        if isinstance(ine, str) and ine:
+            index[ine] = (int(eleve_id), birth)
+    return index
+
+
+def index_names(roster: pd.DataFrame) -> dict[NameKey, dict[int, str]]:
+    """(birth date, first name, last name) folded -> {ELEVE_ID: FAMILY or USAGE}, for every way a student may be named."""
+    index: dict[NameKey, dict[int, str]] = {}
+    columns = (roster["eleve_id"], birth_dates_of(roster), roster["first_name"], roster["other_first_names"],
+               roster["last_name"], roster["usage_name"])
+    for eleve_id, birth, first, others, last, usage in zip(*columns, strict=True):
+        if pd.isna(birth):
+            continue
+        first_keys = folded({first, joined(first, others)})
+        # the usage name first, so a family name folding to the same text wins the slot
+        for last_key, kind in ((normalise_name(usage), USAGE), (normalise_name(last), FAMILY)):
+            if not last_key:
+                continue
+            for first_key in first_keys:
+                index.setdefault((birth, first_key, last_key), {})[int(eleve_id)] = kind
+    return index
+
+
+def match_one(number, first, last, birth, external, by_identifier, by_name, names) -> tuple:
+    """(certification number, ELEVE_ID or None, method, candidates) for one certification."""
+    if pd.isna(birth):
+        return number, None, "unmatched", 0
+    eleve_id = match_identifier(external, birth, by_identifier)
+    if eleve_id is not None:
+        return number, eleve_id, "ine", 1
+    fits = find_name_fits(first, last, birth, by_name)
+    if not fits:
+        return number, None, "unmatched", 0
+    if len(fits) > 1:
+        return number, None, "ambiguous", len(fits)
+    (eleve_id, kind), = fits.items()
+    return number, eleve_id, name_method(kind, first, last, names[eleve_id]), 1
+
+
+def match_identifier(external: object, birth: pd.Timestamp, by_identifier: dict) -> int | None:
+    """The ELEVE_ID whose INE or ELEVE_ID is the external id, when the birth date agrees too."""
+    cleaned = clean_identifier(external)
+    if cleaned is None:
+        return None
+    # Spreadsheets drop leading zeros, so a numeric id is compared as a number.
+    numeric = parse_eleve_id(cleaned)
+    found = by_identifier.get(cleaned) or (by_identifier.get(str(numeric)) if numeric is not None else None)
+    if found is None or found[1] != birth:
+        return None
+    return found[0]
+
+
+def find_name_fits(first: str, last: str, birth: pd.Timestamp, by_name: dict) -> dict[int, str]:
+    """ELEVE_ID -> FAMILY or USAGE for every roster student the names and birth date fit."""
+    last_key = normalise_name(last)
+    if not last_key:
+        return {}
+    words = first.split() if isinstance(first, str) else []
+    # Pix may hold all the first names where SIECLE has the first one alone.
+    first_keys = folded({first, words[0] if words else ""})
+    fits: dict[int, str] = {}
+    for first_key in first_keys:
+        for eleve_id, kind in by_name.get((birth, first_key, last_key), {}).items():
+            if fits.get(eleve_id) != FAMILY:
+                fits[eleve_id] = kind
+    return fits
+
+
+def name_method(kind: str, first: str, last: str, student: dict) -> str:
+    """"usage_name", "exact" when the names differ by case (or blanks) only, else "normalised"."""
+    if kind == USAGE:
+        return "usage_name"
+    first_names = {same_case(student["first_name"]), same_case(joined(student["first_name"], student["other_first_names"]))}
+    if same_case(last) == same_case(student["last_name"]) and same_case(first) in first_names:
+        return "exact"
+    return "normalised"
+
+
+def same_case(text: object) -> str:
+    return " ".join(text.split()).casefold() if isinstance(text, str) else ""
+
+
+def joined(first: str, others: object) -> str:
+    return f"{first} {others}" if isinstance(others, str) and others else first
+
+
+def folded(texts: Iterable[object]) -> set[str]:
+    """The non-empty folded forms: a name that folds to nothing (another script) must never match."""
+    return {key for text in texts if (key := normalise_name(text))}
+
+
+def find_absents(roster: DataFrame[RosterFrame], matches: DataFrame[MatchFrame], divisions: set[str],
+                 *, include_left: bool = False) -> DataFrame[AbsentFrame]:
+    """Roster students of the divisions with no matched certification, in roster order.
+
+    Students who left (left_on set) are not absent but gone, unless include_left.
+    """
+    matched = matches["eleve_id"][matches["eleve_id"].notna()]
+    absent = roster["division"].isin(divisions) & ~roster["eleve_id"].isin(matched)
+    if not include_left:
+        absent &= roster["left_on"].isna()
+    frame = roster.loc[absent, ["eleve_id", "division"]].reset_index(drop=True)
+    frame["division"] = frame["division"].astype(object)
+    return AbsentFrame.validate(frame)
+
+
+MATCH_MESSAGES = {
+    "unmatched": ("unmatched_student",
+                  "Élève introuvable dans la liste SIECLE (date de naissance et noms comparés) : "
+                  "certification chargée sans rattachement"),
+    "ambiguous": ("ambiguous_student",
+                  "Plusieurs élèves de la liste SIECLE correspondent ({candidates}) : aucun rattachement choisi"),
+}
+
+
+def match_problems(certifications: DataFrame[CertificationFrame],
+                   matches: DataFrame[MatchFrame]) -> DataFrame[ProblemFrame]:
+    """A "match" problem for each ambiguous or unmatched certification, at its row of its file."""
+    if len(certifications) != len(matches):
+        raise ValueError("matches must hold one row per certification, in the same order")
+    records = []
+    for file, row, method, candidates in zip(certifications["source_file"], certifications["row_number"],
+                                             matches["match_method"], matches["candidates"], strict=True):
+        if method not in MATCH_MESSAGES:
+            continue
+        rule, message = MATCH_MESSAGES[method]
+        records.append({"stage": "match", "file": file, "row": int(row), "column": None, "rule": rule,
+                        "value": None, "message": message.format(candidates=int(candidates))})
+    return make_problems(records)

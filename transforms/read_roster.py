@@ -1,0 +1,379 @@
+"""Reads the establishment's student list: SIECLE ElevesSansAdresses.xml (BEE_ELEVES) or a plain CSV.
+
+Takes the file's bytes and name; returns a Roster: UAI, school year, a RosterFrame and read problems.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from lxml import etree
+from pandera.typing import DataFrame
+
+from schemas.problems import ProblemFrame, file_problem, make_problems
+from schemas.roster import RosterFrame
+from transforms.identifiers import (clean_identifier, is_ine, is_uai, parse_eleve_id,
+                                    uai_key_is_valid)
+
+SIECLE_FILE_NAME = "ElevesSansAdresses.xml"
+ROSTER_COLUMNS = tuple(RosterFrame.to_schema().columns)
+UTF8_BOM = b"\xef\xbb\xbf"
+SEXES = frozenset({"1", "2"})
+DIVISION_TYPE = "D"  # TYPE_STRUCTURE of a class; G structures are groups (options, half classes)
+
+# SIECLE element names per roster field; the older exports said NOM where newer ones say NOM_DE_FAMILLE.
+XML_FIELDS = {
+    "ine": ("ID_NATIONAL",), "last_name": ("NOM_DE_FAMILLE", "NOM"), "usage_name": ("NOM_USAGE",),
+    "first_name": ("PRENOM",), "first_name_2": ("PRENOM2",), "first_name_3": ("PRENOM3",),
+    "birth_date": ("DATE_NAISS",), "sex": ("CODE_SEXE",), "left_on": ("DATE_SORTIE",),
+}
+# Accepted CSV headers per roster field (upper-cased); the first one is the documented name.
+CSV_HEADERS = {
+    "eleve_id": ("ELEVE_ID", "ID_ELEVE"), "ine": ("INE", "ID_NATIONAL"),
+    "last_name": ("NOM", "NOM_DE_FAMILLE"), "usage_name": ("NOM_USAGE",), "first_name": ("PRENOM",),
+    "first_name_2": ("PRENOM2",), "first_name_3": ("PRENOM3",),
+    "birth_date": ("DATE_NAISS", "DATE_NAISSANCE"), "division": ("DIVISION", "CODE_STRUCTURE", "CLASSE"),
+    "sex": ("SEXE", "CODE_SEXE"), "left_on": ("DATE_SORTIE",),
+}
+CSV_REQUIRED = ("eleve_id", "last_name", "first_name", "birth_date")
+
+FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]*)?")
+
+
+@dataclass(frozen=True, eq=False)
+class Roster:
+    """The student list of one establishment, as one file gives it."""
+
+    uai: str | None
+    school_year: int | None  # first year of the school year: 2025 for 2025-2026
+    students: DataFrame[RosterFrame]
+    problems: DataFrame[ProblemFrame]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a student sits in its file, to word and place its problems."""
+
+    file: str
+    row: int | None  # line in a CSV; None in XML, where the label says which student
+    label: str
+    columns: dict[str, str]  # roster field -> column or element name as in the file
+
+
+def read_roster(content: bytes, name: str) -> Roster:
+    """The roster of a SIECLE XML or a plain CSV, told apart by the content, not the file name."""
+    if looks_like_xml(content):
+        return read_siecle_roster(content, name)
+    return read_csv_roster(content, name)
+
+
+def looks_like_xml(content: bytes) -> bool:
+    head = content[:1024].lstrip().removeprefix(UTF8_BOM).lstrip()
+    return head.startswith((b"<?xml", b"<BEE_ELEVES"))
+
+
+# --- SIECLE XML -------------------------------------------------------------------------------
+
+def read_siecle_roster(content: bytes, name: str = SIECLE_FILE_NAME) -> Roster:
+    """Students of BEE_ELEVES with their division (D structure); unusable students become problems.
+
+    Students who left (DATE_SORTIE) are kept: they may have certified before leaving.
+    """
+    try:
+        root = parse_xml(content)
+    except etree.XMLSyntaxError as error:
+        return unreadable_roster(name, "unreadable_xml", f"Fichier XML illisible ({error.msg}) : liste d'élèves ignorée")
+    if root.tag != "BEE_ELEVES":
+        return unreadable_roster(name, "not_siecle_roster",
+                                 f"Le fichier n'est pas un export SIECLE BEE_ELEVES (élément racine {root.tag}) : "
+                                 "liste d'élèves ignorée")
+    uai, uai_problems = read_uai(root.findtext("PARAMETRES/UAJ"), name)
+    school_year, year_problems = read_school_year(root.findtext("PARAMETRES/ANNEE_SCOLAIRE"), name)
+    divisions = read_divisions(root)
+    raw_students = [raw_student_of(element, divisions) for element in root.iterfind("DONNEES/ELEVES/ELEVE")]
+    wheres = [where_in_xml(name, position, raw) for position, raw in enumerate(raw_students, start=1)]
+    students, student_problems = check_students(raw_students, wheres)
+    problems = make_problems(uai_problems + year_problems + student_problems)
+    return Roster(uai, school_year, students, problems)
+
+
+def parse_xml(content: bytes) -> etree._Element:
+    """The document's root, honouring the declared encoding; tolerant of a UTF-8 BOM and leading blanks."""
+    content = content.lstrip()
+    # A BOM means the file was re-saved as UTF-8, whatever its declaration still says.
+    encoding = "utf-8" if content.startswith(UTF8_BOM) else None
+    content = content.removeprefix(UTF8_BOM).lstrip()
+    try:
+        return etree.fromstring(content, make_parser(encoding))
+    except etree.XMLSyntaxError:
+        if encoding is not None or is_utf8(content):
+            raise
+        # SIECLE writes ISO-8859-15; a copy that lost its declaration still is.
+        return etree.fromstring(content, make_parser("iso-8859-15"))
+
+
+def make_parser(encoding: str | None) -> etree.XMLParser:
+    return etree.XMLParser(encoding=encoding, resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_uai(text: str | None, file: str) -> tuple[str | None, list[dict]]:
+    """The UAI upper-cased; a malformed one becomes None, a wrong key letter only a warning."""
+    uai = clean_identifier(text)
+    if uai is None:
+        return None, [file_problem(file, "missing_uai", "UAI de l'établissement (UAJ) absent du fichier SIECLE")]
+    if not is_uai(uai):
+        problem = file_problem(file, "uai_format",
+                               "UAI de l'établissement mal formé (7 chiffres et une lettre attendus) : UAI ignoré")
+        return None, [problem | {"column": "UAJ", "value": uai}]
+    if not uai_key_is_valid(uai):
+        problem = file_problem(file, "uai_key",
+                               "La lettre clé de l'UAI ne correspond pas à ses chiffres : UAI gardé, à vérifier")
+        return uai, [problem | {"column": "UAJ", "value": uai}]
+    return uai, []
+
+
+def read_school_year(text: str | None, file: str) -> tuple[int | None, list[dict]]:
+    """ANNEE_SCOLAIRE as the first year (2025 for 2025-2026); a malformed one is a problem and None."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None, []
+    if re.fullmatch(r"\d{4}", cleaned):
+        return int(cleaned), []
+    problem = file_problem(file, "invalid_school_year", "Année scolaire (ANNEE_SCOLAIRE) illisible : ignorée")
+    return None, [problem | {"column": "ANNEE_SCOLAIRE", "value": cleaned}]
+
+
+def read_divisions(root: etree._Element) -> dict[int, str]:
+    """ELEVE_ID -> CODE_STRUCTURE of the student's division; groups (G) are left out."""
+    divisions: dict[int, str] = {}
+    for structures in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
+        eleve_id = parse_eleve_id(structures.get("ELEVE_ID"))
+        for structure in structures.iterfind("STRUCTURE"):
+            code = clean_text(structure.findtext("CODE_STRUCTURE"))
+            if eleve_id is None or code is None:
+                continue
+            if clean_text(structure.findtext("TYPE_STRUCTURE")) == DIVISION_TYPE:
+                divisions.setdefault(eleve_id, code)
+    return divisions
+
+
+def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[str, str | None]:
+    """The texts of one ELEVE, by roster field, before any check."""
+    raw_id = element.get("ELEVE_ID") or element.findtext("ELEVE_ID")
+    raw = {"eleve_id": clean_text(raw_id)}
+    for field, tags in XML_FIELDS.items():
+        raw[field] = next((text for tag in tags if (text := clean_text(element.findtext(tag)))), None)
+    eleve_id = parse_eleve_id(raw["eleve_id"])
+    raw["division"] = divisions.get(eleve_id) if eleve_id is not None else None
+    return raw
+
+
+def where_in_xml(file: str, position: int, raw: dict[str, str | None]) -> Where:
+    label = f"Élève n° {position} du fichier (ELEVE_ID {raw['eleve_id'] or 'absent'})"
+    columns = {field: tags[0] for field, tags in XML_FIELDS.items()} | {"eleve_id": "ELEVE_ID"}
+    return Where(file, None, label, columns)
+
+
+# --- plain CSV --------------------------------------------------------------------------------
+
+def read_csv_roster(content: bytes, name: str) -> Roster:
+    """Students of a CSV ELEVE_ID;INE;NOM;PRENOM;DATE_NAISS;DIVISION;SEXE; bad rows become problems.
+
+    Accepts UTF-8 with or without BOM or Windows-1252, `;` or `,`, dates DD/MM/YYYY or ISO.
+    """
+    text = decode_text(content)
+    if not text.strip():
+        return unreadable_roster(name, "empty_file", "Fichier vide : liste d'élèves ignorée")
+    lines = list(read_csv_lines(text))
+    if not lines:
+        return unreadable_roster(name, "empty_file", "Fichier sans aucune ligne remplie : liste d'élèves ignorée")
+    _, header = lines[0]
+    columns = map_csv_header(header)
+    missing = [CSV_HEADERS[field][0] for field in CSV_REQUIRED if field not in columns]
+    if missing:
+        return unreadable_roster(name, "missing_columns",
+                                 f"Colonnes absentes de la liste d'élèves : {', '.join(missing)} : liste ignorée")
+    raw_students = [raw_student_of_row(cells, columns) for _, cells in lines[1:]]
+    header_names = {field: header[index].strip() for field, index in columns.items()}
+    wheres = [Where(name, line, f"Ligne {line}", header_names) for line, _ in lines[1:]]
+    students, problems = check_students(raw_students, wheres)
+    return Roster(None, None, students, make_problems(problems))
+
+
+def decode_text(content: bytes) -> str:
+    """UTF-8 (the BOM dropped) when it decodes, else Windows-1252, the spreadsheet default."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252", errors="replace")
+
+
+def read_csv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each non-blank line; the header is line 1 of the file."""
+    first_line = next(line for line in text.splitlines() if line.strip())
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            yield reader.line_num, cells
+
+
+def map_csv_header(header: list[str]) -> dict[str, int]:
+    """Roster field -> index of its column, for the headers this reader knows."""
+    found = {cell.strip().upper(): index for index, cell in reversed(list(enumerate(header)))}
+    columns = {}
+    for field, names in CSV_HEADERS.items():
+        index = next((found[name] for name in names if name in found), None)
+        if index is not None:
+            columns[field] = index
+    return columns
+
+
+def raw_student_of_row(cells: list[str], columns: dict[str, int]) -> dict[str, str | None]:
+    raw = {field: clean_text(cells[index]) if index < len(cells) else None for field, index in columns.items()}
+    return {field: raw.get(field) for field in ("eleve_id", *XML_FIELDS, "division")}
+
+
+# --- checks shared by both formats ------------------------------------------------------------
+
+def check_students(raw_students: list[dict], wheres: list[Where]) -> tuple[DataFrame[RosterFrame], list[dict]]:
+    """The valid students as a RosterFrame; rejected ones and doubtful values as problems."""
+    records, problems, seen = [], [], set()
+    for raw, where in zip(raw_students, wheres, strict=True):
+        record, student_problems = check_student(raw, where)
+        if record is not None and record["eleve_id"] in seen:
+            student_problems.append(problem_at(where, "eleve_id", "duplicate_eleve_id",
+                                               "ELEVE_ID déjà présent plus haut dans le fichier : élève ignoré",
+                                               value=raw["eleve_id"]))
+            record = None
+        if record is not None:
+            seen.add(record["eleve_id"])
+            records.append(record)
+        problems.extend(student_problems)
+    return build_students(records), problems
+
+
+def check_student(raw: dict[str, str | None], where: Where) -> tuple[dict | None, list[dict]]:
+    """One roster record, or None when the student cannot be identified; problems either way."""
+    eleve_id = parse_eleve_id(raw["eleve_id"])
+    birth_date = parse_date(raw["birth_date"])
+    rejections = []
+    if eleve_id is None:
+        rejections.append(problem_at(where, "eleve_id", "missing_eleve_id",
+                                     "Identifiant ELEVE_ID absent ou invalide : élève ignoré", value=raw["eleve_id"]))
+    if raw["last_name"] is None or raw["first_name"] is None:
+        column = "last_name" if raw["last_name"] is None else "first_name"
+        rejections.append(problem_at(where, column, "missing_name", "Nom ou prénom absent : élève ignoré"))
+    if birth_date is None:
+        rejections.append(problem_at(where, "birth_date", "invalid_birth_date",
+                                     "Date de naissance absente ou invalide : élève ignoré"))
+    ine, ine_problems = check_ine(raw["ine"], where)
+    sex, sex_problems = check_sex(raw["sex"], where)
+    left_on, left_problems = check_left_on(raw["left_on"], where)
+    warnings = ine_problems + sex_problems + left_problems
+    if rejections:
+        return None, rejections + warnings
+    record = {
+        "eleve_id": eleve_id, "ine": ine, "last_name": raw["last_name"],
+        "usage_name": usage_name_of(raw["usage_name"], raw["last_name"]), "first_name": raw["first_name"],
+        "other_first_names": join_texts(raw["first_name_2"], raw["first_name_3"]), "birth_date": birth_date,
+        "division": raw["division"], "sex": sex, "left_on": left_on,
+    }
+    return record, warnings
+
+
+def check_ine(text: str | None, where: Where) -> tuple[str | None, list[dict]]:
+    """The INE upper-cased; a malformed one is dropped with a problem (the student stays)."""
+    ine = clean_identifier(text)
+    if ine is None or is_ine(ine):
+        return ine, []
+    return None, [problem_at(where, "ine", "invalid_ine",
+                             "INE mal formé (11 chiffres ou lettres majuscules attendus) : élève gardé sans INE")]
+
+
+def check_sex(text: str | None, where: Where) -> tuple[str | None, list[dict]]:
+    if text is None or text in SEXES:
+        return text, []
+    return None, [problem_at(where, "sex", "invalid_sex", "Code sexe inconnu (1 ou 2 attendu) : élève gardé sans sexe")]
+
+
+def check_left_on(text: str | None, where: Where) -> tuple[pd.Timestamp | None, list[dict]]:
+    left_on = parse_date(text)
+    if text is None or left_on is not None:
+        return left_on, []
+    return None, [problem_at(where, "left_on", "invalid_left_on",
+                             "Date de sortie illisible : élève gardé sans date de sortie", value=text)]
+
+
+def problem_at(where: Where, field: str, rule: str, message: str, value: str | None = None) -> dict:
+    """A read problem about one student; value only for non-personal cells."""
+    return {"stage": "read", "file": where.file, "row": where.row, "column": where.columns.get(field, field),
+            "rule": rule, "value": value, "message": f"{where.label} : {message}"}
+
+
+def usage_name_of(usage_name: str | None, last_name: str | None) -> str | None:
+    """NOM_USAGE only when it says something NOM_DE_FAMILLE does not."""
+    if usage_name is None or last_name is None or usage_name.casefold() == last_name.casefold():
+        return None
+    return usage_name
+
+
+def build_students(records: list[dict]) -> DataFrame[RosterFrame]:
+    frame = pd.DataFrame.from_records(records, columns=list(ROSTER_COLUMNS))
+    frame["eleve_id"] = frame["eleve_id"].astype("Int64")
+    for column in ("birth_date", "left_on"):
+        frame[column] = pd.to_datetime(frame[column].astype(object)).astype("datetime64[ns]")
+    for column in ("ine", "last_name", "usage_name", "first_name", "other_first_names", "division", "sex"):
+        frame[column] = frame[column].astype(object)
+    return RosterFrame.validate(frame)
+
+
+def unreadable_roster(file: str, rule: str, message: str) -> Roster:
+    """An empty roster whose one problem says why the whole file was set aside."""
+    return Roster(None, None, build_students([]), make_problems([file_problem(file, rule, message)]))
+
+
+# --- values ------------------------------------------------------------------------------------
+
+def clean_text(text: str | None) -> str | None:
+    """Text with its blanks collapsed; None when there is none."""
+    if text is None:
+        return None
+    cleaned = " ".join(text.split())
+    return cleaned or None
+
+
+def join_texts(*texts: str | None) -> str | None:
+    return " ".join(text for text in texts if text) or None
+
+
+def parse_date(text: str | None) -> pd.Timestamp | None:
+    """A date written DD/MM/YYYY (or D/M/YYYY) or ISO YYYY-MM-DD; None when absent or impossible."""
+    if text is None:
+        return None
+    if match := FRENCH_DATE.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        return None
+    if year < 1900:
+        return None
+    try:
+        return pd.Timestamp(dt.date(year, month, day))
+    except ValueError:
+        return None

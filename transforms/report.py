@@ -1,0 +1,131 @@
+"""The run report: what happened to each file of an ingest, as data, JSON, markdown and French text.
+
+Built by the nightly flow from the per-file outcomes; carries counts, row numbers and columns, never names.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+FileStatus = Literal["loaded", "quarantined", "unchanged"]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The outcome of one input file. A file whose rows were partly quarantined is 'quarantined'."""
+
+    name: str
+    uai: str
+    status: FileStatus
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    format: str | None = None
+    problems: tuple[dict, ...] = ()  # each: row, column, message (+ rule, stage)
+    notices: tuple[dict, ...] = ()  # reported but loaded: unmatched or ambiguous students
+
+    @property
+    def quarantined_whole(self) -> bool:
+        return self.status == "quarantined" and self.rows_loaded == 0 and any(p["row"] is None for p in self.problems)
+
+
+@dataclass(frozen=True)
+class EstablishmentReport:
+    uai: str
+    roster_students: int
+    absents: tuple[dict, ...] = ()  # each: eleve_id, division
+    roster_problems: tuple[dict, ...] = ()
+    attestations_written: int = 0
+
+
+@dataclass
+class RunReport:
+    files: list[FileReport] = field(default_factory=list)
+    establishments: list[EstablishmentReport] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        files = self.files
+        return {
+            "files": len(files),
+            "files_loaded": sum(f.status == "loaded" for f in files),
+            "files_quarantined": sum(f.status == "quarantined" for f in files),
+            "files_unchanged": sum(f.status == "unchanged" for f in files),
+            "rows_read": sum(f.rows_read for f in files),
+            "rows_loaded": sum(f.rows_loaded for f in files),
+            "rows_quarantined": sum(f.rows_quarantined for f in files),
+            "unmatched": sum(n["rule"] == "unmatched_student" for f in files for n in f.notices),
+            "ambiguous": sum(n["rule"] == "ambiguous_student" for f in files for n in f.notices),
+            "absents": sum(len(e.absents) for e in self.establishments),
+            "attestations_written": sum(e.attestations_written for e in self.establishments),
+        }
+
+    @property
+    def has_quarantine(self) -> bool:
+        return any(f.status == "quarantined" for f in self.files)
+
+    def asdict(self) -> dict:
+        """The JSON report of design.md: files (name, status, counts, problems) and totals."""
+        return {
+            "files": [
+                {"name": f.name, "uai": f.uai, "status": f.status, "format": f.format,
+                 "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
+                 "problems": [_public_problem(p) for p in f.problems],
+                 "notices": [_public_problem(n) for n in f.notices]}
+                for f in self.files
+            ],
+            "establishments": [asdict(e) | {"absents": list(e.absents),
+                                            "roster_problems": [_public_problem(p) for p in e.roster_problems]}
+                               for e in self.establishments],
+            "totals": self.totals(),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.asdict(), ensure_ascii=False, indent=2)
+
+    def state_message(self) -> str:
+        """One French sentence for the Prefect state."""
+        t = self.totals()
+        if not self.has_quarantine:
+            return (f"{t['files']} fichier(s), {t['rows_loaded']} ligne(s) chargée(s), "
+                    f"{t['files_unchanged']} fichier(s) inchangé(s) ; aucune quarantaine")
+        return (f"Quarantaine : {t['files_quarantined']} fichier(s) concerné(s), "
+                f"{t['rows_quarantined']} ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
+
+    def to_markdown(self) -> str:
+        """The run's Prefect artifact: counts and problems (row, column, message), no names."""
+        t = self.totals()
+        lines = ["# Import des résultats Pix", "", self.state_message(), "",
+                 "| Fichier | Établissement | Statut | Lues | Chargées | En quarantaine |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
+                  for f in self.files]
+        lines += ["", f"Élèves non rattachés à SIECLE : {t['unmatched']} ; rattachements ambigus : {t['ambiguous']} ; "
+                      f"élèves sans certification (absents) : {t['absents']}."]
+        problems = [(f.name, p) for f in self.files for p in f.problems]
+        if problems:
+            lines += ["", "## Problèmes", "", "| Fichier | Ligne | Colonne | Message |", "|---|---|---|---|"]
+            lines += [f"| {_md(name)} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['column'] or '')} | {_md(p['message'])} |"
+                      for name, p in problems]
+        return "\n".join(lines) + "\n"
+
+
+def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:
+    """A ProblemFrame as plain records, rows ordered as in the file."""
+    ordered = problems.assign(_order=problems["row"].fillna(0)).sort_values(["_order"], kind="stable")
+    return tuple(
+        {"row": None if pd.isna(p.row) else int(p.row), "column": p.column, "rule": p.rule,
+         "stage": p.stage, "message": p.message}
+        for p in ordered.itertuples(index=False)
+    )
+
+
+def _public_problem(problem: dict) -> dict:
+    return {"row": problem["row"], "column": problem["column"], "rule": problem["rule"], "message": problem["message"]}
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
