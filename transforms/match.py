@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -23,7 +24,16 @@ NOT_LETTER_OR_DIGIT = re.compile(r"[^A-Z0-9]")
 FAMILY, USAGE = "family", "usage"
 
 # Key of the name index: birth date, folded first name, folded last name.
-NameKey = tuple[pd.Timestamp, str, str]
+NameKey = tuple[object, str, str]
+
+
+@dataclass(frozen=True)
+class RosterIndex:
+    """The roster as dictionaries, so each certification costs a few look-ups, not a scan."""
+
+    by_identifier: dict[str, tuple[int, object]]  # INE or ELEVE_ID -> (ELEVE_ID, birth day)
+    by_name: dict[NameKey, dict[int, str]]  # -> {ELEVE_ID: FAMILY or USAGE}
+    names: dict[int, dict]  # ELEVE_ID -> the names as SIECLE writes them
 
 
 def normalise_name(text: str) -> str:
@@ -41,14 +51,13 @@ def match_students(certifications: DataFrame[CertificationFrame],
     The external id (an INE or ELEVE_ID with the same birth date) wins; otherwise birth date and names
     must agree, and when two or more students fit none is chosen ("ambiguous").
     """
-    by_identifier = index_identifiers(roster)
-    by_name = index_names(roster)
-    names = roster.set_index("eleve_id")[["last_name", "first_name", "other_first_names"]].to_dict("index")
+    index = RosterIndex(index_identifiers(roster), index_names(roster), index_student_names(roster))
+    numbers, firsts, lasts, externals = columns_of(
+        certifications, "certification_number", "first_name", "last_name", "external_id")
     rows = [
-        match_one(number, first, last, birth, external, by_identifier, by_name, names)
+        match_one(number, first, last, birth, external, index)
         for number, first, last, birth, external in zip(
-            certifications["certification_number"], certifications["first_name"], certifications["last_name"],
-            birth_dates_of(certifications), certifications["external_id"], strict=True)
+            numbers, firsts, lasts, birth_dates_of(certifications), externals, strict=True)
     ]
     frame = pd.DataFrame(rows, columns=["certification_number", "eleve_id", "match_method", "candidates"],
                          index=certifications.index)
@@ -58,15 +67,29 @@ def match_students(certifications: DataFrame[CertificationFrame],
     return MatchFrame.validate(frame)
 
 
-def birth_dates_of(frame: pd.DataFrame) -> pd.Series:
-    """Birth dates at midnight, so a stray time of day does not break equality."""
-    return pd.to_datetime(frame["birth_date"]).dt.normalize()
+def columns_of(frame: pd.DataFrame, *columns: str) -> list[list]:
+    """The columns as plain lists: iterating pandas extension arrays costs a call per cell."""
+    return [frame[column].tolist() for column in columns]
 
 
-def index_identifiers(roster: pd.DataFrame) -> dict[str, tuple[int, pd.Timestamp]]:
+def birth_dates_of(frame: pd.DataFrame) -> list:
+    """Birth dates as numpy days: one unit whatever the frame's resolution, no time of day, quick to hash."""
+    return list(pd.to_datetime(frame["birth_date"]).to_numpy().astype("datetime64[D]"))
+
+
+def index_student_names(roster: pd.DataFrame) -> dict[int, dict]:
+    """ELEVE_ID -> the student's names, to tell an exact match from a normalised one."""
+    fields = ("last_name", "first_name", "other_first_names")
+    eleve_ids, *names = columns_of(roster, "eleve_id", *fields)
+    return {int(eleve_id): dict(zip(fields, values, strict=True))
+            for eleve_id, *values in zip(eleve_ids, *names, strict=True)}
+
+
+def index_identifiers(roster: pd.DataFrame) -> dict[str, tuple[int, object]]:
     """INE and ELEVE_ID (as text) -> (ELEVE_ID, birth date): what a school may have typed as external id."""
-    index: dict[str, tuple[int, pd.Timestamp]] = {}
-    for eleve_id, ine, birth in zip(roster["eleve_id"], roster["ine"], birth_dates_of(roster), strict=True):
+    index: dict[str, tuple[int, object]] = {}
+    eleve_ids, ines = columns_of(roster, "eleve_id", "ine")
+    for eleve_id, ine, birth in zip(eleve_ids, ines, birth_dates_of(roster), strict=True):
         index[str(int(eleve_id))] = (int(eleve_id), birth)
         if isinstance(ine, str) and ine:
             index[ine] = (int(eleve_id), birth)
@@ -74,14 +97,16 @@ def index_identifiers(roster: pd.DataFrame) -> dict[str, tuple[int, pd.Timestamp
 
 
 def index_names(roster: pd.DataFrame) -> dict[NameKey, dict[int, str]]:
-    """(birth date, first name, last name) folded -> {ELEVE_ID: FAMILY or USAGE}, for every way a student may be named."""
+    """(birth date, first name, last name) folded -> {ELEVE_ID: FAMILY or USAGE}, every way a student may be named."""
     index: dict[NameKey, dict[int, str]] = {}
-    columns = (roster["eleve_id"], birth_dates_of(roster), roster["first_name"], roster["other_first_names"],
-               roster["last_name"], roster["usage_name"])
-    for eleve_id, birth, first, others, last, usage in zip(*columns, strict=True):
+    eleve_ids, firsts, others, lasts, usages = columns_of(
+        roster, "eleve_id", "first_name", "other_first_names", "last_name", "usage_name")
+    births = birth_dates_of(roster)
+    rows = zip(eleve_ids, births, firsts, others, lasts, usages, strict=True)
+    for eleve_id, birth, first, other, last, usage in rows:
         if pd.isna(birth):
             continue
-        first_keys = folded({first, joined(first, others)})
+        first_keys = folded({first, joined(first, other)})
         # the usage name first, so a family name folding to the same text wins the slot
         for last_key, kind in ((normalise_name(usage), USAGE), (normalise_name(last), FAMILY)):
             if not last_key:
@@ -91,23 +116,23 @@ def index_names(roster: pd.DataFrame) -> dict[NameKey, dict[int, str]]:
     return index
 
 
-def match_one(number, first, last, birth, external, by_identifier, by_name, names) -> tuple:
+def match_one(number: int, first: str, last: str, birth: object, external: object, index: RosterIndex) -> tuple:
     """(certification number, ELEVE_ID or None, method, candidates) for one certification."""
     if pd.isna(birth):
         return number, None, "unmatched", 0
-    eleve_id = match_identifier(external, birth, by_identifier)
+    eleve_id = match_identifier(external, birth, index.by_identifier)
     if eleve_id is not None:
         return number, eleve_id, "ine", 1
-    fits = find_name_fits(first, last, birth, by_name)
+    fits = find_name_fits(first, last, birth, index.by_name)
     if not fits:
         return number, None, "unmatched", 0
     if len(fits) > 1:
         return number, None, "ambiguous", len(fits)
     (eleve_id, kind), = fits.items()
-    return number, eleve_id, name_method(kind, first, last, names[eleve_id]), 1
+    return number, eleve_id, name_method(kind, first, last, index.names[eleve_id]), 1
 
 
-def match_identifier(external: object, birth: pd.Timestamp, by_identifier: dict) -> int | None:
+def match_identifier(external: object, birth: object, by_identifier: dict) -> int | None:
     """The ELEVE_ID whose INE or ELEVE_ID is the external id, when the birth date agrees too."""
     cleaned = clean_identifier(external)
     if cleaned is None:
@@ -120,7 +145,7 @@ def match_identifier(external: object, birth: pd.Timestamp, by_identifier: dict)
     return found[0]
 
 
-def find_name_fits(first: str, last: str, birth: pd.Timestamp, by_name: dict) -> dict[int, str]:
+def find_name_fits(first: str, last: str, birth: object, by_name: dict) -> dict[int, str]:
     """ELEVE_ID -> FAMILY or USAGE for every roster student the names and birth date fit."""
     last_key = normalise_name(last)
     if not last_key:
@@ -140,8 +165,10 @@ def name_method(kind: str, first: str, last: str, student: dict) -> str:
     """"usage_name", "exact" when the names differ by case (or blanks) only, else "normalised"."""
     if kind == USAGE:
         return "usage_name"
-    first_names = {same_case(student["first_name"]), same_case(joined(student["first_name"], student["other_first_names"]))}
-    if same_case(last) == same_case(student["last_name"]) and same_case(first) in first_names:
+    first = same_case(first)
+    first_names = {same_case(student["first_name"]),
+                   same_case(joined(student["first_name"], student["other_first_names"]))}
+    if same_case(last) == same_case(student["last_name"]) and first in first_names:
         return "exact"
     return "normalised"
 

@@ -33,6 +33,7 @@ INTEGER = re.compile(r"-?\d{1,18}")  # beyond 18 digits it is no number Int64 ca
 RESULT_CELL = re.compile(r"(?:(?P<level>.*?)\s*\(\s*(?P<inner>[\d\s]+?)\s*pix\s*\)|(?P<bare>[\d\s]+?)\s*(?:pix)?)",
                          re.IGNORECASE)
 DIVISION_NAME = re.compile(r"(?P<date>\d{8})_r[eé]sultats_(?P<division>.+?)(?: \(\d+\))?\.csv", re.IGNORECASE)
+DATE_YEARS = (pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1)
 DIGIT_GROUPING = str.maketrans("", "", " \u00a0\u202f\u2009")  # spaces a spreadsheet puts in 1 024
 
 # Order and dtypes of the canonical frame (schemas/certification.py).
@@ -85,9 +86,11 @@ def parse_date(cell: str) -> pd.Timestamp | None | object:
     else:
         return UNREADABLE
     try:
-        return pd.Timestamp(dt.date(year, month, day))
+        date = dt.date(year, month, day)
     except ValueError:
         return UNREADABLE
+    # the frame's datetime64[ns] spans 1677-2262; a year outside is a typo, not a date to keep
+    return pd.Timestamp(date) if DATE_YEARS[0] <= year <= DATE_YEARS[1] else UNREADABLE
 
 
 def parse_status(cell: str) -> str | None | object:

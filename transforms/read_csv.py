@@ -42,6 +42,7 @@ BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0", "un classeur Excel ancien format (.xls)"),
     (b"%PDF", "un document PDF"),
 )
+UTF8_BOM = b"\xef\xbb\xbf"
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 
 
@@ -80,7 +81,7 @@ def normalise_label(label: str) -> str:
 
 def read_export(name: str, content: bytes) -> RawExport:
     """Reads one export; an unreadable file comes back with no rows and one file-level problem."""
-    if not content.lstrip(b"\xef\xbb\xbf \t\r\n"):
+    if not content.removeprefix(UTF8_BOM).strip():
         return _unreadable(name, None, None, (), "empty",
                            "Le fichier est vide : téléchargez à nouveau l’export des résultats "
                            "depuis Pix Orga.")
@@ -104,16 +105,15 @@ def read_export(name: str, content: bytes) -> RawExport:
         return _unreadable(name, encoding, delimiter, header, "no_rows",
                            "Le fichier ne contient que la ligne d’en-tête, aucun résultat : "
                            "le téléchargement a peut-être été interrompu, ou la classe n’a "
-                           "aucun élève certifié.", export_format)
+                           "aucun élève certifié.")
     return _read_records(name, encoding, delimiter, export_format, header, records[1:])
 
 
 def _read_records(name: str, encoding: Encoding, delimiter: str, export_format: ExportFormat,
                   header: tuple[str, ...], records: list[_Record]) -> RawExport:
     fitting, misfits = split_by_field_count(records, len(header), delimiter)
-    rows = build_rows(header, fitting)
-    header, rows = drop_empty_unlabelled(header, rows)
     problems = make_problems([_field_count_problem(name, r, len(header), delimiter) for r in misfits])
+    header, rows = drop_empty_unlabelled(header, build_rows(header, fitting))
     return RawExport(name=name, encoding=encoding, delimiter=delimiter, format=export_format,
                      header=header, rows=rows, problems=problems,
                      quarantined_raw={r.line: r.text for r in misfits})
@@ -125,12 +125,12 @@ def detect_binary(content: bytes) -> str | None:
         if content.startswith(signature):
             return kind
     # A NUL byte never occurs in a text CSV in the encodings Pix and spreadsheets write.
-    return "un fichier binaire" if b"\x00" in content[:4096] else None
+    return "un fichier binaire" if b"\x00" in content else None
 
 
 def decode_content(content: bytes) -> tuple[str, Encoding]:
     """The text and the encoding that read it: UTF-8 (BOM or not), else Windows-1252, else Latin-1."""
-    if content.startswith(b"\xef\xbb\xbf"):
+    if content.startswith(UTF8_BOM):
         try:
             return content.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError:
@@ -246,9 +246,10 @@ def detect_format(header: tuple[str, ...]) -> ExportFormat | None:
 
 
 def _unreadable(name: str, encoding: Encoding | None, delimiter: str | None, header: tuple[str, ...],
-                rule: str, message: str, export_format: ExportFormat | None = None) -> RawExport:
+                rule: str, message: str) -> RawExport:
+    # format None is how callers tell a file quarantined whole, even when its header was fine
     empty_rows = build_rows(header, [])
-    return RawExport(name=name, encoding=encoding, delimiter=delimiter, format=export_format,
+    return RawExport(name=name, encoding=encoding, delimiter=delimiter, format=None,
                      header=header, rows=empty_rows,
                      problems=make_problems([file_problem(name, rule, message)]))
 

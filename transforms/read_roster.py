@@ -88,7 +88,9 @@ def read_siecle_roster(content: bytes, name: str = SIECLE_FILE_NAME) -> Roster:
     try:
         root = parse_xml(content)
     except etree.XMLSyntaxError as error:
-        return unreadable_roster(name, "unreadable_xml", f"Fichier XML illisible ({error.msg}) : liste d'élèves ignorée")
+        # libxml2's own message may quote bytes of a name: only the line is reported
+        return unreadable_roster(name, "unreadable_xml",
+                                 f"Fichier XML illisible (erreur ligne {error.lineno}) : liste d'élèves ignorée")
     if root.tag != "BEE_ELEVES":
         return unreadable_roster(name, "not_siecle_roster",
                                  f"Le fichier n'est pas un export SIECLE BEE_ELEVES (élément racine {root.tag}) : "

@@ -1,0 +1,37 @@
+"""Builders of small canonical frames for tests (3–6 rows, every CertificationFrame column)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from schemas.referential import LEVEL_COLUMNS
+
+LABELS = {"certification_number": "Numéro de certification", "first_name": "Prénom", "last_name": "Nom",
+          "birth_date": "Date de naissance", "status": "Statut", "score": "Score en Pix", "global_level": "Niveau",
+          "passed_on": "Date de passage de la certification"} | {
+    column: column.removeprefix("level_").replace("_", ".") for column in LEVEL_COLUMNS}
+
+
+def canonical_row(number: int = 7310657, **overrides: Any) -> dict[str, Any]:
+    row = {
+        "certification_number": number, "first_name": "Louis", "last_name": "Durand",
+        "birth_date": pd.Timestamp("2011-04-04"), "birthplace": "Poitiers", "external_id": None,
+        "certification_type": "Pix", "status": "validated", "status_inferred": False, "score": 300,
+        "global_level": "Indépendant 1", **{column: 3 for column in LEVEL_COLUMNS}, "jury_comment": None,
+        "session": "12345", "centre": None, "passed_on": pd.Timestamp("2026-03-20"),
+        "source_file": "20260320_resultats_3A.csv", "row_number": 2, "file_division": "3A",
+    }
+    return row | overrides
+
+
+def canonical_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in ("certification_number", "score", *LEVEL_COLUMNS):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("birth_date", "passed_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    text = ["first_name", "last_name", "birthplace", "external_id", "certification_type", "status",
+            "global_level", "jury_comment", "session", "centre", "source_file", "file_division"]
+    frame[text] = frame[text].astype(object)
+    return frame

@@ -1,0 +1,65 @@
+from schemas.problems import make_problems
+from tests.builders import LABELS, canonical_frame, canonical_row
+from transforms.validate import validate_certifications
+
+FILE = "20260320_resultats_3A.csv"
+
+
+def validate(rows, known=None):
+    return validate_certifications(canonical_frame(rows), LABELS, known if known is not None else make_problems([]), FILE)
+
+
+def test_clean_rows_all_load_with_no_problem():
+    good, problems = validate([canonical_row(1, row_number=2), canonical_row(2, row_number=3)])
+    assert list(good["certification_number"]) == [1, 2]
+    assert problems.empty
+
+
+def test_out_of_range_level_quarantines_only_its_row_and_names_the_column():
+    good, problems = validate([canonical_row(1, row_number=2), canonical_row(2, row_number=3, level_2_3=9)])
+    assert list(good["certification_number"]) == [1]
+    [problem] = problems.to_dict("records")
+    assert (problem["row"], problem["column"], problem["rule"]) == (3, "2.3", "out_of_range")
+    assert "0 à 8" in problem["message"] and "« 9 »" in problem["message"]
+
+
+def test_rejected_with_a_positive_score_breaks_a_cross_field_rule():
+    good, problems = validate([canonical_row(1, status="rejected", score=120, global_level=None,
+                                             **{f"level_{c}": None for c in ("1_1",)})])
+    assert good.empty
+    rules = set(problems["rule"])
+    assert "rejected_scores_zero" in rules
+    assert problems.loc[problems["rule"] == "rejected_scores_zero", "column"].item() == "Score en Pix"
+
+
+def test_rejected_with_a_level_above_zero_points_at_that_competence():
+    levels = {column: None for column in LABELS if column.startswith("level_")} | {"level_3_2": 2}
+    good, problems = validate([canonical_row(1, status="rejected", score=0, global_level=None, **levels)])
+    assert good.empty
+    assert problems[["rule", "column"]].values.tolist() == [["rejected_has_no_level", "3.2"]]
+
+
+def test_cancelled_certification_with_a_score_is_quarantined():
+    good, problems = validate([canonical_row(1, status="cancelled", score=200)])
+    assert good.empty and list(problems["rule"]) == ["unfinished_has_no_score"]
+
+
+def test_duplicate_number_keeps_the_first_row_and_quarantines_the_next():
+    good, problems = validate([canonical_row(1, row_number=2), canonical_row(1, row_number=5)])
+    assert list(good["row_number"]) == [2]
+    assert problems[["row", "rule"]].values.tolist() == [[5, "number_unique_in_file"]]
+
+
+def test_missing_name_problem_never_carries_personal_values():
+    good, problems = validate([canonical_row(1, first_name="", last_name="Durand")])
+    assert good.empty
+    [problem] = problems.to_dict("records")
+    assert problem["column"] == "Prénom" and problem["value"] is None and "Durand" not in problem["message"]
+
+
+def test_cell_already_reported_unreadable_is_not_reported_twice():
+    known = make_problems([{"stage": "normalise", "file": FILE, "row": 2, "column": "Date de naissance",
+                            "rule": "unreadable_value", "value": None, "message": "Date de naissance illisible"}])
+    good, problems = validate([canonical_row(1, birth_date=None)], known)
+    assert good.empty
+    assert list(problems["rule"]) == ["unreadable_value"]
