@@ -4,6 +4,8 @@ The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in pix_livr
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -54,3 +56,18 @@ def is_at_head(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+@contextmanager
+def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
+    """A connection to URL for one unit of work: a transaction committed on success when WRITE.
+
+    The engine lives as long as the unit: flows run tasks in threads and processes, and a pool
+    shared across them would outlive the task that made it.
+    """
+    engine = make_engine(url)
+    try:
+        with (engine.begin() if write else engine.connect()) as connection:
+            yield connection
+    finally:
+        engine.dispose()

@@ -44,6 +44,23 @@ def list_establishments(connection: Connection) -> list[str]:
     return list(connection.execute(select(Establishment.uai).order_by(Establishment.uai)).scalars())
 
 
+class EstablishmentChoiceError(ValueError):
+    """The establishment asked for cannot be chosen (French message for the administrator)."""
+
+
+def choose_establishment(known: list[str], uai: str | None) -> str:
+    """UAI when the database knows it; without UAI, the only establishment there is."""
+    if uai is not None:
+        if uai not in known:
+            raise EstablishmentChoiceError(f"Établissement inconnu dans la base : {uai}.")
+        return uai
+    if not known:
+        raise EstablishmentChoiceError("Aucun établissement dans la base : lancez d'abord « pix-livret ingest ».")
+    if len(known) > 1:
+        raise EstablishmentChoiceError(f"Plusieurs établissements dans la base ({', '.join(known)}) : précisez --uai.")
+    return known[0]
+
+
 def read_stored_matches(connection: Connection, uai: str) -> pd.DataFrame:
     """Every stored certification of UAI with the ELEVE_ID it was matched to (MatchFrame columns)."""
     c, s = Certification.__table__.c, Student.__table__.c

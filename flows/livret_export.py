@@ -1,0 +1,280 @@
+"""The June export: one establishment's certifications of a school year → the LSU/LSL import XML and the list of who was left out.
+
+Prefect orchestration over transforms/select_livret.py and transforms/lsu_xml.py; run_livret_export is the same without Prefect.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pandera.typing import DataFrame
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
+from sqlalchemy.engine import make_url
+
+import pix_livret
+from pix_livret import config
+from pix_livret.database import connect, is_at_head, make_engine
+from schemas.livret import LIVRETS, LeftOutReason, Livret
+from schemas.referential import Status
+from schemas.stored import StoredCertificationFrame
+from transforms.lsu_xml import (LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name,
+                                render_livret_xml, write_atomically)
+from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
+from transforms.runs import finish_run, start_run
+from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
+
+
+class ExportError(Exception):
+    """An expected failure, with the administrator's message (French): nothing was written."""
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote. Counts carry no names; the paths name only the livret, UAI and year."""
+
+    livret: str
+    uai: str
+    school_year: str
+    path: str
+    left_out_path: str
+    students: int
+    validated: int
+    not_obtained: int
+    left_out: dict[str, int] = field(default_factory=dict)  # LeftOutReason value -> certifications
+
+    @property
+    def certifications(self) -> int:
+        return self.validated + self.not_obtained  # one per student, by the livret's rule
+
+    def counts(self) -> dict[str, int]:
+        """For the run history and artifacts."""
+        return {"students": self.students, "certifications": self.certifications, "validated": self.validated,
+                "not_obtained": self.not_obtained, "left_out": sum(self.left_out.values()),
+                **{f"left_out_{reason}": count for reason, count in self.left_out.items()}}
+
+    def asdict(self) -> dict:
+        return asdict(self)
+
+    def asstr(self) -> str:
+        """The French summary the command line prints."""
+        lines = [f"Export {self.livret} {self.uai} {self.school_year} : {self.students} élèves, "
+                 f"{self.certifications} certifications ({self.validated} validées, {self.not_obtained} non obtenues).",
+                 f"Fichier : {self.path}"]
+        if self.left_out:
+            lines.append(f"Non exportées : {sum(self.left_out.values())} (détail : {self.left_out_path})")
+            lines += [f"- {LeftOutReason(reason).label} : {count}" for reason, count in self.left_out.items()]
+        else:
+            lines.append("Aucune certification écartée.")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        rows = "\n".join(f"| {LeftOutReason(r).label} | {n} |" for r, n in self.left_out.items()) or "| — | 0 |"
+        return (f"# Export {self.livret} {self.uai} {self.school_year}\n\n"
+                f"**{self.students}** élèves exportés : {self.validated} certifications validées, "
+                f"{self.not_obtained} non obtenues.\n\n"
+                f"Fichier : `{Path(self.path).name}`\n\n"
+                f"## Certifications non exportées : {sum(self.left_out.values())}\n\n"
+                f"| motif | certifications |\n|---|---:|\n{rows}\n")
+
+
+@flow(name="livret-export", log_prints=False)
+def livret_export(livret: Livret, school_year: str, uai: str | None = None, out_dir: str | None = None) -> ExportReport:
+    """Writes LIVRET_UAI_YEAR.xml for the livret scolaire (LSU: collège, LSL: lycée) and the CSV of the
+    certifications left out, for SCHOOL_YEAR (AAAA-AAAA). UAI may be omitted when the database holds one
+    establishment; OUT_DIR defaults to PIX_LIVRET_OUT_DIR.
+    """
+    # Parameters and database checked first: a refusal records nothing and writes nothing
+    check_export_request(livret, school_year)
+    ensure_database_ready()
+    run_id = open_export_run(livret, school_year, uai, _flow_run_id())
+    try:
+        # The establishment's certifications (the read is retried), then select, build, validate, write
+        uai, stored = read_certifications_task(uai)
+        report = write_export_task(livret, school_year, uai, stored, out_dir)
+    except Exception as error:
+        close_export_run(run_id, failure=error)
+        raise
+    # The run history, and what the Prefect UI shows
+    close_export_run(run_id, report=report)
+    publish_export_summary(report)
+    return report
+
+
+def _is_transient(task, task_run, state) -> bool:
+    # an unknown UAI stays unknown: only a database hiccup is worth another try
+    try:
+        state.result()
+    except ExportError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, retry_condition_fn=_is_transient)
+def read_certifications_task(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
+    return read_establishment_certifications(uai)
+
+
+@task(cache_policy=NO_CACHE)
+def write_export_task(livret: Livret, school_year: str, uai: str, stored: DataFrame[StoredCertificationFrame],
+                      out_dir: str | None) -> ExportReport:
+    report = export_certifications(livret, school_year, uai, stored, out_dir)
+    _logger().info("Export %s %s %s : %s", livret, uai, school_year, report.counts())
+    return report
+
+
+@task(cache_policy=NO_CACHE)
+def publish_export_summary(report: ExportReport) -> None:
+    create_markdown_artifact(key=f"export-{report.livret.lower()}", markdown=report.to_markdown(),
+                             description="Élèves exportés et certifications écartées par motif (sans données nominatives)")
+
+
+# --- Without Prefect: the CLI and the tests call this; the flow calls the same steps
+
+
+def run_livret_export(livret: Livret, school_year: str, uai: str | None = None, out_dir: str | None = None,
+                      *, now: datetime | None = None) -> ExportReport:
+    """The flow's work as a plain function; NOW (aware) stamps date-generation, by default the clock.
+
+    Raises ExportError (French message, nothing written) for a malformed year or livret, a database never
+    migrated, an unknown UAI, several establishments and no UAI, or a year with nothing to export.
+    A document failing the XSD raises LivretXmlInvalid (a bug); nothing is written either.
+    """
+    check_export_request(livret, school_year)
+    ensure_database_ready()
+    run_id = open_export_run(livret, school_year, uai, None)
+    try:
+        uai, stored = read_establishment_certifications(uai)
+        report = export_certifications(livret, school_year, uai, stored, out_dir, now)
+    except Exception as error:
+        close_export_run(run_id, failure=error)
+        raise
+    close_export_run(run_id, report=report)
+    return report
+
+
+# --- The steps
+
+
+def check_export_request(livret: str, school_year: str) -> None:
+    """ExportError unless LIVRET is LSU or LSL and SCHOOL_YEAR reads AAAA-AAAA with consecutive years."""
+    if livret not in LIVRETS:
+        raise ExportError(f"Livret inconnu : « {livret} » (attendu LSU ou LSL).")
+    try:
+        school_year_bounds(school_year)
+    except ValueError as error:
+        raise ExportError(str(error)) from None
+
+
+def ensure_database_ready() -> None:
+    """ExportError when the configured database was never created or migrated (nothing is created by asking)."""
+    url = config.database_url()
+    if _missing_sqlite_file(url):
+        raise ExportError(NOT_MIGRATED)
+    engine = make_engine(url)
+    try:
+        if not is_at_head(engine):
+            raise ExportError(NOT_MIGRATED)
+    finally:
+        engine.dispose()
+
+
+def open_export_run(livret: str, school_year: str, uai: str | None, flow_run_id: str | None) -> int:
+    """A running pipeline_runs row; parameters are the livret, the year and the UAI (no personal data)."""
+    with connect(config.database_url()) as connection:
+        return start_run(connection, f"export-{livret.lower()}",
+                         {"livret": livret, "school_year": school_year, "uai": uai}, flow_run_id, _now())
+
+
+def read_establishment_certifications(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
+    """The UAI exported (the only one in the database when UAI is None) and all its stored certifications."""
+    with connect(config.database_url(), write=False) as connection:
+        try:
+            uai = choose_establishment(list_establishments(connection), uai)
+        except EstablishmentChoiceError as error:
+            raise ExportError(str(error)) from None
+        return uai, read_certifications(connection, uai)
+
+
+def export_certifications(livret: Livret, school_year: str, uai: str, stored: DataFrame[StoredCertificationFrame],
+                          out_dir: str | None, now: datetime | None = None) -> ExportReport:
+    """Selects, builds and validates the XML, then writes it and the left-out CSV (mode 0640) into OUT_DIR."""
+    selection = select_livret_certifications(stored, school_year)
+    _ensure_something_to_export(selection, uai, school_year)
+    document = render_livret_xml(selection, livret=livret, uai=uai, school_year=school_year,
+                                 generated_at=(now or datetime.now()).astimezone(), editor=config.editor_name(),
+                                 version=pix_livret.__version__)
+    folder = Path(out_dir) if out_dir else config.output_dir()
+    path, left_out_path = folder / livret_file_name(livret, uai, school_year), folder / left_out_file_name(
+        livret, uai, school_year)
+    write_atomically(left_out_path, left_out_csv(selection))
+    write_atomically(path, document)
+    return _report_of(selection, livret, uai, school_year, path, left_out_path)
+
+
+def close_export_run(run_id: int, *, report: ExportReport | None = None, failure: BaseException | None = None) -> None:
+    """Closes the run as completed with REPORT's counts, or as failed with a message that names nobody."""
+    message = report.asstr() if report else _failure_message(failure)
+    with connect(config.database_url()) as connection:
+        finish_run(connection, run_id, "completed" if report else "failed", report.counts() if report else {},
+                   message, _now())
+
+
+NOT_MIGRATED = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest » "
+                "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
+
+
+def _ensure_something_to_export(selection: LivretSelection, uai: str, school_year: str) -> None:
+    if not selection.exported.empty:
+        return
+    if selection.left_out.empty:
+        raise ExportError(f"Aucune certification Pix de l'établissement {uai} pour l'année scolaire {school_year} : "
+                          "rien à exporter.")
+    reasons = ", ".join(f"{LeftOutReason(r).label} : {n}" for r, n in selection.left_out_counts().items())
+    raise ExportError(f"Aucun élève à exporter pour {uai} en {school_year} : "
+                      f"{len(selection.left_out)} certification(s) écartée(s) ({reasons}).")
+
+
+def _report_of(selection: LivretSelection, livret: str, uai: str, school_year: str, path: Path,
+               left_out_path: Path) -> ExportReport:
+    statuses = selection.exported["status"].value_counts()
+    return ExportReport(livret, uai, school_year, str(path), str(left_out_path), len(selection.exported),
+                        int(statuses.get(Status.VALIDATED.value, 0)), int(statuses.get(Status.REJECTED.value, 0)),
+                        selection.left_out_counts())
+
+
+def _failure_message(failure: BaseException | None) -> str:
+    # expected failures and XSD errors are worded without personal data; others may quote a value: type only
+    if isinstance(failure, (ExportError, LivretXmlInvalid)):
+        return str(failure)
+    return f"Échec : {type(failure).__name__}"
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    parsed = make_url(url)
+    database = parsed.database
+    return parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:") \
+        and not database.startswith("file:") and not Path(database).exists()
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter:
+    # a task called through .fn() (tests, the plain path) has no run context to log into
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(__name__)
+
+
+def _flow_run_id() -> str | None:
+    return str(flow_run.id) if flow_run.id else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
