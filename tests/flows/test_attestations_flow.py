@@ -1,0 +1,114 @@
+"""Attestations end to end on a database (SQLite, and PostgreSQL when configured), without the Prefect harness."""
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select, update
+
+from flows.attestations import AttestationsError, run_attestations
+from schemas.tables import Attestation, Certification
+from tests.db_builders import add_certification, add_establishment, add_student
+
+YEAR = "2025-2026"
+# workers=1 renders in the test process: two classes in a spawned pool would cost ~2 s per run
+
+
+@pytest.fixture
+def school(engine, db_url, monkeypatch, tmp_path):
+    """One establishment: 3A with two validated students, one rejected, one cancelled, one unmatched; 3B validated."""
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
+    add_establishment(engine)
+    martin = add_student(engine, 2, last_name="Martin", first_name="Léa")
+    durand = add_student(engine, 1, last_name="Durand", first_name="Louis")
+    rejected = add_student(engine, 3, last_name="Rejet", first_name="Rémi")
+    cancelled = add_student(engine, 4, last_name="Annul", first_name="Anne")
+    bernard = add_student(engine, 5, last_name="Bernard", first_name="Eva", division="3B")
+    add_certification(engine, 101, student_id=martin)
+    add_certification(engine, 102, student_id=durand, levels={"level_1_1": 0, "level_1_2": None})
+    add_certification(engine, 103, student_id=rejected, status="rejected", score=0, global_level=None,
+                      levels={name: None for name in ("level_1_1",)})
+    add_certification(engine, 104, student_id=cancelled, status="cancelled", score=None, global_level=None)
+    add_certification(engine, 105, last_name="Inconnu", first_name="Ivan", division="3A")
+    add_certification(engine, 106, student_id=bernard, division="3B")
+    return tmp_path / "out"
+
+
+def page_texts(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_one_page_per_validated_student_and_nobody_else(school, engine):
+    report = run_attestations(YEAR, workers=2)  # the only test paying for the process pool (~2 s)
+
+    assert report.pages == {"3A": 2, "3B": 1}
+    root = Path(report.out_dir)
+    class_texts = page_texts(root / "Attestations_Pix_3A.pdf")
+    assert ["Louis Durand" in t for t in class_texts] == [True, False]  # ordered by name
+    assert "Léa Martin" in class_texts[1]
+    everything = " ".join(class_texts + page_texts(root / "Attestations_Pix_3B.pdf"))
+    assert not any(name in everything for name in ("Rejet", "Annul", "Inconnu"))
+    assert sorted(p.name for p in (root / "3A").iterdir()) == ["DURAND_Louis_102.pdf", "MARTIN_Léa_101.pdf"]
+    assert page_texts(root / "3A" / "DURAND_Louis_102.pdf") == class_texts[:1]
+    with engine.connect() as connection:
+        assert sorted(connection.execute(select(Attestation.certification_number)).scalars()) == [101, 102, 106]
+
+
+def test_files_are_readable_by_owner_and_group_only(school):
+    report = run_attestations(YEAR, division="3B")
+    assert report.files_written
+    assert all(stat.S_IMODE(Path(f).stat().st_mode) == 0o640 for f in report.files_written)
+
+
+def test_second_run_renders_nothing_when_nothing_changed(school):
+    run_attestations(YEAR, only_changed=True, workers=1)
+    again = run_attestations(YEAR, only_changed=True, workers=1)
+    assert again.pages == {} and again.files_written == () and set(again.skipped_unchanged) == {"3A", "3B"}
+
+
+def test_a_changed_certification_rerenders_its_class_only(school, engine):
+    run_attestations(YEAR, only_changed=True, workers=1)
+    with engine.begin() as connection:
+        connection.execute(update(Certification).where(Certification.number == 101).values(level_5_2=7))
+
+    report = run_attestations(YEAR, only_changed=True, workers=1)
+
+    assert report.pages == {"3A": 2} and report.skipped_unchanged == ("3B",)
+
+
+def test_a_student_no_longer_validated_loses_the_file(school, engine):
+    first = run_attestations(YEAR, only_changed=True, workers=1)
+    with engine.begin() as connection:
+        connection.execute(update(Certification).where(Certification.number == 106).values(
+            status="rejected", score=0, global_level=None))
+
+    report = run_attestations(YEAR, only_changed=True, workers=1)
+
+    root = Path(first.out_dir)
+    assert not (root / "3B" / "BERNARD_Eva_106.pdf").exists()
+    assert not (root / "Attestations_Pix_3B.pdf").exists()
+    assert report.empty == ("3B",) and len(report.files_removed) == 2
+
+
+def test_a_division_without_validated_student_gives_no_pdf(school, engine):
+    report = run_attestations(YEAR, division="5C")
+    assert report.pages == {} and report.files_written == () and report.empty == ("5C",)
+
+
+def test_unknown_establishment_is_a_clear_error(school):
+    with pytest.raises(AttestationsError, match="Établissement inconnu"):
+        run_attestations(YEAR, uai="0000000A")
+
+
+def test_malformed_school_year_is_a_clear_error(school):
+    with pytest.raises(AttestationsError, match="Année scolaire invalide"):
+        run_attestations("2025-2027")
+
+
+def test_never_migrated_database_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    with pytest.raises(AttestationsError, match="pas initialisée"):
+        run_attestations(YEAR)

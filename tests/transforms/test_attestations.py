@@ -1,0 +1,162 @@
+"""Attestations: pages built from stored rows, their PDFs read back as text, the incremental plan."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from pypdf import PdfReader
+
+from schemas.referential import COMPETENCE_CODES, LEVEL_COLUMNS
+from transforms.attestations import (StoredAttestation, build_attestation_pages, class_file_name, content_hash,
+                                     plan_renders, render_class, render_html, safe_file_part, student_file_path)
+
+GENERATED = datetime(2026, 6, 1, 12, 0)
+
+
+def stored_row(number: int, last: str, first: str = "Louis", *, status: str = "validated", eleve_id: int | None = 1,
+               division: str = "3A", levels: dict[str, int | None] | None = None, global_level: str | None = "Novice 2",
+               **columns) -> dict:
+    """One StoredCertificationFrame row: a matched student with levels 3 everywhere unless told."""
+    return dict(number=number, uai="0861234Z", status=status, certification_type="Pix", score=186,
+                global_level=global_level, passed_on=pd.Timestamp("2026-03-20"), centre=None, session="1",
+                **({name: 3 for name in LEVEL_COLUMNS} | (levels or {})), division=division, match_method="exact",
+                first_name=first, last_name=last, birth_date=pd.Timestamp("2011-04-04"),
+                eleve_id=eleve_id, ine=None, student_last_name=last if eleve_id else None, student_usage_name=None,
+                student_first_name=first if eleve_id else None,
+                student_birth_date=pd.Timestamp("2011-04-04") if eleve_id else None,
+                student_division=division if eleve_id else None) | columns
+
+
+def frame(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows)).astype({"eleve_id": "Int64", "score": "Int64", **{c: "Int64" for c in LEVEL_COLUMNS}})
+
+
+def pages_of(*rows: dict):
+    return build_attestation_pages(frame(*rows), "Établissement 0861234Z", GENERATED)
+
+
+def texts_of(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def levels_in(text: str) -> dict[str, str]:
+    """Competence code -> printed level, read back from a page's text.
+
+    Each domain prints its labels, then its column of levels: the levels follow the labels in order.
+    """
+    levels, codes = {}, []
+    for line in text.splitlines():
+        if line[:3] in COMPETENCE_CODES:
+            codes.append(line[:3])
+        elif codes and len(line.strip()) == 1:
+            levels[codes.pop(0)] = line.strip()
+    return levels
+
+
+def test_each_validated_student_gets_one_page_with_name_birth_date_and_levels():
+    pages = tuple(pages_of(stored_row(1, "Durand", "Louis", levels={"level_1_1": 5}), stored_row(2, "Martin", "Léa")))
+    texts = texts_of(render_class("3A", pages).class_pdf)
+
+    assert len(texts) == 2
+    assert "Louis Durand" in texts[0] and "Martin" not in texts[0]
+    assert "Né(e) le 04/04/2011" in texts[0]
+    assert "Certification Pix" in texts[0] and "186 pix" in texts[0] and "Novice 2" in texts[0]
+    assert "Mener une recherche" in texts[0]
+    assert levels_in(texts[0]) == {code: "5" if code == "1.1" else "3" for code in COMPETENCE_CODES}
+    assert "téléchargeable sur la plateforme Pix" in texts[0] and "générée le 01/06/2026" in texts[0]
+
+
+def test_level_below_one_or_not_evaluated_shows_a_dash():
+    page = pages_of(stored_row(1, "Durand", levels={"level_1_1": 0, "level_1_2": None, "level_1_3": 1}))[0]
+    levels = [c.level for c in page.domains[0].competences]
+    assert levels == ["-", "-", "1"]
+    printed = levels_in(texts_of(render_class("3A", (page,)).class_pdf)[0])
+    assert (printed["1.1"], printed["1.2"], printed["1.3"], printed["2.1"]) == ("-", "-", "1", "3")
+
+
+def test_first_names_in_siecle_capitals_print_as_names_are_written():
+    pages = pages_of(stored_row(1, "FAURE", "JEAN-BAPTISTE"), stored_row(2, "MARTIN", "Léa-Rose"))
+    assert [(p.first_name, p.last_name) for p in pages] == [("Jean-Baptiste", "FAURE"), ("Léa-Rose", "MARTIN")]
+
+
+def test_names_are_printed_as_typed_and_escaped():
+    pages = pages_of(stored_row(1, "D'Artagnan & Fils", "<b>Jean</b>"))
+    html = render_html(pages)
+    assert "<b>Jean</b>" not in html and "&lt;b&gt;Jean&lt;/b&gt;" in html
+    assert "D&#39;Artagnan &amp; Fils" in html
+    assert "<b>Jean</b> D'Artagnan & Fils" in texts_of(render_class("3A", tuple(pages)).class_pdf)[0]
+
+
+def test_pages_are_ordered_by_name_ignoring_accents_and_case():
+    pages = pages_of(stored_row(1, "Fabre"), stored_row(2, "émile", "Zoé"), stored_row(3, "Emile", "Anna"),
+                     stored_row(4, "Durand"))
+    assert [(p.last_name, p.first_name) for p in pages] == [
+        ("Durand", "Louis"), ("Emile", "Anna"), ("émile", "Zoé"), ("Fabre", "Louis")]
+
+
+def test_only_matched_validated_certifications_get_a_page():
+    pages = pages_of(stored_row(1, "Valide"), stored_row(2, "Rejet", status="rejected", score=0),
+                     stored_row(3, "Inconnu", eleve_id=None))
+    assert [p.last_name for p in pages] == ["Valide"]
+
+
+def test_global_level_line_is_absent_when_the_source_had_none():
+    text = texts_of(render_class("3A", tuple(pages_of(stored_row(1, "Durand", global_level=None)))).class_pdf)[0]
+    assert "Niveau global" not in text and "186 pix" in text
+
+
+def test_empty_class_gives_no_pdf():
+    result = render_class("3B", ())
+    assert result.class_pdf is None and result.student_pdfs == {}
+
+
+def test_student_pdfs_are_the_class_pages_one_each():
+    pages = tuple(pages_of(stored_row(1, "Durand"), stored_row(2, "Martin")))
+    result = render_class("3A", pages)
+    assert set(result.student_pdfs) == {1, 2}
+    assert [texts_of(result.student_pdfs[n]) for n in (1, 2)] == [[t] for t in texts_of(result.class_pdf)]
+
+
+def test_file_names_cannot_escape_their_folder():
+    page = pages_of(stored_row(7310657, "../Du/rand<x>", "Lé a", division="3/A"))[0]
+    path = student_file_path(page)
+    assert path == Path("3_A") / "DU_RAND_X_Lé_a_7310657.pdf"
+    assert class_file_name("3/A") == "Attestations_Pix_3_A.pdf"
+    assert safe_file_part("..") == "_"
+
+
+def test_content_hash_ignores_the_generation_date_only():
+    first = pages_of(stored_row(1, "Durand"))[0]
+    later = build_attestation_pages(frame(stored_row(1, "Durand")), "Établissement 0861234Z", datetime(2027, 1, 1))[0]
+    changed = pages_of(stored_row(1, "Durand", levels={"level_5_2": 6}))[0]
+    assert content_hash(first) == content_hash(later) != content_hash(changed)
+
+
+def test_plan_renders_nothing_when_nothing_changed(tmp_path):
+    pages = pages_of(stored_row(1, "Durand"))
+    stored = {1: StoredAttestation(1, content_hash(pages[0]), str(tmp_path / student_file_path(pages[0])))}
+    (tmp_path / class_file_name("3A")).write_bytes(b"%PDF")
+
+    plan = plan_renders(pages, stored, tmp_path, only_changed=True)
+
+    assert plan.jobs == () and plan.unchanged == ("3A",) and plan.stale_files == ()
+
+
+def test_plan_rerenders_a_class_that_lost_a_student_and_removes_the_file(tmp_path):
+    pages = pages_of(stored_row(1, "Durand"))
+    gone = str(tmp_path / "3A" / "MARTIN_Léa_2.pdf")
+    stored = {1: StoredAttestation(1, content_hash(pages[0]), str(tmp_path / student_file_path(pages[0]))),
+              2: StoredAttestation(2, "0" * 64, gone)}
+    (tmp_path / class_file_name("3A")).write_bytes(b"%PDF")
+
+    plan = plan_renders(pages, stored, tmp_path, only_changed=True)
+
+    assert [job.division for job in plan.jobs] == ["3A"]
+    assert plan.stale_numbers == (2,) and Path(gone) in plan.stale_files
+
+
+def test_plan_for_a_division_without_validated_student_is_empty(tmp_path):
+    plan = plan_renders([], {}, tmp_path, only_changed=False, division="3B")
+    assert plan.jobs == () and plan.empty == ("3B",)
