@@ -4,8 +4,6 @@ Prefect orchestration only: each task hands one coarse unit (the database, a ros
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -16,10 +14,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
-from sqlalchemy import Connection
 
+from flows.attestations import make_attestations
 from pix_livret import config
-from pix_livret.database import make_engine, upgrade_to_head
+from pix_livret.database import connect, upgrade_to_head
 from transforms.archive import archive_copy, sha256_of
 from transforms.check_file import check_file
 from transforms.inbox import EstablishmentInbox, InboxError, find_establishments
@@ -61,7 +59,9 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         snapshot = load_roster(establishment)
         # One transaction per file: a bad file never blocks the others
         report.files.extend(ingest_file(path, snapshot, run_id) for path in establishment.files)
-        report.establishments.append(close_establishment(snapshot, attestations))
+        # Attestations of new or changed validated certifications only, one task per class
+        written = refresh_attestations(snapshot) if attestations else 0
+        report.establishments.append(close_establishment(snapshot, written))
     # Record and publish the outcome; the state says it to the Prefect UI
     close_run(run_id, report)
     publish_report(report, report_path)
@@ -70,13 +70,13 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
 
 @task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def prepare_database() -> None:
-    with _transaction() as connection:
+    with connect(config.database_url()) as connection:
         upgrade_to_head(connection)
 
 
 @task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def open_run(parameters: dict) -> int:
-    with _transaction() as connection:
+    with connect(config.database_url()) as connection:
         return start_run(connection, "ingest", parameters, _flow_run_id(), _now())
 
 
@@ -87,7 +87,7 @@ def load_roster(establishment: EstablishmentInbox) -> RosterSnapshot:
     uai = establishment.uai or (roster.uai if roster else None)
     if uai is None:
         raise InboxError(f"UAI inconnu pour {establishment.folder} : donnez --uai ou le fichier SIECLE")
-    with _transaction() as connection:
+    with connect(config.database_url()) as connection:
         save_establishment(connection, uai, roster.school_year if roster else None,
                            establishment.roster.name if establishment.roster else None, _now())
         students = roster.students if roster else read_stored_roster(connection, uai)
@@ -103,7 +103,7 @@ def ingest_file(path: Path, roster: RosterSnapshot, run_id: int) -> FileReport:
     """Registers, archives, checks and loads one file in one transaction; unchanged files load nothing."""
     content = path.read_bytes()
     digest = sha256_of(content)
-    with _transaction() as connection:
+    with connect(config.database_url()) as connection:
         if find_source_file(connection, roster.uai, digest) is not None:
             return FileReport(name=path.name, uai=roster.uai, status="unchanged")
         archived = archive_copy(content, digest, config.archive_dir(), path.suffix or ".bin")
@@ -125,26 +125,34 @@ def ingest_file(path: Path, roster: RosterSnapshot, run_id: int) -> FileReport:
                       problems=problems_as_records(checked.problems), notices=problems_as_records(checked.notices))
 
 
+def refresh_attestations(roster: RosterSnapshot) -> int:
+    """Runs the attestations flow as a subflow for the roster's school year; the pages it rendered.
+
+    A failed rendering is logged and leaves the loaded data as it is: the next night tries again.
+    """
+    year = roster.school_year if roster.school_year is not None else int(current_school_year(date.today())[:4])
+    state = make_attestations(f"{year}-{year + 1}", roster.uai, only_changed=True, return_state=True)
+    if not state.is_completed():
+        get_run_logger().error("Attestations %s : échec (%s)", roster.uai, state.message)
+        return 0
+    return sum(state.result().pages.values())
+
+
 @task(cache_policy=NO_CACHE)
-def close_establishment(roster: RosterSnapshot, attestations: bool) -> EstablishmentReport:
+def close_establishment(roster: RosterSnapshot, attestations_written: int) -> EstablishmentReport:
     """Counts the roster students of certified divisions who have no certification (absents)."""
-    with _transaction(read_only=True) as connection:
+    with connect(config.database_url(), write=False) as connection:
         matches = read_stored_matches(connection, roster.uai)
         divisions = read_certified_divisions(connection, roster.uai)
     absents = find_absents(roster.students, matches, divisions)
     absent_records = tuple({"eleve_id": int(a.eleve_id), "division": a.division} for a in absents.itertuples())
-    written = render_attestations(roster) if attestations else 0
-    return EstablishmentReport(roster.uai, len(roster.students), absent_records, roster.problems, written)
-
-
-def render_attestations(roster: RosterSnapshot) -> int:
-    return 0
+    return EstablishmentReport(roster.uai, len(roster.students), absent_records, roster.problems, attestations_written)
 
 
 @task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def close_run(run_id: int, report: RunReport) -> None:
     status = "quarantined" if report.has_quarantine else "completed"
-    with _transaction() as connection:
+    with connect(config.database_url()) as connection:
         finish_run(connection, run_id, status, report.totals(), report.state_message(), _now())
 
 
@@ -161,17 +169,6 @@ def final_state(report: RunReport) -> State:
     if report.has_quarantine:
         return Failed(name=QUARANTINED, message=report.state_message(), data=report)
     return Completed(message=report.state_message(), data=report)
-
-
-@contextmanager
-def _transaction(read_only: bool = False) -> Iterator[Connection]:
-    """A connection to the configured database, in a transaction committed on success."""
-    engine = make_engine(config.database_url())
-    try:
-        with (engine.connect() if read_only else engine.begin()) as connection:
-            yield connection
-    finally:
-        engine.dispose()
 
 
 def _flow_run_id() -> str | None:

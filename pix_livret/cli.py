@@ -11,6 +11,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Optional  # noqa: E402
 
@@ -54,13 +55,14 @@ def ingest(
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE)
     from flows.nightly_ingest import QUARANTINED, nightly_ingest
+    from pix_livret.display import print_ingest_summary
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                            report_path=str(report) if report else None, attestations=attestations,
                            return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_completed() or state.name == QUARANTINED:
-        print_ingest_summary(result)
+        print_ingest_summary(result, console)
         raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
     if isinstance(result, InboxError):
         errors.print(f"[red]{result}[/red]")
@@ -69,21 +71,53 @@ def ingest(
     raise typer.Exit(EXIT_FAILURE)
 
 
-def print_ingest_summary(report) -> None:
-    table = Table(title="Import des résultats Pix")
-    for column in ("Fichier", "Statut", "Lues", "Chargées", "Quarantaine"):
-        table.add_column(column)
-    for f in report.files:
-        table.add_row(f.name, f.status, str(f.rows_read), str(f.rows_loaded), str(f.rows_quarantined))
-    console.print(table)
-    for f in report.files:
-        for p in f.problems:
-            where = f"ligne {p['row']}" if p["row"] is not None else "fichier"
-            console.print(f"  {f.name}, {where}{', ' + p['column'] if p['column'] else ''} : {p['message']}")
-    console.print(report.state_message())
-    totals = report.totals()
-    console.print(f"Non rattachés : {totals['unmatched']} ; ambigus : {totals['ambiguous']} ; "
-                  f"absents : {totals['absents']} ; attestations produites : {totals['attestations_written']}")
+@app.command()
+def export(
+    livret: str = typer.Argument(..., help="lsu (collège) ou lsl (lycée)"),
+    year: str = typer.Option(..., "--year", help="Année scolaire, ex. 2025-2026"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (facultatif si la base n'a qu'un établissement)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Produit le fichier d'import du livret scolaire (LSU ou LSL) et la liste des certifications écartées."""
+    if livret.upper() not in ("LSU", "LSL"):
+        errors.print(f"[red]Livret inconnu : « {livret} » (attendu lsu ou lsl).[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _use_database(db)
+    from flows.livret_export import livret_export
+
+    state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
+                          return_state=True)
+    result = state.result(raise_on_failure=False)
+    if not state.is_completed():
+        errors.print(f"[red]{_failure_text(result, state)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(result.asstr())
+
+
+@app.command()
+def attestations(
+    division: Optional[str] = typer.Option(None, "--division", help="Une seule classe, ex. 3A"),
+    year: Optional[str] = typer.Option(None, "--year", help="Année scolaire (défaut : l'année en cours)"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (facultatif si la base n'a qu'un établissement)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR/attestations/UAI/ANNÉE)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève."""
+    from datetime import date
+
+    from flows.attestations import make_attestations
+    from flows.nightly_ingest import current_school_year
+
+    _use_database(db)
+    state = make_attestations(school_year=year or current_school_year(date.today()), uai=uai, division=division,
+                              out_dir=str(out) if out else None, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if not state.is_completed():
+        errors.print(f"[red]{_failure_text(result, state)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(result.asstr())
+    console.print(f"Dossier : {result.out_dir}")
 
 
 @app.command()
@@ -101,12 +135,49 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
     with engine.connect() as connection:
         history = list_runs(connection, limit)
     table = Table(title="Historique des exécutions")
-    for column in ("N°", "Type", "Début", "Fin", "Statut", "Résumé"):
-        table.add_column(column)
+    for column in ("N°", "Type", "Début", "Durée", "Statut"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Résultat")
     for run in history:
-        table.add_row(str(run.id), run.kind, f"{run.started_at:%Y-%m-%d %H:%M}",
-                      f"{run.ended_at:%H:%M:%S}" if run.ended_at else "", run.status, run.message or "")
+        duration = f"{(run.ended_at - run.started_at).total_seconds():.0f} s" if run.ended_at else ""
+        table.add_row(str(run.id), run.kind, f"{_local(run.started_at):%d/%m/%Y %H:%M}", duration,
+                      RUN_STATUS_LABELS.get(run.status, run.status), _run_outcome(run.kind, run.counts or {}))
     console.print(table)
+
+
+RUN_STATUS_LABELS = {"running": "en cours", "completed": "réussie", "quarantined": "quarantaine",
+                     "failed": "échec"}
+
+
+def _local(moment):
+    # stored in UTC; SQLite hands it back without its offset
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone()
+
+
+def _run_outcome(kind: str, counts: dict) -> str:
+    if kind == "ingest" and counts:
+        return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées"
+    if kind.startswith("export") and counts:
+        return f"{counts.get('students', 0)} élèves, {counts.get('left_out', 0)} certif. écartées"
+    return ""
+
+
+@app.command()
+def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la démonstration (recréé)")) -> None:
+    """Démonstration : un établissement fictif, l'import de nuit, l'export LSU et les attestations, en SQLite."""
+    from pix_livret.demo import DemoError, run_demo
+
+    os.umask(0o027)
+    try:
+        run_demo(dir, console)
+    except DemoError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _failure_text(result, state) -> str:
+    # expected failures carry the administrator's message; anything else is named by its state
+    return str(result) if isinstance(result, Exception) else (state.message or "échec")
 
 
 def main() -> None:

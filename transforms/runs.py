@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from schemas.tables import PipelineRun
 
@@ -25,7 +25,7 @@ def finish_run(connection: Connection, run_id: int, status: str, counts: dict[st
         status=status, counts=counts, message=message, ended_at=now))
 
 
-def list_runs(connection: Connection, limit: int = 50) -> list[PipelineRun]:
-    """The latest runs first."""
-    rows = connection.execute(select(PipelineRun).order_by(PipelineRun.id.desc()).limit(limit))
-    return list(rows.scalars())
+def list_runs(connection: Connection, limit: int = 50) -> list[Row]:
+    """The latest runs first, as rows with the columns of pipeline_runs."""
+    runs = PipelineRun.__table__
+    return list(connection.execute(select(runs).order_by(runs.c.id.desc()).limit(limit)).all())

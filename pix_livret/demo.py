@@ -1,0 +1,73 @@
+"""`pix-livret demo`: a sample establishment, the nightly flow, the June LSU export, on a SQLite file.
+
+Takes a folder (recreated) and a console; prints what ran and where everything is.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from pix_livret.display import print_ingest_summary
+from pix_livret.sample_data import make_sample_establishment
+
+MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the next demo
+
+
+class DemoError(Exception):
+    """The demo cannot run here (French message)."""
+
+
+def run_demo(folder: Path, console: Console) -> None:
+    folder = folder.resolve()
+    _recreate(folder)
+    manifest = make_sample_establishment(folder / "exemple")
+    # Everything the flows write goes under FOLDER, whatever the caller's configuration
+    os.environ["PIX_LIVRET_DB_URL"] = f"sqlite:///{folder / 'pix-livret.sqlite'}"
+    os.environ["PIX_LIVRET_OUT_DIR"] = str(folder / "sorties")
+    os.environ["PIX_LIVRET_ARCHIVE_DIR"] = str(folder / "archive")
+    school_year = f"{manifest.school_year}-{manifest.school_year + 1}"
+    console.print(f"[bold]Établissement d'exemple[/bold] {manifest.uai} : {len(manifest.students)} élèves "
+                  f"dans {manifest.roster_path.name}, {len(manifest.files)} fichiers dans {manifest.inbox}")
+
+    from flows.livret_export import livret_export
+    from flows.nightly_ingest import nightly_ingest
+
+    report_path = folder / "sorties" / "rapport-import.json"
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    console.print("\n[bold]1. Import de nuit[/bold] (flux Prefect nightly-ingest)")
+    ingest = nightly_ingest(inbox=str(manifest.inbox), roster=str(manifest.roster_path),
+                            report_path=str(report_path), return_state=True)
+    report = ingest.result(raise_on_failure=False)
+    if isinstance(report, BaseException):
+        raise DemoError(f"L'import a échoué : {report}")
+    print_ingest_summary(report, console)
+    console.print(f"Attendu d'après les données générées : {manifest.expected['rows_loaded']} lignes chargées, "
+                  f"{manifest.expected['rows_quarantined']} en quarantaine, "
+                  f"{manifest.expected['files_quarantined_whole']} fichiers écartés entiers.")
+
+    console.print(f"\n[bold]2. Export du livret[/bold] (flux Prefect livret-export, LSU {school_year})")
+    export = livret_export(livret="LSU", school_year=school_year, uai=manifest.uai, return_state=True)
+    exported = export.result(raise_on_failure=False)
+    if isinstance(exported, BaseException):
+        raise DemoError(f"L'export LSU a échoué : {exported}")
+    console.print(exported.asstr())
+
+    console.print("\n[bold]Où sont les résultats[/bold]")
+    console.print(f"- base de données : {folder / 'pix-livret.sqlite'} (historique : pix-livret runs --db "
+                  f"sqlite:///{folder / 'pix-livret.sqlite'})")
+    console.print(f"- compte rendu de l'import : {report_path}")
+    console.print(f"- fichier LSU : {exported.path}")
+    console.print(f"- attestations : {folder / 'sorties' / 'attestations' / manifest.uai / school_year}")
+    console.print(f"- copies des fichiers reçus : {folder / 'archive'}")
+
+
+def _recreate(folder: Path) -> None:
+    if folder.exists():
+        if not (folder / MARKER).exists() and any(folder.iterdir()):
+            raise DemoError(f"{folder} existe et n'est pas un dossier de démonstration : choisissez un autre --dir.")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, mode=0o750)
+    (folder / MARKER).touch()

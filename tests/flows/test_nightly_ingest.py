@@ -1,0 +1,140 @@
+"""The nightly flow end to end, under one session-wide Prefect harness, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from flows.nightly_ingest import QUARANTINED, nightly_ingest
+from pix_livret.cli import EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
+from pix_livret.database import make_engine
+from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from schemas.tables import Certification, PipelineRun, QuarantinedRow, SourceFile
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+@pytest.fixture
+def database(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+    monkeypatch.setenv("PIX_LIVRET_ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sample(tmp_path):
+    return make_sample_establishment(tmp_path / "sample")
+
+
+def ingest(sample, **options):
+    return nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True,
+                          attestations=False, **options)
+
+
+def count(engine, query):
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
+
+
+def test_sample_inbox_loads_the_good_rows_and_quarantines_exactly_the_planted_ones(database, sample, tmp_path):
+    state = ingest(sample, report_path=str(tmp_path / "report.json"))
+
+    expected = sample.expected
+    assert state.name == QUARANTINED and not state.is_completed()
+    assert f"{expected['rows_quarantined']} ligne(s) écartée(s)" in state.message
+    totals = json.loads((tmp_path / "report.json").read_text())["totals"]
+    for key in ("files", "rows_read", "rows_loaded", "rows_quarantined", "unmatched", "ambiguous", "absents"):
+        assert totals[key] == expected[key], key
+    assert count(database, select(func.count()).select_from(Certification)) == len(sample.certifications)
+    planted_rows = {(name, row) for name, row, _ in sample.planted if row is not None}
+    with database.connect() as connection:
+        quarantined = set(connection.execute(
+            select(SourceFile.name, QuarantinedRow.row_number).join(SourceFile)).all())
+    assert quarantined == planted_rows
+
+
+def test_second_run_of_the_same_inbox_loads_nothing_and_completes(database, sample):
+    ingest(sample)
+    loaded_at = count(database, select(func.max(Certification.updated_at)))
+
+    state = ingest(sample)
+
+    report = state.result()
+    assert state.is_completed()
+    assert {f.status for f in report.files} == {"unchanged"}
+    assert report.totals()["rows_loaded"] == 0
+    assert count(database, select(func.max(Certification.updated_at))) == loaded_at
+
+
+def test_newer_export_of_a_class_updates_its_rows(database, sample, tmp_path):
+    ingest(sample)
+    first = next(c for c in sample.certifications if c.student is not None and c.score)
+    newer = [c for c in sample.certifications if c.number == first.number]
+    changed = [newer[0].__class__(**{**newer[0].__dict__, "score": first.score - 1})]
+    inbox = tmp_path / "later"
+    inbox.mkdir()
+    write_class_csv(inbox / "20260601_resultats_3A.csv", changed, "pix-niveau-score")
+    shutil.copy(sample.roster_path, inbox / "ElevesSansAdresses.xml")
+
+    state = nightly_ingest(inbox=str(inbox), return_state=True, attestations=False)
+
+    [file] = state.result(raise_on_failure=False).files
+    assert file.rows_updated == 1
+    assert count(database, select(Certification.score).where(Certification.number == first.number)) == first.score - 1
+
+
+def test_clean_inbox_completes_and_the_run_is_in_the_history(database, sample, tmp_path):
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    good = [c for c in sample.certifications if c.student is not None][:5]
+    write_class_csv(clean / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+
+    state = nightly_ingest(inbox=str(clean), roster=str(sample.roster_path), return_state=True, attestations=False)
+
+    assert state.is_completed(), state.message
+    with database.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert run.status == "completed" and run.flow_run_id and run.counts["rows_loaded"] == 5
+    assert set(run.parameters) == {"inbox", "roster", "uai", "attestations"}
+
+
+def test_cli_exit_codes_say_quarantine_and_usage(database, sample, tmp_path):
+    runner = CliRunner()
+    quarantined = runner.invoke(app, ["ingest", str(sample.inbox), "--roster", str(sample.roster_path),
+                                      "--no-attestations", "--report", str(tmp_path / "r.json")])
+    assert quarantined.exit_code == EXIT_QUARANTINE, quarantined.output
+    again = runner.invoke(app, ["ingest", str(sample.inbox), "--roster", str(sample.roster_path), "--no-attestations"])
+    assert again.exit_code == EXIT_OK, again.output
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nowhere")])
+    assert missing.exit_code == EXIT_USAGE
+    history = runner.invoke(app, ["runs"])
+    assert history.exit_code == EXIT_OK
+    # the two ingests, newest first: the clean re-run, then the one that quarantined input
+    assert history.output.index("réussie") < history.output.index("quarantaine")
+
+
+def test_report_and_artifact_carry_no_names(database, sample):
+    report = ingest(sample).result(raise_on_failure=False)
+    text = report.to_json() + report.to_markdown()
+    for student in sample.students[:40]:
+        assert student.last_name not in text and student.first_name not in text
+
+
+def test_nightly_run_renders_attestations_of_new_results_only(database, sample, tmp_path):
+    first = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    attestations = tmp_path / "out" / "attestations" / sample.uai / "2025-2026"
+    student_pdfs = list(attestations.glob("*/*.pdf"))
+    assert first.result(raise_on_failure=False).totals()["attestations_written"] == sample.expected["validated"]
+    assert len(student_pdfs) == sample.expected["validated"]
+    written_at = {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")}
+
+    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+
+    assert again.is_completed() and again.result().totals()["attestations_written"] == 0
+    assert {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")} == written_at
