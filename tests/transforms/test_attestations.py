@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
+import lxml.html
 import pandas as pd
 from pypdf import PdfReader
 
 from schemas.referential import COMPETENCE_CODES, LEVEL_COLUMNS
 from transforms.attestations import (StoredAttestation, build_attestation_pages, class_file_name, content_hash,
-                                     plan_renders, render_class, render_html, safe_file_part, student_file_path)
+                                     TEMPLATES, plan_renders, render_class, render_html, safe_file_part,
+                                     student_file_path)
 
 GENERATED = datetime(2026, 6, 1, 12, 0)
 
@@ -160,3 +163,11 @@ def test_plan_rerenders_a_class_that_lost_a_student_and_removes_the_file(tmp_pat
 def test_plan_for_a_division_without_validated_student_is_empty(tmp_path):
     plan = plan_renders([], {}, tmp_path, only_changed=False, division="3B")
     assert plan.jobs == () and plan.empty == ("3B",)
+
+
+def test_every_element_of_the_template_has_a_user_agent_style():
+    html = render_html(pages_of(stored_row(1, "Durand", centre="Collège Jean Moulin"), stored_row(2, "Martin")))
+    used = {element.tag for element in lxml.html.document_fromstring(html).iter() if isinstance(element.tag, str)}
+    styled = set(re.findall(r"[a-z0-9]+", re.sub(r"/\*.*?\*/|\{.*?\}", " ", (TEMPLATES / "user-agent.css").read_text(),
+                                                  flags=re.S)))
+    assert used <= styled, used - styled
