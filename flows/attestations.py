@@ -21,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
 from pix_livret import config
-from pix_livret.database import connect, is_at_head, make_engine
+from pix_livret.database import connect, is_ready
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
@@ -155,19 +155,15 @@ def plan_attestations(school_year: str, uai: str | None, division: str | None, o
                       only_changed: bool) -> tuple[RenderPlan, Path, str]:
     """Reads the establishment's certifications and the attestations already rendered; decides what to render."""
     _check_school_year(school_year)
-    engine = make_engine(config.database_url())
-    try:
-        if not is_at_head(engine):
-            raise AttestationsError("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest ».")
-        with engine.connect() as connection:
-            try:
-                uai = choose_establishment(list_establishments(connection), uai)
-            except EstablishmentChoiceError as error:
-                raise AttestationsError(str(error)) from None
-            stored = read_certifications(connection, uai)
-            rendered_before = read_stored_attestations(connection, uai)
-    finally:
-        engine.dispose()
+    if not is_ready(config.database_url()):
+        raise AttestationsError("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest ».")
+    with connect(config.database_url(), write=False) as connection:
+        try:
+            uai = choose_establishment(list_establishments(connection), uai)
+        except EstablishmentChoiceError as error:
+            raise AttestationsError(str(error)) from None
+        stored = read_certifications(connection, uai)
+        rendered_before = read_stored_attestations(connection, uai)
     out_root = Path(out_dir or config.output_dir() / "attestations" / uai / school_year).resolve()
     exported = select_livret_certifications(stored, school_year).exported
     pages = build_attestation_pages(exported, f"Établissement {uai}", datetime.now().astimezone())

@@ -15,11 +15,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
-from sqlalchemy.engine import make_url
 
 import pix_livret
 from pix_livret import config
-from pix_livret.database import connect, is_at_head, make_engine
+from pix_livret.database import connect, is_ready
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
@@ -175,15 +174,8 @@ def check_export_request(livret: str, school_year: str) -> None:
 
 def ensure_database_ready() -> None:
     """ExportError when the configured database was never created or migrated (nothing is created by asking)."""
-    url = config.database_url()
-    if _missing_sqlite_file(url):
+    if not is_ready(config.database_url()):
         raise ExportError(NOT_MIGRATED)
-    engine = make_engine(url)
-    try:
-        if not is_at_head(engine):
-            raise ExportError(NOT_MIGRATED)
-    finally:
-        engine.dispose()
 
 
 def open_export_run(livret: str, school_year: str, uai: str | None, flow_run_id: str | None) -> int:
@@ -255,13 +247,6 @@ def _failure_message(failure: BaseException | None) -> str:
     if isinstance(failure, (ExportError, LivretXmlInvalid)):
         return str(failure)
     return f"Échec : {type(failure).__name__}"
-
-
-def _missing_sqlite_file(url: str) -> bool:
-    parsed = make_url(url)
-    database = parsed.database
-    return parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:") \
-        and not database.startswith("file:") and not Path(database).exists()
 
 
 def _logger() -> logging.Logger | logging.LoggerAdapter:

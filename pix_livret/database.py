@@ -13,6 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 
@@ -56,6 +57,20 @@ def is_at_head(engine: Engine) -> bool:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head
+
+
+def is_ready(url: str) -> bool:
+    """True when the database at URL exists and was migrated to head; asking creates nothing (not even a SQLite file)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:") \
+            and not database.startswith("file:") and not Path(database).exists():
+        return False
+    engine = make_engine(url)
+    try:
+        return is_at_head(engine)
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -49,10 +49,11 @@ def test_export_of_an_unknown_livret_is_a_usage_error(school):
 
 def test_attestations_writes_one_pdf_per_class_with_a_validated_student(school, tmp_path):
     out = tmp_path / "pdf"
-    result = CliRunner().invoke(app, ["attestations", "--year", YEAR, "--out", str(out), "--db", school])
+    # no --year: the school year of the establishment's roster (2025-2026), not the one today falls in
+    result = CliRunner().invoke(app, ["attestations", "--out", str(out), "--db", school])
     assert result.exit_code == EXIT_OK, result.output
     assert sorted(p.name for p in out.glob("*.pdf")) == ["Attestations_Pix_3A.pdf"]
-    assert "3A : 1 attestation(s)" in result.output
+    assert "3A : 1 attestation(s)" in result.output and "2025-2026" in result.output
 
 
 def test_demo_runs_the_whole_pipeline_and_says_where_things_are(tmp_path, monkeypatch):
@@ -70,3 +71,9 @@ def test_demo_refuses_to_wipe_a_folder_that_is_not_its_own(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "mine")])
     assert result.exit_code == EXIT_USAGE
     assert (tmp_path / "mine" / "notes.txt").exists()
+
+
+def test_runs_on_a_database_never_created_says_so_and_creates_nothing(tmp_path):
+    result = CliRunner().invoke(app, ["runs", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}"])
+    assert result.exit_code == EXIT_FAILURE and "pas initialisée" in result.output
+    assert not (tmp_path / "none.sqlite").exists()

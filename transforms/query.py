@@ -61,6 +61,11 @@ def choose_establishment(known: list[str], uai: str | None) -> str:
     return known[0]
 
 
+def read_roster_school_year(connection: Connection, uai: str) -> int | None:
+    """ANNEE_SCOLAIRE of UAI's last roster (2025 for 2025-2026), None when unknown."""
+    return connection.execute(select(Establishment.school_year).where(Establishment.uai == uai)).scalar()
+
+
 def read_stored_matches(connection: Connection, uai: str) -> pd.DataFrame:
     """Every stored certification of UAI with the ELEVE_ID it was matched to (MatchFrame columns)."""
     c, s = Certification.__table__.c, Student.__table__.c

@@ -1,0 +1,23 @@
+"""deploy/prefect.yaml: every deployment names a flow of ours and only parameters that flow takes."""
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect import Flow
+
+DEPLOYMENTS = yaml.safe_load((Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml").read_text())["deployments"]
+
+
+@pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=[d["name"] for d in DEPLOYMENTS])
+def test_deployment_points_at_a_flow_that_takes_its_parameters(deployment):
+    path, name = deployment["entrypoint"].split(":")
+    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+    assert isinstance(flow, Flow)
+    accepted = inspect.signature(flow.fn).parameters
+    assert set(deployment.get("parameters", {})) <= set(accepted)
+    required = {n for n, p in accepted.items() if p.default is inspect.Parameter.empty}
+    assert required <= set(deployment.get("parameters", {})), "the schedule would start the flow without them"
