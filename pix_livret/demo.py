@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 
 from pix_livret.display import print_ingest_summary
-from pix_livret.sample_data import make_sample_establishment
+from pix_livret.sample_data import SampleManifest, make_sample_establishment
 
 MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the next demo
 
@@ -24,14 +26,32 @@ def run_demo(folder: Path, console: Console) -> None:
     folder = folder.resolve()
     _recreate(folder)
     manifest = make_sample_establishment(folder / "exemple")
-    # Everything the flows write goes under FOLDER, whatever the caller's configuration
-    os.environ["PIX_LIVRET_DB_URL"] = f"sqlite:///{folder / 'pix-livret.sqlite'}"
-    os.environ["PIX_LIVRET_OUT_DIR"] = str(folder / "sorties")
-    os.environ["PIX_LIVRET_ARCHIVE_DIR"] = str(folder / "archive")
     school_year = f"{manifest.school_year}-{manifest.school_year + 1}"
     console.print(f"[bold]Établissement d'exemple[/bold] {manifest.uai} : {len(manifest.students)} élèves "
                   f"dans {manifest.roster_path.name}, {len(manifest.files)} fichiers dans {manifest.inbox}")
 
+    with _configured_for(folder):
+        _run_pipeline(folder, manifest, school_year, console)
+
+
+@contextmanager
+def _configured_for(folder: Path) -> Iterator[None]:
+    """Everything the flows write goes under FOLDER, whatever the caller's configuration; restored after."""
+    demo = {"PIX_LIVRET_DB_URL": f"sqlite:///{folder / 'pix-livret.sqlite'}",
+            "PIX_LIVRET_OUT_DIR": str(folder / "sorties"), "PIX_LIVRET_ARCHIVE_DIR": str(folder / "archive")}
+    saved = {name: os.environ.get(name) for name in demo}
+    os.environ.update(demo)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, console: Console) -> None:
     from flows.livret_export import livret_export
     from flows.nightly_ingest import nightly_ingest
 

@@ -1,6 +1,9 @@
 """The command line end to end: export, attestations and demo, with their exit codes and messages."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -57,9 +60,11 @@ def test_attestations_writes_one_pdf_per_class_with_a_validated_student(school, 
 
 
 def test_demo_runs_the_whole_pipeline_and_says_where_things_are(tmp_path, monkeypatch):
-    monkeypatch.delenv("PIX_LIVRET_DB_URL", raising=False)
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", "sqlite:///the-callers.sqlite")
     result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "demo")])
     assert result.exit_code == EXIT_OK, result.output
+    assert os.environ["PIX_LIVRET_DB_URL"] == "sqlite:///the-callers.sqlite"  # the demo's settings do not leak
+    assert (tmp_path / "demo" / "pix-livret.sqlite").exists() and not Path("the-callers.sqlite").exists()
     assert (tmp_path / "demo" / "sorties" / "LSU_0861234Z_2025-2026.xml").exists()
     assert list((tmp_path / "demo" / "sorties" / "attestations" / "0861234Z" / YEAR).glob("*.pdf"))
     assert "Quarantaine" in result.output and "fichier LSU" in result.output
