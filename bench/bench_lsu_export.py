@@ -17,8 +17,8 @@ import pandas as pd
 from schemas.referential import LEVEL_COLUMNS
 from lxml import etree
 
-from transforms.lsu_xml import (build_livret_tree, livret_file_name, validate_livret_tree, validate_livret_xml,
-                                write_atomically)
+from pix_livret.private_files import write_private_file
+from transforms.lsu_xml import build_livret_tree, livret_file_name, validate_livret_tree, validate_livret_xml
 from transforms.select_livret import select_livret_certifications
 
 CLASS_SIZE = 30
@@ -55,7 +55,7 @@ def make_stored(students: int) -> pd.DataFrame:
 
 
 def time_export(selection, out_dir: Path) -> dict[str, float]:
-    """Seconds per phase of one export as the flow runs it (render_livret_xml, then write_atomically)."""
+    """Seconds per phase of one export as the flow runs it (render_livret_xml, then write_private_file)."""
     started = time.perf_counter()
     root = build_livret_tree(selection, livret="LSU", uai="0861234Z", school_year="2025-2026",
                              generated_at=datetime.now(timezone.utc), editor="bench", version="0.1.0")
@@ -64,7 +64,7 @@ def time_export(selection, out_dir: Path) -> dict[str, float]:
     validated = time.perf_counter()
     document = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     serialised = time.perf_counter()
-    write_atomically(out_dir / livret_file_name("LSU", "0861234Z", "2025-2026"), document)
+    write_private_file(out_dir / livret_file_name("LSU", "0861234Z", "2025-2026"), document)
     written = time.perf_counter()
     return {"build": built - started, "validate": validated - built, "serialise": serialised - validated,
             "write": written - serialised, "total": written - started, "megabytes": len(document) / 1e6,

@@ -5,8 +5,6 @@ Prefect orchestration (one task per class) over transforms/attestations.py; run_
 from __future__ import annotations
 
 import multiprocessing
-import os
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,14 +20,13 @@ from prefect.utilities.annotations import unmapped
 
 from pix_livret import config
 from pix_livret.database import connect, is_ready
+from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.select_livret import school_year_bounds, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process
-FILE_MODE = 0o640  # minors' personal data: owner and group only
-DIR_MODE = 0o750
 
 
 class AttestationsError(Exception):
@@ -179,34 +176,13 @@ def write_attestations(plan: RenderPlan, rendered: list[RenderedClass], uai: str
     for job, result in zip(plan.jobs, rendered):
         if result.class_pdf is None:
             continue
-        written.append(write_private_file(job.class_path, result.class_pdf))
-        written.extend(write_private_file(job.student_paths[n], pdf) for n, pdf in result.student_pdfs.items())
+        written.append(str(write_private_file(job.class_path, result.class_pdf)))
+        written.extend(str(write_private_file(job.student_paths[n], pdf)) for n, pdf in result.student_pdfs.items())
     removed = [str(path) for path in plan.stale_files if _remove(path)]
     with connect(config.database_url()) as connection:
         save_attestations(connection, plan.jobs, plan.stale_numbers, now)
     return AttestationsReport(uai, school_year, str(out_root), {j.division: len(j.pages) for j in plan.jobs},
                               tuple(written), tuple(removed), plan.unchanged, plan.empty)
-
-
-def write_private_file(path: Path, content: bytes) -> str:
-    """Writes CONTENT to PATH atomically (temporary file, then rename), readable by owner and group only."""
-    _make_private_dirs(path.parent)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.chmod(temporary, FILE_MODE)  # explicit: whatever the caller's umask
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return str(path)
-
-
-def _make_private_dirs(folder: Path) -> None:
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=DIR_MODE, exist_ok=True)
 
 
 def _remove(path: Path) -> bool:

@@ -19,11 +19,12 @@ from prefect.runtime import flow_run
 import pix_livret
 from pix_livret import config
 from pix_livret.database import connect, is_ready
+from pix_livret.private_files import write_private_file
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
 from transforms.lsu_xml import (LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name,
-                                render_livret_xml, write_atomically)
+                                render_livret_xml)
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.runs import finish_run, start_run
 from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
@@ -206,8 +207,8 @@ def export_certifications(livret: Livret, school_year: str, uai: str, stored: Da
     folder = Path(out_dir) if out_dir else config.output_dir()
     path, left_out_path = folder / livret_file_name(livret, uai, school_year), folder / left_out_file_name(
         livret, uai, school_year)
-    write_atomically(left_out_path, left_out_csv(selection))
-    write_atomically(path, document)
+    write_private_file(left_out_path, left_out_csv(selection), durable=True)
+    write_private_file(path, document, durable=True)
     return _report_of(selection, livret, uai, school_year, path, left_out_path)
 
 

@@ -1,17 +1,14 @@
 """The livret import file: a LivretSelection → the LSU/LSL XML of xml-format.md (bytes), checked against our XSD; the left-out CSV.
 
-Pure but for write_atomically, which the flow calls with the bytes built here; no clock, no environment.
+Pure: no clock, no environment, no file writes (the flow writes the bytes built here).
 """
 from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from copy import deepcopy
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 from lxml import etree
@@ -22,8 +19,6 @@ from schemas.referential import COMPETENCE_CODES, DOMAINS, LEVEL_COLUMNS, LIVRET
 from transforms.select_livret import LivretSelection
 
 APPLICATION = "pix-livret"
-FILE_MODE = 0o640  # minors' personal data: owner and group only
-DIR_MODE = 0o750
 CSV_HEADERS = ("numéro de certification", "id-be", "division", "motif")
 _SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -108,26 +103,6 @@ def validate_livret_tree(root: etree._Element) -> None:
     schema = _schema()
     if not schema.validate(root):
         raise LivretXmlInvalid(list(schema.error_log))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Writes DATA to PATH: a temporary file in the same folder, fsync'd, renamed over PATH; mode 0640.
-
-    A reader (the livret's import, a backup) sees the old file or the new one, never half of one.
-    """
-    _make_private_dirs(path.parent)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, FILE_MODE)  # explicit: whatever the caller's umask
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
 
 
 def left_out_csv(selection: LivretSelection) -> bytes:
@@ -259,23 +234,3 @@ def _spreadsheet_safe(value) -> str:
     """VALUE as a cell a spreadsheet will not run as a formula (a division comes from a file name)."""
     text = "" if value is None or pd.isna(value) else str(value)
     return "'" + text if text.startswith(_SPREADSHEET_FORMULA_STARTS) else text
-
-
-def _make_private_dirs(folder: Path) -> None:
-    missing = [p for p in (folder, *folder.parents) if not p.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=DIR_MODE, exist_ok=True)
-
-
-def _fsync_directory(folder: Path) -> None:
-    # the rename itself survives a power cut only once the folder's entry is on disk
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

@@ -1,8 +1,6 @@
-"""The livret import XML built from a selection: content, escaping, determinism; atomic private writes; the left-out CSV."""
+"""The livret import XML built from a selection: content, escaping, determinism; the left-out CSV."""
 from __future__ import annotations
 
-import os
-import stat
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -13,7 +11,7 @@ from schemas.livret import NAMESPACE
 from schemas.referential import COMPETENCE_CODES, LEVEL_COLUMNS
 from tests.transforms.test_select_livret import stored, stored_row
 from transforms.lsu_xml import (CSV_HEADERS, build_livret_xml, left_out_csv, livret_file_name, render_livret_xml,
-                                validate_livret_xml, write_atomically)
+                                validate_livret_xml)
 from transforms.select_livret import select_livret_certifications
 
 NS = {"l": NAMESPACE}
@@ -112,32 +110,6 @@ def test_date_generation_needs_an_offset():
 
 def test_file_name_follows_the_contract():
     assert livret_file_name("LSL", "0861234Z", "2025-2026") == "LSL_0861234Z_2025-2026.xml"
-
-
-def test_write_is_atomic_and_private(tmp_path):
-    target = tmp_path / "out" / "LSU_0861234Z_2025-2026.xml"
-    old_umask = os.umask(0)  # the mode must not depend on the caller's umask
-    try:
-        write_atomically(target, b"first")
-        write_atomically(target, b"second")
-    finally:
-        os.umask(old_umask)
-    assert target.read_bytes() == b"second"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640
-    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left behind
-
-
-def test_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
-    target = tmp_path / "LSU.xml"
-    write_atomically(target, b"old")
-
-    def broken_replace(*_):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        write_atomically(target, b"new")
-    assert target.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["LSU.xml"]
 
 
 def test_left_out_csv_is_for_a_spreadsheet_and_names_nobody():
