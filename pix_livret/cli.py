@@ -161,14 +161,14 @@ def _run_outcome(kind: str, counts: dict) -> str:
 @app.command()
 def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la démonstration (recréé)")) -> None:
     """Démonstration : un établissement fictif, l'import de nuit, l'export LSU et les attestations, en SQLite."""
-    from pix_livret.demo import DemoError, run_demo
+    from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)
     try:
         run_demo(dir, console)
     except DemoError as error:
         errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE if isinstance(error, DemoFolderRefused) else EXIT_FAILURE)
 
 
 def _default_school_year(uai: Optional[str]) -> str:

@@ -19,7 +19,11 @@ MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the nex
 
 
 class DemoError(Exception):
-    """The demo cannot run here (French message)."""
+    """The demo failed (French message)."""
+
+
+class DemoFolderRefused(DemoError):
+    """The folder asked for holds something else than an earlier demo: nothing is wiped."""
 
 
 def run_demo(folder: Path, console: Console) -> None:
@@ -87,7 +91,7 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
 def _recreate(folder: Path) -> None:
     if folder.exists():
         if not (folder / MARKER).exists() and any(folder.iterdir()):
-            raise DemoError(f"{folder} existe et n'est pas un dossier de démonstration : choisissez un autre --dir.")
+            raise DemoFolderRefused(f"{folder} existe et n'est pas un dossier de démonstration : choisissez un autre --dir.")
         shutil.rmtree(folder)
     folder.mkdir(parents=True, mode=0o750)
     (folder / MARKER).touch()
