@@ -31,6 +31,7 @@ from transforms.report import EstablishmentReport, FileReport, RunReport, proble
 from transforms.runs import finish_run, start_run
 
 QUARANTINED = "Quarantined"
+ATTESTATIONS_FAILED = "AttestationsFailed"
 
 
 @dataclass(frozen=True)
@@ -125,33 +126,34 @@ def ingest_file(path: Path, roster: RosterSnapshot, run_id: int) -> FileReport:
                       problems=problems_as_records(checked.problems), notices=problems_as_records(checked.notices))
 
 
-def refresh_attestations(roster: RosterSnapshot) -> int:
-    """Runs the attestations flow as a subflow for the roster's school year; the pages it rendered.
+def refresh_attestations(roster: RosterSnapshot) -> int | None:
+    """Runs the attestations flow as a subflow for the roster's school year: the pages it rendered, None if it failed.
 
-    A failed rendering is logged and leaves the loaded data as it is: the next night tries again.
+    A failed rendering leaves the loaded data as it is (the next night tries again) and fails the run.
     """
     year = roster.school_year if roster.school_year is not None else int(current_school_year(date.today())[:4])
     state = make_attestations(f"{year}-{year + 1}", roster.uai, only_changed=True, return_state=True)
     if not state.is_completed():
         get_run_logger().error("Attestations %s : échec (%s)", roster.uai, state.message)
-        return 0
+        return None
     return sum(state.result().pages.values())
 
 
 @task(cache_policy=NO_CACHE)
-def close_establishment(roster: RosterSnapshot, attestations_written: int) -> EstablishmentReport:
+def close_establishment(roster: RosterSnapshot, attestations_written: int | None) -> EstablishmentReport:
     """Counts the roster students of certified divisions who have no certification (absents)."""
     with connect(config.database_url(), write=False) as connection:
         matches = read_stored_matches(connection, roster.uai)
         divisions = read_certified_divisions(connection, roster.uai)
     absents = find_absents(roster.students, matches, divisions)
     absent_records = tuple({"eleve_id": int(a.eleve_id), "division": a.division} for a in absents.itertuples())
-    return EstablishmentReport(roster.uai, len(roster.students), absent_records, roster.problems, attestations_written)
+    return EstablishmentReport(roster.uai, len(roster.students), absent_records, roster.problems,
+                               attestations_written or 0, attestations_failed=attestations_written is None)
 
 
 @task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def close_run(run_id: int, report: RunReport) -> None:
-    status = "quarantined" if report.has_quarantine else "completed"
+    status = "quarantined" if report.has_quarantine else "failed" if report.attestations_failed else "completed"
     with connect(config.database_url()) as connection:
         finish_run(connection, run_id, status, report.totals(), report.state_message(), _now())
 
@@ -165,9 +167,13 @@ def publish_report(report: RunReport, report_path: str | None) -> None:
 
 
 def final_state(report: RunReport) -> State:
-    """Completed when all is clean; otherwise a Failed state named Quarantined that counts the damage."""
+    """Completed when all is clean; otherwise a Failed state that counts the damage: named Quarantined when input
+    was quarantined, AttestationsFailed when everything loaded but the attestations could not be made.
+    """
     if report.has_quarantine:
         return Failed(name=QUARANTINED, message=report.state_message(), data=report)
+    if report.attestations_failed:
+        return Failed(name=ATTESTATIONS_FAILED, message=report.state_message(), data=report)
     return Completed(message=report.state_message(), data=report)
 
 

@@ -54,15 +54,18 @@ def ingest(
     except InboxError as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from flows.nightly_ingest import QUARANTINED, nightly_ingest
+    from flows.nightly_ingest import ATTESTATIONS_FAILED, QUARANTINED, nightly_ingest
     from pix_livret.display import print_ingest_summary
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                            report_path=str(report) if report else None, attestations=attestations,
                            return_state=True)
     result = state.result(raise_on_failure=False)
-    if state.is_completed() or state.name == QUARANTINED:
+    if state.is_completed() or state.name in (QUARANTINED, ATTESTATIONS_FAILED):
         print_ingest_summary(result, console)
+        if state.name == ATTESTATIONS_FAILED:
+            errors.print("[red]Les données sont chargées, mais les attestations n'ont pas pu être produites.[/red]")
+            raise typer.Exit(EXIT_FAILURE)
         raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
     if isinstance(result, InboxError):
         errors.print(f"[red]{result}[/red]")

@@ -41,6 +41,7 @@ class EstablishmentReport:
     absents: tuple[dict, ...] = ()  # each: eleve_id, division
     roster_problems: tuple[dict, ...] = ()
     attestations_written: int = 0
+    attestations_failed: bool = False  # the rendering failed: the loaded data stands, the next run retries
 
 
 @dataclass
@@ -62,6 +63,7 @@ class RunReport:
             "ambiguous": sum(n["rule"] == "ambiguous_student" for f in files for n in f.notices),
             "absents": sum(len(e.absents) for e in self.establishments),
             "attestations_written": sum(e.attestations_written for e in self.establishments),
+            "attestations_failed": sum(e.attestations_failed for e in self.establishments),
         }
 
     @property
@@ -87,14 +89,23 @@ class RunReport:
     def to_json(self) -> str:
         return json.dumps(self.asdict(), ensure_ascii=False, indent=2)
 
+    @property
+    def attestations_failed(self) -> bool:
+        return any(e.attestations_failed for e in self.establishments)
+
     def state_message(self) -> str:
         """One French sentence for the Prefect state."""
         t = self.totals()
         if not self.has_quarantine:
-            return (f"{t['files']} fichier(s), {t['rows_loaded']} ligne(s) chargée(s), "
-                    f"{t['files_unchanged']} fichier(s) inchangé(s) ; aucune quarantaine")
-        return (f"Quarantaine : {t['files_quarantined']} fichier(s) concerné(s), "
-                f"{t['rows_quarantined']} ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
+            message = (f"{t['files']} fichier(s), {t['rows_loaded']} ligne(s) chargée(s), "
+                       f"{t['files_unchanged']} fichier(s) inchangé(s) ; aucune quarantaine")
+        else:
+            message = (f"Quarantaine : {t['files_quarantined']} fichier(s) concerné(s), {t['rows_quarantined']} "
+                       f"ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
+        if self.attestations_failed:
+            message += (f" ; attestations en échec pour {t['attestations_failed']} établissement(s) "
+                        "(voir le sous-flux make-attestations)")
+        return message
 
     def to_markdown(self) -> str:
         """The run's Prefect artifact: counts and problems (row, column, message), no names."""

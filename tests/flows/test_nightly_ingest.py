@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from flows.nightly_ingest import QUARANTINED, nightly_ingest
-from pix_livret.cli import EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
+from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.database import make_engine
 from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from schemas.referential import Status
 from schemas.tables import Certification, PipelineRun, QuarantinedRow, SourceFile
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -138,3 +139,35 @@ def test_nightly_run_renders_attestations_of_new_results_only(database, sample, 
 
     assert again.is_completed() and again.result().totals()["attestations_written"] == 0
     assert {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")} == written_at
+
+
+def test_attestations_that_cannot_be_written_fail_the_run_but_keep_the_loaded_data(database, sample, tmp_path,
+                                                                                  monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the output folder should be")
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
+
+    state = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+
+    report = state.result(raise_on_failure=False)
+    assert state.name == QUARANTINED and "attestations en échec" in state.message  # the planted rows, and this
+    assert report.totals()["attestations_failed"] == 1
+    assert count(database, select(func.count()).select_from(Certification)) == len(sample.certifications)
+
+
+def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(database, sample, tmp_path, monkeypatch):
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    good = [c for c in sample.certifications
+            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:3]
+    write_class_csv(clean / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the output folder should be")
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
+
+    result = CliRunner().invoke(app, ["ingest", str(clean), "--roster", str(sample.roster_path)])
+
+    assert result.exit_code == EXIT_FAILURE and "attestations n'ont pas pu être produites" in result.output
+    with database.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert run.status == "failed" and run.counts["rows_loaded"] == 3
