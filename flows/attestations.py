@@ -23,7 +23,8 @@ from pix_livret.database import connect, is_ready
 from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
-from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
+from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
+                              read_certifications, read_establishment_label)
 from transforms.select_livret import school_year_bounds, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process
@@ -161,9 +162,10 @@ def plan_attestations(school_year: str, uai: str | None, division: str | None, o
             raise AttestationsError(str(error)) from None
         stored = read_certifications(connection, uai)
         rendered_before = read_stored_attestations(connection, uai)
+        establishment = read_establishment_label(connection, uai)
     out_root = Path(out_dir or config.output_dir() / "attestations" / uai / school_year).resolve()
     exported = select_livret_certifications(stored, school_year).exported
-    pages = build_attestation_pages(exported, f"Établissement {uai}", datetime.now().astimezone())
+    pages = build_attestation_pages(exported, establishment, datetime.now().astimezone())
     if division is not None:
         pages = [page for page in pages if page.division == division]
     return plan_renders(pages, rendered_before, out_root, only_changed, division), out_root, uai

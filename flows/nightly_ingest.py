@@ -48,12 +48,16 @@ class RosterSnapshot:
 
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
-                   report_path: str | None = None, attestations: bool = True) -> State:
-    """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run."""
-    establishments = find_establishments(Path(inbox), Path(roster) if roster else None, uai)
+                   report_path: str | None = None, attestations: bool = True, school_name: str | None = None) -> State:
+    """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run.
+
+    SCHOOL_NAME (one establishment only) is what the attestations print beside the UAI.
+    """
+    establishments = find_establishments(Path(inbox), Path(roster) if roster else None, uai, school_name)
     # The database at the latest schema, and this run in its history
     prepare_database()
-    run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations})
+    run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
+                       "school_name": school_name})
     report = RunReport()
     for establishment in establishments:
         # The roster first: matching needs it, and absents are counted against it
@@ -90,7 +94,7 @@ def load_roster(establishment: EstablishmentInbox) -> RosterSnapshot:
         raise InboxError(f"UAI inconnu pour {establishment.folder} : donnez --uai ou le fichier SIECLE")
     with connect(config.database_url()) as connection:
         save_establishment(connection, uai, roster.school_year if roster else None,
-                           establishment.roster.name if establishment.roster else None, _now())
+                           establishment.roster.name if establishment.roster else None, _now(), establishment.name)
         students = roster.students if roster else read_stored_roster(connection, uai)
         student_ids = save_roster(connection, uai, students) if roster else student_ids_of(connection, uai)
     get_run_logger().info("Établissement %s : %d élèves dans la liste", uai, len(students))

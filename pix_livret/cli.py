@@ -44,13 +44,15 @@ def ingest(
     db: Optional[str] = DbOption,
     report: Optional[Path] = typer.Option(None, "--report", help="Écrire le compte rendu JSON dans ce fichier"),
     attestations: bool = typer.Option(True, help="Produire les attestations nouvelles ou modifiées"),
+    school_name: Optional[str] = typer.Option(None, "--school-name",
+                                              help="Nom de l'établissement imprimé sur les attestations (gardé en base)"),
 ) -> None:
     """Charge les CSV de résultats Pix d'un dossier dans la base (flux de nuit)."""
     from transforms.inbox import InboxError, find_establishments
 
     _use_database(db)
     try:
-        find_establishments(inbox, roster, uai)
+        find_establishments(inbox, roster, uai, school_name)
     except InboxError as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE)
@@ -59,7 +61,7 @@ def ingest(
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                            report_path=str(report) if report else None, attestations=attestations,
-                           return_state=True)
+                           school_name=school_name, return_state=True)
     result = state.result(raise_on_failure=False)
     if state.is_completed() or state.name in (QUARANTINED, ATTESTATIONS_FAILED):
         print_ingest_summary(result, console)

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from pix_livret.display import print_ingest_summary
-from pix_livret.sample_data import SampleManifest, make_sample_establishment
+from pix_livret.sample_data import SCHOOL_NAME, SampleManifest, make_sample_establishment
 
 MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the next demo
 
@@ -62,7 +62,7 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
     report_path = folder / "sorties" / "rapport-import.json"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     console.print("\n[bold]1. Import de nuit[/bold] (flux Prefect nightly-ingest)")
-    ingest = nightly_ingest(inbox=str(manifest.inbox), roster=str(manifest.roster_path),
+    ingest = nightly_ingest(inbox=str(manifest.inbox), roster=str(manifest.roster_path), school_name=SCHOOL_NAME,
                             report_path=str(report_path), return_state=True)
     report = ingest.result(raise_on_failure=False)
     if isinstance(report, BaseException):

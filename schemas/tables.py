@@ -22,6 +22,8 @@ class Establishment(Base):
     __tablename__ = "establishments"
 
     uai: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[Optional[str]] = mapped_column(String(120),
+                                                comment="as printed on the attestations, e.g. Collège Jean Moulin")
     school_year: Mapped[Optional[int]] = mapped_column(Integer, comment="ANNEE_SCOLAIRE of the last roster")
     roster_file: Mapped[Optional[str]] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,3 +31,14 @@ def test_read_certifications_joins_the_roster_student(engine):
     assert matched["eleve_id"] == 180004 and matched["student_usage_name"] == "DUPONT"
     assert matched["level_1_1"] is None or str(matched["level_1_1"]) == "<NA>"
     assert str(unmatched["eleve_id"]) == "<NA>"
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from schemas.tables import Base
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []

@@ -6,7 +6,7 @@ Takes the inbox folder and the command-line choices; returns one EstablishmentIn
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 UAI_PATTERN = re.compile(r"^[0-9]{7}[A-Z]$")
@@ -22,9 +22,11 @@ class EstablishmentInbox:
     uai: str | None  # from --uai or the sub-folder's name; else the roster's UAJ
     roster: Path | None
     files: tuple[Path, ...]
+    name: str | None = None  # as the attestations print it; SIECLE's export has none
 
 
-def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None = None) -> list[EstablishmentInbox]:
+def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None = None,
+                        name: str | None = None) -> list[EstablishmentInbox]:
     if not inbox.is_dir():
         raise InboxError(f"Dossier de dépôt introuvable : {inbox}")
     if roster is not None and not roster.is_file():
@@ -33,8 +35,10 @@ def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None
         raise InboxError(f"UAI invalide : « {uai} » (7 chiffres et une lettre, ex. 0861234Z)")
     academy = sorted(p for p in inbox.iterdir() if p.is_dir() and UAI_PATTERN.match(p.name))
     if academy and uai is None:
+        if name:
+            raise InboxError("--school-name vaut pour un seul établissement, pas pour un dossier par UAI")
         return [_establishment(folder, None, folder.name) for folder in academy]
-    return [_establishment(inbox, roster, uai)]
+    return [replace(_establishment(inbox, roster, uai), name=(name or "").strip() or None)]
 
 
 def _establishment(folder: Path, roster: Path | None, uai: str | None) -> EstablishmentInbox:

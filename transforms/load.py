@@ -56,9 +56,9 @@ class LoadCounts:
 
 
 def save_establishment(connection: Connection, uai: str, school_year: int | None, roster_file: str | None,
-                       now: datetime) -> None:
-    """Creates or refreshes the establishment row."""
-    values = {"school_year": school_year, "roster_file": roster_file, "updated_at": now}
+                       now: datetime, name: str | None = None) -> None:
+    """Creates or refreshes the establishment row; what this run does not know (None) is kept."""
+    values = {"school_year": school_year, "roster_file": roster_file, "name": name, "updated_at": now}
     if connection.execute(select(Establishment.uai).where(Establishment.uai == uai)).first():
         kept = {key: value for key, value in values.items() if value is not None}
         connection.execute(update(Establishment).where(Establishment.uai == uai).values(**kept))

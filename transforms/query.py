@@ -61,6 +61,12 @@ def choose_establishment(known: list[str], uai: str | None) -> str:
     return known[0]
 
 
+def read_establishment_label(connection: Connection, uai: str) -> str:
+    """How the attestations name UAI: "Collège Jean Moulin · 0861234Z", or "Établissement 0861234Z" without a name."""
+    name = connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
+    return f"{name} · {uai}" if name else f"Établissement {uai}"
+
+
 def read_roster_school_year(connection: Connection, uai: str) -> int | None:
     """ANNEE_SCOLAIRE of UAI's last roster (2025 for 2025-2026), None when unknown."""
     return connection.execute(select(Establishment.school_year).where(Establishment.uai == uai)).scalar()

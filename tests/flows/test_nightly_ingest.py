@@ -5,6 +5,7 @@ import json
 import shutil
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -102,7 +103,7 @@ def test_clean_inbox_completes_and_the_run_is_in_the_history(database, sample, t
     with database.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert run.status == "completed" and run.flow_run_id and run.counts["rows_loaded"] == 5
-    assert set(run.parameters) == {"inbox", "roster", "uai", "attestations"}
+    assert set(run.parameters) == {"inbox", "roster", "uai", "attestations", "school_name"}
 
 
 def test_cli_exit_codes_say_quarantine_and_usage(database, sample, tmp_path):
@@ -128,11 +129,14 @@ def test_report_and_artifact_carry_no_names(database, sample):
 
 
 def test_nightly_run_renders_attestations_of_new_results_only(database, sample, tmp_path):
-    first = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    first = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), school_name="Collège Jean Moulin",
+                           return_state=True)
     attestations = tmp_path / "out" / "attestations" / sample.uai / "2025-2026"
     student_pdfs = list(attestations.glob("*/*.pdf"))
     assert first.result(raise_on_failure=False).totals()["attestations_written"] == sample.expected["validated"]
     assert len(student_pdfs) == sample.expected["validated"]
+    first_page = PdfReader(student_pdfs[0]).pages[0].extract_text()
+    assert first_page.startswith("COLLÈGE JEAN MOULIN · 0861234Z")  # the header prints it in capitals
     written_at = {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")}
 
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
