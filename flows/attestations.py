@@ -15,11 +15,13 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
 from pix_livret import config
 from pix_livret.database import connect, is_ready
+from pix_livret.history import recorded_run
 from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
@@ -74,14 +76,23 @@ class AttestationsReport:
 
 @flow(name="make-attestations", log_prints=False, persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
 def make_attestations(school_year: str, uai: str | None = None, division: str | None = None,
-                      out_dir: str | None = None, only_changed: bool = False) -> AttestationsReport:
-    """Renders the attestations of SCHOOL_YEAR (YYYY-YYYY): per class one PDF, and one PDF per student."""
-    # What should exist, against what was rendered before
-    plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
-    # One coarse task per class, in WORKERS processes
-    rendered = render_classes(plan.jobs)
-    # Files first, then the table that makes the next run incremental
-    report = write_attestations_task(plan, rendered, uai, school_year, out_root)
+                      out_dir: str | None = None, only_changed: bool = False, record_run: bool = True
+                      ) -> AttestationsReport:
+    """Renders the attestations of SCHOOL_YEAR (YYYY-YYYY): per class one PDF, and one PDF per student.
+
+    ONLY_CHANGED renders only the classes whose pages changed; RECORD_RUN=False leaves the run history to the
+    calling flow (the nightly run counts the pages it made).
+    """
+    # Parameters and database checked first: a refusal records nothing
+    check_attestations_request(school_year)
+    with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
+        # What should exist, against what was rendered before
+        plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
+        # One coarse task per class, in WORKERS processes
+        rendered = render_classes(plan.jobs)
+        # Files first, then the table that makes the next run incremental
+        report = write_attestations_task(plan, rendered, uai, school_year, out_root)
+        outcome.counts, outcome.message = report.counts(), report.asstr()
     publish_summary(report)
     return report
 
@@ -127,7 +138,7 @@ def render_classes(jobs: tuple[ClassJob, ...]) -> list[RenderedClass]:
         return [future.result() for future in render_class_task.map(jobs, pool=unmapped(pool))]
 
 
-# --- Without Prefect: the CLI and the nightly flow call this
+# --- Without Prefect: the tests call this; the flow runs the same steps
 
 
 def run_attestations(school_year: str, uai: str | None = None, division: str | None = None,
@@ -137,8 +148,27 @@ def run_attestations(school_year: str, uai: str | None = None, division: str | N
     Raises AttestationsError (French message) for a database never migrated, an unknown UAI,
     several establishments without --uai, or a malformed school year.
     """
-    plan, out_root, uai = plan_attestations(school_year, uai, division, out_dir, only_changed)
-    return write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root, _now())
+    check_attestations_request(school_year)
+    with _recorded_attestations(school_year, uai, division, only_changed, None) as outcome:
+        plan, out_root, uai = plan_attestations(school_year, uai, division, out_dir, only_changed)
+        report = write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root, _now())
+        outcome.counts, outcome.message = report.counts(), report.asstr()
+    return report
+
+
+def check_attestations_request(school_year: str) -> None:
+    """AttestationsError for a malformed school year or a database never created or migrated."""
+    _check_school_year(school_year)
+    if not is_ready(config.database_url()):
+        raise AttestationsError("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest ».")
+
+
+def _recorded_attestations(school_year: str, uai: str | None, division: str | None, only_changed: bool,
+                           flow_run_id: str | None, enabled: bool = True):
+    """The run's row in the history: parameters are the year, the UAI, the division (no personal data)."""
+    return recorded_run("attestations", {"school_year": school_year, "uai": uai, "division": division,
+                                         "only_changed": only_changed},
+                        flow_run_id, worded_errors=(AttestationsError,), enabled=enabled)
 
 
 def render_in_processes(jobs: tuple[ClassJob, ...], workers: int = WORKERS) -> list[RenderedClass]:
@@ -152,9 +182,6 @@ def render_in_processes(jobs: tuple[ClassJob, ...], workers: int = WORKERS) -> l
 def plan_attestations(school_year: str, uai: str | None, division: str | None, out_dir: str | None,
                       only_changed: bool) -> tuple[RenderPlan, Path, str]:
     """Reads the establishment's certifications and the attestations already rendered; decides what to render."""
-    _check_school_year(school_year)
-    if not is_ready(config.database_url()):
-        raise AttestationsError("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest ».")
     with connect(config.database_url(), write=False) as connection:
         try:
             uai = choose_establishment(list_establishments(connection), uai)
@@ -209,3 +236,7 @@ def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _flow_run_id() -> str | None:
+    return str(flow_run.id) if flow_run.id else None

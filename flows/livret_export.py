@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from pandera.typing import DataFrame
@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 import pix_livret
 from pix_livret import config
 from pix_livret.database import connect, is_ready
+from pix_livret.history import recorded_run
 from pix_livret.private_files import write_private_file
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
@@ -26,7 +27,6 @@ from schemas.stored import StoredCertificationFrame
 from transforms.lsu_xml import (LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name,
                                 render_livret_xml)
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
-from transforms.runs import finish_run, start_run
 from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
 
 
@@ -92,16 +92,12 @@ def livret_export(livret: Livret, school_year: str, uai: str | None = None, out_
     # Parameters and database checked first: a refusal records nothing and writes nothing
     check_export_request(livret, school_year)
     ensure_database_ready()
-    run_id = open_export_run(livret, school_year, uai, _flow_run_id())
-    try:
+    with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:
         # The establishment's certifications (the read is retried), then select, build, validate, write
         uai, stored = read_certifications_task(uai)
         report = write_export_task(livret, school_year, uai, stored, out_dir)
-    except Exception as error:
-        close_export_run(run_id, failure=error)
-        raise
-    # The run history, and what the Prefect UI shows
-    close_export_run(run_id, report=report)
+        outcome.counts, outcome.message = report.counts(), report.asstr()
+    # What the Prefect UI shows
     publish_export_summary(report)
     return report
 
@@ -149,14 +145,10 @@ def run_livret_export(livret: Livret, school_year: str, uai: str | None = None, 
     """
     check_export_request(livret, school_year)
     ensure_database_ready()
-    run_id = open_export_run(livret, school_year, uai, None)
-    try:
+    with _recorded_export(livret, school_year, uai, None) as outcome:
         uai, stored = read_establishment_certifications(uai)
         report = export_certifications(livret, school_year, uai, stored, out_dir, now)
-    except Exception as error:
-        close_export_run(run_id, failure=error)
-        raise
-    close_export_run(run_id, report=report)
+        outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
 
 
@@ -179,11 +171,10 @@ def ensure_database_ready() -> None:
         raise ExportError(NOT_MIGRATED)
 
 
-def open_export_run(livret: str, school_year: str, uai: str | None, flow_run_id: str | None) -> int:
-    """A running pipeline_runs row; parameters are the livret, the year and the UAI (no personal data)."""
-    with connect(config.database_url()) as connection:
-        return start_run(connection, f"export-{livret.lower()}",
-                         {"livret": livret, "school_year": school_year, "uai": uai}, flow_run_id, _now())
+def _recorded_export(livret: str, school_year: str, uai: str | None, flow_run_id: str | None):
+    """The export's row in the run history; its parameters are the livret, the year and the UAI."""
+    return recorded_run(f"export-{livret.lower()}", {"livret": livret, "school_year": school_year, "uai": uai},
+                        flow_run_id, worded_errors=(ExportError, LivretXmlInvalid))
 
 
 def read_establishment_certifications(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
@@ -212,14 +203,6 @@ def export_certifications(livret: Livret, school_year: str, uai: str, stored: Da
     return _report_of(selection, livret, uai, school_year, path, left_out_path)
 
 
-def close_export_run(run_id: int, *, report: ExportReport | None = None, failure: BaseException | None = None) -> None:
-    """Closes the run as completed with REPORT's counts, or as failed with a message that names nobody."""
-    message = report.asstr() if report else _failure_message(failure)
-    with connect(config.database_url()) as connection:
-        finish_run(connection, run_id, "completed" if report else "failed", report.counts() if report else {},
-                   message, _now())
-
-
 NOT_MIGRATED = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest » "
                 "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
 
@@ -243,13 +226,6 @@ def _report_of(selection: LivretSelection, livret: str, uai: str, school_year: s
                         selection.left_out_counts())
 
 
-def _failure_message(failure: BaseException | None) -> str:
-    # expected failures and XSD errors are worded without personal data; others may quote a value: type only
-    if isinstance(failure, (ExportError, LivretXmlInvalid)):
-        return str(failure)
-    return f"Échec : {type(failure).__name__}"
-
-
 def _logger() -> logging.Logger | logging.LoggerAdapter:
     # a task called through .fn() (tests, the plain path) has no run context to log into
     try:
@@ -260,7 +236,3 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
 
 def _flow_run_id() -> str | None:
     return str(flow_run.id) if flow_run.id else None
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -136,7 +136,8 @@ def refresh_attestations(roster: RosterSnapshot) -> int | None:
     A failed rendering leaves the loaded data as it is (the next night tries again) and fails the run.
     """
     year = roster.school_year if roster.school_year is not None else int(current_school_year(date.today())[:4])
-    state = make_attestations(f"{year}-{year + 1}", roster.uai, only_changed=True, return_state=True)
+    state = make_attestations(f"{year}-{year + 1}", roster.uai, only_changed=True, record_run=False,
+                              return_state=True)
     if not state.is_completed():
         get_run_logger().error("Attestations %s : échec (%s)", roster.uai, state.message)
         return None

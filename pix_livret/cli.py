@@ -160,6 +160,8 @@ def _run_outcome(kind: str, counts: dict) -> str:
         return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées"
     if kind.startswith("export") and counts:
         return f"{counts.get('students', 0)} élèves, {counts.get('left_out', 0)} certif. écartées"
+    if kind == "attestations" and counts:
+        return f"{counts.get('pages', 0)} attestations, {counts.get('divisions_rendered', 0)} classes"
     return ""
 
 

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from flows.attestations import AttestationsError, run_attestations
-from schemas.tables import Attestation, Certification
+from schemas.tables import Attestation, Certification, PipelineRun
 from tests.db_builders import add_certification, add_establishment, add_student
 
 YEAR = "2025-2026"
@@ -98,14 +98,29 @@ def test_a_division_without_validated_student_gives_no_pdf(school, engine):
     assert report.pages == {} and report.files_written == () and report.empty == ("5C",)
 
 
-def test_unknown_establishment_is_a_clear_error(school):
+def test_unknown_establishment_is_a_clear_error_and_a_failed_run(school, engine):
     with pytest.raises(AttestationsError, match="Établissement inconnu"):
         run_attestations(YEAR, uai="0000000A")
+    with engine.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert (run.kind, run.status) == ("attestations", "failed") and "Établissement inconnu" in run.message
 
 
-def test_malformed_school_year_is_a_clear_error(school):
+def test_the_run_is_recorded_with_counts_and_no_names(school, engine):
+    run_attestations(YEAR, workers=1)
+    with engine.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert (run.kind, run.status) == ("attestations", "completed")
+    assert run.parameters == {"school_year": YEAR, "uai": None, "division": None, "only_changed": False}
+    assert run.counts["pages"] == 3 and run.counts["divisions_rendered"] == 2
+    assert not any(name in run.message for name in ("Martin", "Durand", "Bernard", "Léa", "Louis"))
+
+
+def test_malformed_school_year_is_a_clear_error_and_records_nothing(school, engine):
     with pytest.raises(AttestationsError, match="Année scolaire invalide"):
         run_attestations("2025-2027")
+    with engine.connect() as connection:
+        assert connection.execute(select(PipelineRun.id)).all() == []
 
 
 def test_never_migrated_database_is_a_clear_error(monkeypatch, tmp_path):

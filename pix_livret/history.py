@@ -1,0 +1,57 @@
+"""The run history of the on-demand flows: a pipeline_runs row opened before the work, closed after it.
+
+Takes the run's kind, its parameters (never personal data) and the Prefect flow-run id; the work fills
+in its counts and French summary, and a failure closes the row with a message that names nobody.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pix_livret import config
+from pix_livret.database import connect
+from transforms.runs import finish_run, start_run
+
+
+@dataclass
+class RunOutcome:
+    """What the work says of itself when it succeeds: counts for the history, a French summary without names."""
+
+    counts: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@contextmanager
+def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None = None, *,
+                 worded_errors: tuple[type[BaseException], ...] = (), enabled: bool = True) -> Iterator[RunOutcome]:
+    """Records the enclosed work as one run of KIND: completed with the outcome it fills in, or failed.
+
+    Messages of WORDED_ERRORS are written for administrators and name nobody: they are kept; any other
+    failure may quote a value from the data, so only its type is recorded. ENABLED=False records nothing
+    (a subflow whose parent run is already in the history).
+    """
+    outcome = RunOutcome()
+    if not enabled:
+        yield outcome
+        return
+    with connect(config.database_url()) as connection:
+        run_id = start_run(connection, kind, parameters, flow_run_id, _now())
+    try:
+        yield outcome
+    except BaseException as error:
+        message = str(error) if isinstance(error, worded_errors) else f"Échec : {type(error).__name__}"
+        _finish(run_id, "failed", {}, message)
+        raise
+    _finish(run_id, "completed", outcome.counts, outcome.message)
+
+
+def _finish(run_id: int, status: str, counts: dict[str, Any], message: str) -> None:
+    with connect(config.database_url()) as connection:
+        finish_run(connection, run_id, status, counts, message, _now())
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
