@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -26,8 +26,9 @@ from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
 from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
-                              read_certifications, read_establishment_label)
-from transforms.select_livret import school_year_bounds, select_livret_certifications
+                              read_certifications, read_establishment_label, read_latest_passage,
+                              read_roster_school_year)
+from transforms.select_livret import school_year_bounds, school_year_of, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process
 
@@ -154,6 +155,25 @@ def run_attestations(school_year: str, uai: str | None = None, division: str | N
         report = write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root, _now())
         outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
+
+
+def default_school_year(uai: str | None, today: date) -> str:
+    """The year attestations are made for when none is asked: that of the establishment's latest certification,
+    else of its last SIECLE roster, else the one TODAY falls in (in November, last June's results are still
+    the ones to print).
+    """
+    if is_ready(config.database_url()):
+        with connect(config.database_url(), write=False) as connection:
+            try:
+                uai = choose_establishment(list_establishments(connection), uai)
+            except EstablishmentChoiceError:
+                return school_year_of(today)  # the flow will say what is wrong with UAI
+            latest, roster_year = read_latest_passage(connection, uai), read_roster_school_year(connection, uai)
+        if latest is not None:
+            return school_year_of(latest)
+        if roster_year is not None:
+            return f"{roster_year}-{roster_year + 1}"
+    return school_year_of(today)
 
 
 def check_attestations_request(school_year: str) -> None:

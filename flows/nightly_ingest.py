@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
-from flows.attestations import make_attestations
+from flows.attestations import default_school_year, make_attestations
 from pix_livret import config
 from pix_livret.database import connect, upgrade_to_head
 from transforms.archive import archive_copy, sha256_of
@@ -131,13 +131,12 @@ def ingest_file(path: Path, roster: RosterSnapshot, run_id: int) -> FileReport:
 
 
 def refresh_attestations(roster: RosterSnapshot) -> int | None:
-    """Runs the attestations flow as a subflow for the roster's school year: the pages it rendered, None if it failed.
+    """Runs the attestations flow as a subflow for the year of the latest results: the pages, None if it failed.
 
     A failed rendering leaves the loaded data as it is (the next night tries again) and fails the run.
     """
-    year = roster.school_year if roster.school_year is not None else int(current_school_year(date.today())[:4])
-    state = make_attestations(f"{year}-{year + 1}", roster.uai, only_changed=True, record_run=False,
-                              return_state=True)
+    state = make_attestations(default_school_year(roster.uai, date.today()), roster.uai, only_changed=True,
+                              record_run=False, return_state=True)
     if not state.is_completed():
         get_run_logger().error("Attestations %s : échec (%s)", roster.uai, state.message)
         return None
@@ -188,9 +187,3 @@ def _flow_run_id() -> str | None:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def current_school_year(today: date) -> str:
-    """The school year (1 September – 31 August) that TODAY falls in, as YYYY-YYYY."""
-    start = today.year if today.month >= 9 else today.year - 1
-    return f"{start}-{start + 1}"

@@ -103,16 +103,18 @@ def export(
 @app.command()
 def attestations(
     division: Optional[str] = typer.Option(None, "--division", help="Une seule classe, ex. 3A"),
-    year: Optional[str] = typer.Option(None, "--year", help="Année scolaire (défaut : celle du dernier fichier SIECLE, sinon l'année en cours)"),
+    year: Optional[str] = typer.Option(None, "--year", help="Année scolaire (défaut : celle de la dernière certification)"),
     uai: Optional[str] = typer.Option(None, "--uai", help="UAI (facultatif si la base n'a qu'un établissement)"),
     out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR/attestations/UAI/ANNÉE)"),
     db: Optional[str] = DbOption,
 ) -> None:
     """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève."""
-    from flows.attestations import make_attestations
+    from datetime import date
+
+    from flows.attestations import default_school_year, make_attestations
 
     _use_database(db)
-    state = make_attestations(school_year=year or _default_school_year(uai), uai=uai, division=division,
+    state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai, division=division,
                               out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
@@ -176,28 +178,6 @@ def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la
     except DemoError as error:
         errors.print(f"[red]{error}[/red]")
         raise typer.Exit(EXIT_USAGE if isinstance(error, DemoFolderRefused) else EXIT_FAILURE)
-
-
-def _default_school_year(uai: Optional[str]) -> str:
-    """The school year of the establishment's last SIECLE roster, else the one today falls in."""
-    from datetime import date
-
-    from flows.nightly_ingest import current_school_year
-    from pix_livret import config
-    from pix_livret.database import connect, is_ready
-    from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
-                                  read_roster_school_year)
-
-    today = current_school_year(date.today())
-    url = config.database_url()
-    if not is_ready(url):
-        return today  # the flow says what is wrong with the database
-    with connect(url, write=False) as connection:
-        try:
-            first_year = read_roster_school_year(connection, choose_establishment(list_establishments(connection), uai))
-        except EstablishmentChoiceError:
-            return today
-    return f"{first_year}-{first_year + 1}" if first_year else today
 
 
 def _failure_text(result, state) -> str:

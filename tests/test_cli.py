@@ -52,7 +52,7 @@ def test_export_of_an_unknown_livret_is_a_usage_error(school):
 
 def test_attestations_writes_one_pdf_per_class_with_a_validated_student(school, tmp_path):
     out = tmp_path / "pdf"
-    # no --year: the school year of the establishment's roster (2025-2026), not the one today falls in
+    # no --year: the school year of the latest certification (2025-2026), not the one today falls in
     result = CliRunner().invoke(app, ["attestations", "--out", str(out), "--db", school])
     assert result.exit_code == EXIT_OK, result.output
     assert sorted(p.name for p in out.glob("*.pdf")) == ["Attestations_Pix_3A.pdf"]

@@ -4,9 +4,11 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 """
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from schemas.referential import LEVEL_COLUMNS
 from schemas.stored import StoredCertificationFrame
@@ -65,6 +67,12 @@ def read_establishment_label(connection: Connection, uai: str) -> str:
     """How the attestations name UAI: "Collège Jean Moulin · 0861234Z", or "Établissement 0861234Z" without a name."""
     name = connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
     return f"{name} · {uai}" if name else f"Établissement {uai}"
+
+
+def read_latest_passage(connection: Connection, uai: str) -> date | None:
+    """The latest date of passage among UAI's certifications, None when there is none."""
+    latest = connection.execute(select(func.max(Certification.passed_on)).where(Certification.uai == uai)).scalar()
+    return latest.date() if isinstance(latest, datetime) else latest
 
 
 def read_roster_school_year(connection: Connection, uai: str) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -64,6 +65,12 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not match or int(match[2]) != int(match[1]) + 1:
         raise ValueError(f"Année scolaire invalide : « {school_year} » (attendu AAAA-AAAA, ex. 2025-2026).")
     return pd.Timestamp(int(match[1]), 9, 1), pd.Timestamp(int(match[2]), 8, 31)
+
+
+def school_year_of(day: date) -> str:
+    """The school year (1 September – 31 August) DAY falls in: 2026-06-15 → "2025-2026"."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
 
 
 def _reasons_left_out(year: pd.DataFrame, division: pd.Series) -> pd.Series:

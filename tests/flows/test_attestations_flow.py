@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from flows.attestations import AttestationsError, run_attestations
+from flows.attestations import AttestationsError, default_school_year, run_attestations
 from schemas.tables import Attestation, Certification, PipelineRun
 from tests.db_builders import add_certification, add_establishment, add_student
 
@@ -127,3 +128,15 @@ def test_never_migrated_database_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PIX_LIVRET_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     with pytest.raises(AttestationsError, match="pas initialisée"):
         run_attestations(YEAR)
+
+
+def test_default_year_is_that_of_the_latest_certification(school):
+    # in November 2026, the results of March 2026 are still the ones to print
+    assert default_school_year(None, date(2026, 11, 23)) == "2025-2026"
+
+
+def test_default_year_falls_back_to_the_roster_then_to_today(engine, db_url, monkeypatch):
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+    add_establishment(engine, school_year=2024)
+    assert default_school_year("0861234Z", date(2026, 11, 23)) == "2024-2025"
+    assert default_school_year("0330001R", date(2026, 11, 23)) == "2026-2027"  # unknown here: the flow will say so

@@ -1,13 +1,15 @@
 """The livret selection rule, one behaviour per test, on small inline StoredCertificationFrame rows."""
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
 from schemas.livret import LeftOutReason
 from schemas.referential import LEVEL_COLUMNS
 from schemas.stored import StoredCertificationFrame
-from transforms.select_livret import school_year_bounds, select_livret_certifications
+from transforms.select_livret import school_year_bounds, school_year_of, select_livret_certifications
 
 YEAR = "2025-2026"
 
@@ -169,3 +171,9 @@ def test_input_frame_is_not_modified():
 def test_malformed_school_year_is_refused_in_french(year):
     with pytest.raises(ValueError, match="Année scolaire invalide"):
         school_year_bounds(year)
+
+
+@pytest.mark.parametrize("day, year", [(date(2026, 8, 31), "2025-2026"), (date(2026, 9, 1), "2026-2027"),
+                                       (date(2027, 1, 4), "2026-2027")])
+def test_a_day_belongs_to_the_school_year_that_began_the_september_before(day, year):
+    assert school_year_of(day) == year
