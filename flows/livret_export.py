@@ -17,6 +17,7 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 import pix_livret
+from flows.retry import retry_unless
 from pix_livret import config
 from pix_livret.database import connect, is_ready
 from pix_livret.history import recorded_run
@@ -102,18 +103,7 @@ def livret_export(livret: Livret, school_year: str, uai: str | None = None, out_
     return report
 
 
-def _is_transient(task, task_run, state) -> bool:
-    # an unknown UAI stays unknown: only a database hiccup is worth another try
-    try:
-        state.result()
-    except ExportError:
-        return False
-    except Exception:
-        return True
-    return False
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, retry_condition_fn=_is_transient)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, retry_condition_fn=retry_unless(ExportError))
 def read_certifications_task(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
     return read_establishment_certifications(uai)
 

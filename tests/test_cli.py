@@ -82,3 +82,10 @@ def test_runs_on_a_database_never_created_says_so_and_creates_nothing(tmp_path):
     result = CliRunner().invoke(app, ["runs", "--db", f"sqlite:///{tmp_path / 'none.sqlite'}"])
     assert result.exit_code == EXIT_FAILURE and "pas initialisée" in result.output
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_attestations_for_an_unknown_uai_fail_with_a_message(school, tmp_path):
+    result = CliRunner().invoke(app, ["attestations", "--uai", "0330001A", "--year", YEAR, "--out",
+                                      str(tmp_path / "pdf"), "--db", school])
+    assert result.exit_code == EXIT_FAILURE and "Établissement inconnu" in result.output
+    assert not (tmp_path / "pdf").exists()
