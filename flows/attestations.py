@@ -21,7 +21,7 @@ from prefect.utilities.annotations import unmapped
 
 from flows.retry import retry_unless
 from pix_livret import config
-from pix_livret.database import connect, is_ready
+from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
 from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
@@ -182,7 +182,7 @@ def check_attestations_request(school_year: str) -> None:
     """AttestationsError for a malformed school year or a database never created or migrated."""
     _check_school_year(school_year)
     if not is_ready(config.database_url()):
-        raise AttestationsError("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest ».")
+        raise AttestationsError(NOT_READY)
 
 
 def _recorded_attestations(school_year: str, uai: str | None, division: str | None, only_changed: bool,

@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 import pix_livret
 from flows.retry import retry_unless
 from pix_livret import config
-from pix_livret.database import connect, is_ready
+from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
 from pix_livret.private_files import write_private_file
 from schemas.livret import LIVRETS, LeftOutReason, Livret
@@ -158,7 +158,7 @@ def check_export_request(livret: str, school_year: str) -> None:
 def ensure_database_ready() -> None:
     """ExportError when the configured database was never created or migrated (nothing is created by asking)."""
     if not is_ready(config.database_url()):
-        raise ExportError(NOT_MIGRATED)
+        raise ExportError(NOT_READY)
 
 
 def _recorded_export(livret: str, school_year: str, uai: str | None, flow_run_id: str | None):
@@ -191,10 +191,6 @@ def export_certifications(livret: Livret, school_year: str, uai: str, stored: Da
     write_private_file(left_out_path, left_out_csv(selection), durable=True)
     write_private_file(path, document, durable=True)
     return _report_of(selection, livret, uai, school_year, path, left_out_path)
-
-
-NOT_MIGRATED = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest » "
-                "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
 
 
 def _ensure_something_to_export(selection: LivretSelection, uai: str, school_year: str) -> None:

@@ -128,12 +128,12 @@ def attestations(
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
     from pix_livret import config
-    from pix_livret.database import connect, is_ready
+    from pix_livret.database import NOT_READY, connect, is_ready
     from transforms.runs import list_runs
 
     _use_database(db)
     if not is_ready(config.database_url()):
-        errors.print("[red]La base n'est pas initialisée : lancez d'abord « pix-livret ingest ».[/red]")
+        errors.print(f"[red]{NOT_READY}[/red]")
         raise typer.Exit(EXIT_FAILURE)
     with connect(config.database_url(), write=False) as connection:
         history = list_runs(connection, limit)

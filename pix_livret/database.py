@@ -16,6 +16,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
+# what every command says when is_ready is False (French, for the administrator)
+NOT_READY = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest » "
+             "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
 
 
 def make_engine(url: str) -> Engine:
