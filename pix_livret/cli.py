@@ -17,6 +17,7 @@ from typing import Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
@@ -46,33 +47,43 @@ def ingest(
     attestations: bool = typer.Option(True, help="Produire les attestations nouvelles ou modifiées"),
     school_name: Optional[str] = typer.Option(None, "--school-name",
                                               help="Nom de l'établissement imprimé sur les attestations (gardé en base)"),
+    schools: Optional[Path] = typer.Option(None, "--schools", help="UAI et noms des établissements d'une académie "
+                                           "(uai;nom, ou l'export de l'Annuaire de l'éducation)"),
+    verbose: bool = typer.Option(False, "--verbose", help="Détail par fichier, même pour une académie"),
 ) -> None:
     """Charge les CSV de résultats Pix d'un dossier dans la base (flux de nuit)."""
     from transforms.inbox import InboxError, find_establishments
 
     _use_database(db)
     try:
+        if schools is not None and not schools.is_file():
+            raise InboxError(f"Fichier des établissements introuvable : {schools}")
         find_establishments(inbox, roster, uai, school_name)
     except InboxError as error:
-        errors.print(f"[red]{error}[/red]")
+        errors.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from flows.nightly_ingest import ATTESTATIONS_FAILED, QUARANTINED, nightly_ingest
+    from flows.nightly_ingest import ATTESTATIONS_FAILED, nightly_ingest
     from pix_livret.display import print_ingest_summary
+    from transforms.report import RunReport
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                            report_path=str(report) if report else None, attestations=attestations,
-                           school_name=school_name, return_state=True)
+                           school_name=school_name, schools=str(schools) if schools else None, return_state=True)
     result = state.result(raise_on_failure=False)
-    if state.is_completed() or state.name in (QUARANTINED, ATTESTATIONS_FAILED):
-        print_ingest_summary(result, console)
+    if isinstance(result, RunReport):
+        print_ingest_summary(result, console, verbose=verbose)
+        if result.failed:
+            errors.print("[red]Des établissements n'ont pas pu être enregistrés en base (voir la remarque) : "
+                         "ils seront repris à la prochaine exécution.[/red]")
+            raise typer.Exit(EXIT_FAILURE)
         if state.name == ATTESTATIONS_FAILED:
             errors.print("[red]Les données sont chargées, mais les attestations n'ont pas pu être produites.[/red]")
             raise typer.Exit(EXIT_FAILURE)
         raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
     if isinstance(result, InboxError):
-        errors.print(f"[red]{result}[/red]")
+        errors.print(f"[red]{escape(str(result))}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    errors.print(f"[red]Échec de l'import : {state.message or result}[/red]")
+    errors.print(f"[red]Échec de l'import : {escape(str(state.message or result))}[/red]")
     raise typer.Exit(EXIT_FAILURE)
 
 

@@ -21,16 +21,25 @@ NOT_READY = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord �
              "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for URL; SQLite gets foreign keys on and a busy timeout for the nightly run."""
+def make_engine(url: str, *, immediate: bool = False) -> Engine:
+    """An engine for URL; SQLite gets foreign keys on and a busy timeout for the nightly run.
+
+    IMMEDIATE (SQLite): transactions take the write lock when they begin, so that two writers wait for each
+    other instead of failing when the second one tries to write (SQLite's single writer).
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # isolation_level None: the driver leaves BEGIN to us (SQLAlchemy's recipe for pysqlite)
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -83,7 +92,7 @@ def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
     The engine lives as long as the unit: flows run tasks in threads and processes, and a pool
     shared across them would outlive the task that made it.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, immediate=write)
     try:
         with (engine.begin() if write else engine.connect()) as connection:
             yield connection

@@ -36,7 +36,7 @@ class CertificationFrame(pa.DataFrameModel):
     session: Series[str] = pa.Field(nullable=True, description="Session number")
     centre: Series[str] = pa.Field(nullable=True, description="Centre de certification, when the export has it")
     passed_on: Series[pa.DateTime] = pa.Field(nullable=True, description="Date de passage de la certification")
-    source_file: Series[str] = pa.Field(description="file name as found in the inbox")
+    source_file: Series[str] = pa.Field(description="file name as found in the inbox (UAI/name when a frame holds several establishments)")
     row_number: Series[int] = pa.Field(ge=2, description="line of the row in the file, header = 1")
     file_division: Series[str] = pa.Field(nullable=True, description="division read from the file name, if any")
 
@@ -64,9 +64,10 @@ class CertificationFrame(pa.DataFrameModel):
 
     @pa.dataframe_check(error="number_unique_in_file")
     def number_unique_in_file(cls, df: pd.DataFrame) -> Series[bool]:
-        # the first occurrence loads; later ones are quarantined, pointing back at it
+        # the first occurrence loads; later ones are quarantined, pointing back at it. A frame may hold
+        # many files (source_file tells them apart): a newer export of a class repeats numbers, rightly.
         number = df["certification_number"]
-        return ~(number.notna() & number.duplicated(keep="first"))
+        return ~(number.notna() & df.duplicated(["source_file", "certification_number"], keep="first"))
 
 
 # Which column a row-level rule is about, so a problem can point at a cell.

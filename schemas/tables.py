@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
-                        SmallInteger, String, Text, UniqueConstraint)
+                        SmallInteger, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.referential import LEVEL_COLUMNS
@@ -26,6 +26,9 @@ class Establishment(Base):
                                                 comment="as printed on the attestations, e.g. Collège Jean Moulin")
     school_year: Mapped[Optional[int]] = mapped_column(Integer, comment="ANNEE_SCOLAIRE of the last roster")
     roster_file: Mapped[Optional[str]] = mapped_column(String(255))
+    roster_sha256: Mapped[Optional[str]] = mapped_column(String(64), comment="SHA-256 of the last roster file saved")
+    attestations_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                                   comment="results changed since the attestations were last refreshed")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -65,7 +68,7 @@ class SourceFile(Base):
     delimiter: Mapped[Optional[str]] = mapped_column(String(1))
     division: Mapped[Optional[str]] = mapped_column(String(40), comment="from the file name")
     archived_path: Mapped[str] = mapped_column(Text, comment="content-addressed copy")
-    status: Mapped[str] = mapped_column(String(20), comment="loaded | quarantined")
+    status: Mapped[str] = mapped_column(String(20), comment="loaded | partial | quarantined")
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)

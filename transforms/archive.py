@@ -16,5 +16,10 @@ def sha256_of(content: bytes) -> str:
 
 def archive_copy(content: bytes, digest: str, archive_dir: Path, suffix: str) -> Path:
     """Writes CONTENT once under archive_dir/ab/abcdef….suffix; an existing copy is left as is."""
-    target = archive_dir / digest[:2] / f"{digest}{suffix.lower()}"
+    target = archive_path(digest, archive_dir, suffix)
     return target if target.exists() else write_private_file(target, content)
+
+
+def archive_path(digest: str, archive_dir: Path, suffix: str) -> Path:
+    """Where the copy of the file of DIGEST is (or goes)."""
+    return archive_dir / digest[:2] / f"{digest}{suffix.lower()}"

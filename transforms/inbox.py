@@ -25,8 +25,12 @@ class EstablishmentInbox:
     name: str | None = None  # as the attestations print it; SIECLE's export has none
 
 
+SCHOOLS_FILE = "etablissements.csv"  # at the root of an académie inbox: UAI -> name
+
+
 def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None = None,
-                        name: str | None = None) -> list[EstablishmentInbox]:
+                        name: str | None = None, schools: dict[str, str] | None = None) -> list[EstablishmentInbox]:
+    """The establishments of INBOX; SCHOOLS (UAI -> name) names those of an académie."""
     if not inbox.is_dir():
         raise InboxError(f"Dossier de dépôt introuvable : {inbox}")
     if roster is not None and not roster.is_file():
@@ -37,8 +41,17 @@ def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None
     if academy and uai is None:
         if name:
             raise InboxError("--school-name vaut pour un seul établissement, pas pour un dossier par UAI")
-        return [_establishment(folder, None, folder.name) for folder in academy]
-    return [replace(_establishment(inbox, roster, uai), name=(name or "").strip() or None)]
+        return [replace(_establishment(folder, None, folder.name), name=(schools or {}).get(folder.name))
+                for folder in academy]
+    named = (name or "").strip() or (schools or {}).get(uai or "")
+    return [replace(_establishment(inbox, roster, uai), name=named or None)]
+
+
+def find_schools_file(inbox: Path) -> Path | None:
+    """The académie's etablissements.csv at the root of INBOX, whatever its case, if there is one."""
+    if not inbox.is_dir():
+        return None
+    return next((p for p in sorted(inbox.iterdir()) if p.is_file() and p.name.lower() == SCHOOLS_FILE), None)
 
 
 def _establishment(folder: Path, roster: Path | None, uai: str | None) -> EstablishmentInbox:

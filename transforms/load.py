@@ -1,17 +1,20 @@
 """Loading into the reporting database: establishments, roster students, files, certifications, quarantine.
 
-Takes validated frames and a SQLAlchemy connection inside the caller's transaction (one per file);
-returns counts. The certification number is the key: loading the same rows twice changes nothing.
+Takes validated frames and a SQLAlchemy connection inside the caller's transaction (one per establishment);
+writes in bulk (multi-row inserts, upserts; COPY on PostgreSQL) and returns counts. The certification number
+is the key: loading the same rows twice changes nothing.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
@@ -25,6 +28,7 @@ _CERTIFICATION_FIELDS = (
     "certification_type", "status", "status_inferred", "score", "global_level", "jury_comment", "session",
     "centre", "passed_on", "division", *LEVEL_COLUMNS,
 )
+_CHUNK = 5000  # numbers per IN (...) query: under SQLite's limit on bound parameters
 _STUDENT_FIELDS = ("ine", "last_name", "usage_name", "first_name", "other_first_names", "birth_date",
                    "division", "sex", "left_on")
 
@@ -55,10 +59,20 @@ class LoadCounts:
         return self.inserted + self.updated + self.unchanged
 
 
+def lock_establishment(connection: Connection, uai: str) -> None:
+    """Holds UAI for the rest of the transaction: two runs never load the same establishment at once.
+
+    SQLite needs nothing here: its write transactions begin IMMEDIATE (pix_livret.database), one at a time.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:uai))"), {"uai": uai})
+
+
 def save_establishment(connection: Connection, uai: str, school_year: int | None, roster_file: str | None,
-                       now: datetime, name: str | None = None) -> None:
+                       now: datetime, name: str | None = None, roster_sha256: str | None = None) -> None:
     """Creates or refreshes the establishment row; what this run does not know (None) is kept."""
-    values = {"school_year": school_year, "roster_file": roster_file, "name": name, "updated_at": now}
+    values = {"school_year": school_year, "roster_file": roster_file, "name": name, "roster_sha256": roster_sha256,
+              "updated_at": now}
     if connection.execute(select(Establishment.uai).where(Establishment.uai == uai)).first():
         kept = {key: value for key, value in values.items() if value is not None}
         connection.execute(update(Establishment).where(Establishment.uai == uai).values(**kept))
@@ -66,17 +80,35 @@ def save_establishment(connection: Connection, uai: str, school_year: int | None
         connection.execute(insert(Establishment).values(uai=uai, **values))
 
 
+def mark_attestations_due(connection: Connection, uai: str, due: bool) -> None:
+    """Says whether UAI's attestations must be refreshed (set when results change, cleared once refreshed)."""
+    connection.execute(update(Establishment).where(Establishment.uai == uai).values(attestations_due=due))
+
+
+def read_attestations_due(connection: Connection) -> list[str]:
+    """UAIs whose results changed since their attestations were last refreshed."""
+    return list(connection.execute(select(Establishment.uai).where(Establishment.attestations_due)
+                                   .order_by(Establishment.uai)).scalars())
+
+
+def read_roster_digest(connection: Connection, uai: str) -> str | None:
+    """SHA-256 of the roster file last saved for UAI (None: never, or saved before digests were kept)."""
+    return connection.execute(select(Establishment.roster_sha256).where(Establishment.uai == uai)).scalar()
+
+
 def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFrame]) -> dict[int, int]:
-    """Upserts the roster's students by ELEVE_ID; returns ELEVE_ID -> students.id for every student of UAI."""
-    existing = dict(connection.execute(select(Student.eleve_id, Student.id).where(Student.uai == uai)).all())
+    """Upserts the roster's students by ELEVE_ID, writing only those new or changed; returns ELEVE_ID -> students.id."""
+    columns = ("id", "eleve_id", *_STUDENT_FIELDS)
+    stored = {row.eleve_id: row for row in connection.execute(
+        select(*(Student.__table__.c[name] for name in columns)).where(Student.uai == uai))}
     records = [_student_record(row) for row in students.to_dict("records")]
-    new = [dict(r, uai=uai) for r in records if r["eleve_id"] not in existing]
+    new = [dict(r, uai=uai) for r in records if r["eleve_id"] not in stored]
+    changed = [{"b_id": stored[r["eleve_id"]].id, **{k: r[k] for k in _STUDENT_FIELDS}} for r in records
+               if r["eleve_id"] in stored and any(r[k] != getattr(stored[r["eleve_id"]], k) for k in _STUDENT_FIELDS)]
     if new:
         connection.execute(insert(Student), new)
-    for record in records:
-        if record["eleve_id"] in existing:
-            connection.execute(update(Student).where(Student.id == existing[record["eleve_id"]])
-                               .values(**{k: record[k] for k in _STUDENT_FIELDS}))
+    if changed:
+        connection.execute(update(Student).where(Student.id == bindparam("b_id")), changed)
     return student_ids_of(connection, uai)
 
 
@@ -97,49 +129,101 @@ def read_stored_roster(connection: Connection, uai: str) -> DataFrame[RosterFram
     return RosterFrame.validate(frame.where(frame.notna(), None))
 
 
-def find_source_file(connection: Connection, uai: str, sha256: str) -> int | None:
-    return connection.execute(
-        select(SourceFile.id).where(SourceFile.uai == uai, SourceFile.sha256 == sha256)).scalar()
+def find_source_files(connection: Connection, uai: str) -> dict[str, int]:
+    """SHA-256 -> source_files.id of every file registered for UAI: one query for the establishment."""
+    return dict(connection.execute(select(SourceFile.sha256, SourceFile.id).where(SourceFile.uai == uai)).all())
 
 
-def save_source_file(connection: Connection, record: SourceFileRecord, *, status: str, rows_read: int,
-                     rows_loaded: int, rows_quarantined: int, run_id: int | None, now: datetime) -> int:
-    values = dict(record.__dict__, status=status, rows_read=rows_read, rows_loaded=rows_loaded,
-                  rows_quarantined=rows_quarantined, first_run_id=run_id, registered_at=now)
-    return connection.execute(insert(SourceFile).values(**values).returning(SourceFile.id)).scalar_one()
+def save_source_files(connection: Connection, records: list[dict[str, Any]], *, run_id: int | None,
+                      now: datetime) -> list[int]:
+    """Registers files (SourceFileRecord fields + status and row counts) in one statement; their ids, in order."""
+    if not records:
+        return []
+    rows = [dict(r, first_run_id=run_id, registered_at=now) for r in records]
+    result = connection.execute(insert(SourceFile).returning(SourceFile.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
 
 
-def save_certifications(connection: Connection, good: DataFrame[CertificationFrame], matches: DataFrame[MatchFrame],
-                        student_ids: dict[int, int], divisions: dict[int, str], *, uai: str,
-                        source_file_id: int, now: datetime) -> LoadCounts:
-    """Inserts new certifications and updates those whose content changed; returns the counts."""
-    records = certification_records(good, matches, student_ids, divisions, uai=uai)
-    numbers = [r["number"] for r in records]
-    stored = {row.number: row for row in connection.execute(
-        select(Certification.__table__).where(Certification.number.in_(numbers))).all()} if numbers else {}
-    bookkeeping = {"source_file_id": source_file_id, "updated_at": now}
-    new = [r | bookkeeping | {"loaded_at": now} for r in records if r["number"] not in stored]
-    changed = [r for r in records if r["number"] in stored and _differs(r, stored[r["number"]])]
-    if new:
-        connection.execute(insert(Certification), new)
-    for record in changed:
-        connection.execute(update(Certification).where(Certification.number == record["number"])
-                           .values(**record, **bookkeeping))
-    return LoadCounts(inserted=len(new), updated=len(changed), unchanged=len(records) - len(new) - len(changed))
+def save_certifications(connection: Connection, records: list[dict[str, Any]], *,
+                        now: datetime) -> dict[int, LoadCounts]:
+    """Inserts new certifications and updates those whose content changed; returns the counts per source file.
+
+    RECORDS are rows of the certifications table with source_file_id set; a number given twice keeps its
+    last record (a newer export of a class, later in the run, wins).
+    """
+    latest = list({r["number"]: r for r in records}.values())
+    stored = _stored_certifications(connection, [r["number"] for r in latest])
+    new = [r | {"loaded_at": now, "updated_at": now} for r in latest if r["number"] not in stored]
+    changed = [r | {"loaded_at": stored[r["number"]].loaded_at, "updated_at": now}
+               for r in latest if r["number"] in stored and _differs(r, stored[r["number"]])]
+    _upsert_certifications(connection, new + changed)
+    return _counts_per_file(records, new, changed)
+
+
+def _counts_per_file(records: list[dict], new: list[dict], changed: list[dict]) -> dict[int, LoadCounts]:
+    rows, inserted, updated = Counter(), Counter(), Counter()
+    rows.update(r["source_file_id"] for r in records)
+    inserted.update(r["source_file_id"] for r in new)
+    updated.update(r["source_file_id"] for r in changed)
+    return {file_id: LoadCounts(inserted[file_id], updated[file_id], n - inserted[file_id] - updated[file_id])
+            for file_id, n in rows.items()}
+
+
+def _stored_certifications(connection: Connection, numbers: list[int]) -> dict[int, Any]:
+    columns = [Certification.__table__.c[name] for name in ("number", "loaded_at", *_CERTIFICATION_FIELDS)]
+    stored = {}
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start:start + _CHUNK]
+        stored |= {row.number: row for row in connection.execute(select(*columns).where(Certification.number.in_(chunk)))}
+    return stored
+
+
+def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """One upsert keyed on the number: COPY into a staging table on PostgreSQL, multi-row on SQLite."""
+    if not rows:
+        return
+    names = list(rows[0])
+    updated = [name for name in names if name not in ("number", "loaded_at")]
+    if connection.dialect.name == "postgresql":
+        _copy_upsert(connection, names, updated, rows)
+        return
+    statement = sqlite_insert(Certification)
+    statement = statement.on_conflict_do_update(index_elements=["number"],
+                                                set_={name: statement.excluded[name] for name in updated})
+    connection.execute(statement, rows)
+
+
+def _copy_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
+    table = Certification.__tablename__
+    quoted = ", ".join(names)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS staging_{table} (LIKE {table}) ON COMMIT DROP")
+        with cursor.copy(f"COPY staging_{table} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+        assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
+        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM staging_{table} "
+                       f"ON CONFLICT (number) DO UPDATE SET {assignments}")
+        cursor.execute(f"DROP TABLE staging_{table}")
+    finally:
+        cursor.close()
 
 
 def certification_records(good: DataFrame[CertificationFrame], matches: DataFrame[MatchFrame],
-                          student_ids: dict[int, int], divisions: dict[int, str], *, uai: str) -> list[dict[str, Any]]:
-    """Rows of the certifications table: the division is the roster's when matched, else the file name's."""
-    by_number = matches.set_index("certification_number")
+                          student_ids: dict[int, int], divisions: dict[int, str], *, uai: str,
+                          source_file_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Rows of the certifications table: the division is the roster's when matched, else the file name's.
+
+    SOURCE_FILE_IDS maps the frame's source_file to the file's id.
+    """
     records = []
-    for row in good.to_dict("records"):
-        match = by_number.loc[row["certification_number"]]
-        eleve_id = None if pd.isna(match["eleve_id"]) else int(match["eleve_id"])
+    eleve_ids = [None if pd.isna(e) else int(e) for e in matches["eleve_id"].tolist()]
+    for row, eleve_id, method in zip(good.to_dict("records"), eleve_ids, matches["match_method"].tolist(), strict=True):
         records.append({
             "number": int(row["certification_number"]), "uai": uai,
             "student_id": student_ids.get(eleve_id) if eleve_id is not None else None,
-            "match_method": match["match_method"],
+            "match_method": method,
             "first_name": row["first_name"], "last_name": row["last_name"],
             "birth_date": row["birth_date"].date(), "birthplace": _text(row["birthplace"]),
             "external_id": _text(row["external_id"]), "certification_type": row["certification_type"],
@@ -149,6 +233,7 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
             "centre": _text(row["centre"]),
             "passed_on": None if pd.isna(row["passed_on"]) else row["passed_on"].date(),
             "division": divisions.get(eleve_id) if eleve_id is not None and divisions.get(eleve_id) else _text(row["file_division"]),
+            "source_file_id": source_file_ids[row["source_file"]],
             "source_row": int(row["row_number"]),
             **{name: _int(row[name]) for name in LEVEL_COLUMNS},
         })
@@ -158,22 +243,33 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
 def save_quarantine(connection: Connection, source_file_id: int, raw_rows: dict[int, str],
                     problems: pd.DataFrame, run_id: int | None) -> int:
     """Keeps every problem, and each bad row once with its raw text and reasons; returns rows kept."""
-    if len(problems):
-        connection.execute(insert(FileProblem), [
-            {"source_file_id": source_file_id, "run_id": run_id, "stage": p.stage,
-             "row_number": None if pd.isna(p.row) else int(p.row), "column_name": p.column, "rule": p.rule,
-             "value": p.value, "message": p.message}
-            for p in problems.itertuples(index=False)])
+    problem_rows, quarantined = quarantine_records(source_file_id, raw_rows, problems, run_id)
+    save_quarantine_records(connection, problem_rows, quarantined)
+    return len(quarantined)
+
+
+def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: pd.DataFrame,
+                       run_id: int | None) -> tuple[list[dict], list[dict]]:
+    """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons)."""
+    problem_rows = [
+        {"source_file_id": source_file_id, "run_id": run_id, "stage": p.stage,
+         "row_number": None if pd.isna(p.row) else int(p.row), "column_name": p.column, "rule": p.rule,
+         "value": p.value, "message": p.message}
+        for p in problems.itertuples(index=False)]
     reasons: dict[int, list[str]] = {}
     for p in problems.itertuples(index=False):
         if not pd.isna(p.row) and p.stage != "match":
             reasons.setdefault(int(p.row), []).append(p.message)
-    if reasons:
-        connection.execute(insert(QuarantinedRow), [
-            {"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
-             "reasons": "\n".join(messages)}
-            for row, messages in sorted(reasons.items())])
-    return len(reasons)
+    quarantined = [{"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
+                    "reasons": "\n".join(messages)} for row, messages in sorted(reasons.items())]
+    return problem_rows, quarantined
+
+
+def save_quarantine_records(connection: Connection, problem_rows: list[dict], quarantined: list[dict]) -> None:
+    if problem_rows:
+        connection.execute(insert(FileProblem), problem_rows)
+    if quarantined:
+        connection.execute(insert(QuarantinedRow), quarantined)
 
 
 def _differs(record: dict[str, Any], stored) -> bool:

@@ -51,6 +51,17 @@ def match_students(certifications: DataFrame[CertificationFrame],
     The external id (an INE or ELEVE_ID with the same birth date) wins; otherwise birth date and names
     must agree, and when two or more students fit none is chosen ("ambiguous").
     """
+    return MatchFrame.validate(find_matches(certifications, roster))
+
+
+def find_matches(certifications: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFrame:
+    """match_students without the final schema check, for callers that check many establishments at once.
+
+    Without a roster every certification is unmatched.
+    """
+    if roster is None:
+        return _match_frame([(n, None, "unmatched", 0) for n in certifications["certification_number"].tolist()],
+                            certifications.index)
     index = RosterIndex(index_identifiers(roster), index_names(roster), index_student_names(roster))
     numbers, firsts, lasts, externals = columns_of(
         certifications, "certification_number", "first_name", "last_name", "external_id")
@@ -59,12 +70,16 @@ def match_students(certifications: DataFrame[CertificationFrame],
         for number, first, last, birth, external in zip(
             numbers, firsts, lasts, birth_dates_of(certifications), externals, strict=True)
     ]
-    frame = pd.DataFrame(rows, columns=["certification_number", "eleve_id", "match_method", "candidates"],
-                         index=certifications.index)
+    return _match_frame(rows, certifications.index)
+
+
+def _match_frame(rows: list[tuple], index: pd.Index) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["certification_number", "eleve_id", "match_method", "candidates"], index=index)
     frame["certification_number"] = frame["certification_number"].astype("Int64")
     frame["eleve_id"] = frame["eleve_id"].astype("Int64")
     frame["candidates"] = frame["candidates"].astype("int64")
-    return MatchFrame.validate(frame)
+    frame["match_method"] = frame["match_method"].astype(object)
+    return frame
 
 
 def columns_of(frame: pd.DataFrame, *columns: str) -> list[list]:

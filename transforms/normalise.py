@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
@@ -21,6 +22,7 @@ from schemas.referential import (COMPETENCE_CODES, CORE_CERTIFICATION_TYPE, GLOB
 from transforms.read_csv import ROW_NUMBER, RawExport, normalise_label
 
 UNREADABLE = object()  # what a parser returns for a cell it cannot read
+FILE_POSITION = "_file"  # in the gathered cells: which file of the batch a row came from
 RESULT = "result"  # the "Résultat" column: global level and score in one cell (2026-03 export)
 NOT_EVALUATED = "-"
 DATE_HINT = "(attendu JJ/MM/AAAA)"
@@ -174,17 +176,42 @@ HEADER_SPELLINGS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class NormalisedBatch:
+    """The canonical frame of many exports at once: row i came from raws[file_of_row[i]]."""
+
+    frame: pd.DataFrame  # RangeIndex, files one after the other, each in its own row order
+    problems: DataFrame[ProblemFrame]
+    file_of_row: np.ndarray  # position of each row's file in the batch
+    source_columns: tuple[dict[str, str], ...]  # per file: canonical column -> header label
+
+
 def normalise_export(raw: RawExport, file_division: str | None = None) -> NormalisedExport:
     """The canonical frame of RAW; file_division defaults to the one in RAW's file name."""
-    positions = map_header(raw.header)
-    cells = {column: raw.rows.iloc[:, i] for column, i in positions.items()}
-    values, problems = parse_columns(raw, cells, positions)
-    values = split_result(values)
-    values = infer_missing_status(values, has_status="status" in positions, index=raw.rows.index)
-    division = file_division if file_division is not None else file_division_from_name(raw.name)
-    frame = assemble_frame(values, raw, division)
-    return NormalisedExport(frame=frame, problems=make_problems(problems),
-                            source_columns=describe_sources(raw.header, positions))
+    batch = normalise_exports([raw], [file_division])
+    return NormalisedExport(frame=batch.frame, problems=batch.problems, source_columns=batch.source_columns[0])
+
+
+def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | None],
+                      keys: Sequence[str] | None = None) -> NormalisedBatch:
+    """The canonical frame of every export of RAWS, parsed column by column over all their rows at once.
+
+    A file division of None is read from the file's name. KEYS (default: the file names) fill source_file,
+    so that files of the same name in two establishments stay two files for the per-file rules.
+    """
+    keys = list(keys) if keys is not None else [raw.name for raw in raws]
+    positions = [map_header(raw.header) for raw in raws]
+    cells = gather_cells(raws, positions)
+    file_of_row = cells.pop(FILE_POSITION).to_numpy(dtype="int64")
+    labels = [{column: raw.header[i] for column, i in found.items()} for raw, found in zip(raws, positions)]
+    present = {column: cells[column].notna().to_numpy() for column in cells.columns if column != ROW_NUMBER}
+    values, problems = parse_cells(cells, present, file_of_row, [raw.name for raw in raws], labels)
+    values = split_result(values, present)
+    values = infer_missing_status(values, present.get("status"), index=cells.index)
+    divisions = [d if d is not None else file_division_from_name(raw.name) for raw, d in zip(raws, file_divisions)]
+    frame = assemble_frame(values, present, cells, file_of_row, keys, divisions)
+    return NormalisedBatch(frame=frame, problems=make_problems(problems), file_of_row=file_of_row,
+                           source_columns=tuple(describe_sources(raw.header, found) for raw, found in zip(raws, positions)))
 
 
 def map_header(header: tuple[str, ...]) -> dict[str, int]:
@@ -197,17 +224,35 @@ def map_header(header: tuple[str, ...]) -> dict[str, int]:
     return positions
 
 
-def parse_columns(raw: RawExport, cells: dict[str, pd.Series],
-                  positions: dict[str, int]) -> tuple[dict[str, pd.Series], list[dict]]:
-    """Each mapped column parsed; unreadable cells become None and a problem."""
+def gather_cells(raws: Sequence[RawExport], positions: list[dict[str, int]]) -> pd.DataFrame:
+    """The cells of every file under canonical names, one frame; a column a file lacks is NaN there."""
+    parts = []
+    for k, (raw, found) in enumerate(zip(raws, positions)):
+        part = {column: raw.rows.iloc[:, i].to_numpy(dtype=object) for column, i in found.items()}
+        part[ROW_NUMBER] = raw.rows[ROW_NUMBER].to_numpy(dtype="int64")
+        part[FILE_POSITION] = np.full(len(raw.rows), k, dtype="int64")
+        parts.append(pd.DataFrame(part))
+    if not parts:
+        return pd.DataFrame({ROW_NUMBER: pd.Series([], dtype="int64"), FILE_POSITION: pd.Series([], dtype="int64")})
+    return pd.concat(parts, ignore_index=True)
+
+
+def parse_cells(cells: pd.DataFrame, present: dict[str, np.ndarray], file_of_row: np.ndarray,
+                names: list[str], labels: list[dict[str, str]]) -> tuple[dict[str, list], list[dict]]:
+    """Each mapped column parsed, each distinct cell once; unreadable cells become None and a problem."""
     values, problems = {}, []
-    rows = raw.rows[ROW_NUMBER]
-    for column, column_cells in cells.items():
-        parsed = column_cells.map(COLUMN_RULES[column].parse)
-        unreadable = parsed.map(lambda value: value is UNREADABLE).astype(bool)
-        values[column] = parsed.where(~unreadable, None).astype(object)
-        problems += [unreadable_problem(raw.name, raw.header[positions[column]], column, row, cell)
-                     for row, cell in zip(rows[unreadable], column_cells[unreadable])]
+    rows = cells[ROW_NUMBER].to_numpy()
+    for column, has_cell in present.items():
+        column_cells = cells[column].to_numpy(dtype=object)
+        parse = COLUMN_RULES[column].parse
+        parsed = {cell: parse(cell) for cell in set(column_cells[has_cell])}
+        column_values = [parsed[cell] if has else None for cell, has in zip(column_cells, has_cell)]
+        bad = [i for i, value in enumerate(column_values) if value is UNREADABLE]
+        for i in bad:
+            column_values[i] = None
+            k = file_of_row[i]
+            problems.append(unreadable_problem(names[k], labels[k][column], column, rows[i], column_cells[i]))
+        values[column] = column_values
     return values, problems
 
 
@@ -221,26 +266,31 @@ def unreadable_problem(file: str, label: str, column: str, row: int, cell: str) 
             "rule": "unreadable_value", "value": None if personal else cell, "message": message}
 
 
-def split_result(values: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """The "Résultat" column turned into global_level and score."""
+def split_result(values: dict[str, list], present: dict[str, np.ndarray]) -> dict[str, list]:
+    """The "Résultat" column turned into global_level and score, in the rows of files that have it."""
     if RESULT not in values:
         return values
-    pairs = values[RESULT]
     split = {key: value for key, value in values.items() if key != RESULT}
-    split["global_level"] = pairs.map(lambda pair: pair[0] if pair else None).astype(object)
-    split["score"] = pairs.map(lambda pair: pair[1] if pair else None).astype(object)
+    has_result = present[RESULT]
+    for position, column in enumerate(("global_level", "score")):
+        others = values.get(column, [None] * len(has_result))
+        split[column] = [(pair[position] if pair else None) if has else other
+                         for pair, has, other in zip(values[RESULT], has_result, others)]
     return split
 
 
-def infer_missing_status(values: dict[str, pd.Series], has_status: bool,
-                         index: pd.Index) -> dict[str, pd.Series]:
+def infer_missing_status(values: dict[str, list], has_status: np.ndarray | None,
+                         index: pd.Index) -> dict[str, list]:
     """Adds status_inferred; before 2020 exports had no Statut, so it is read off the score."""
-    inferred = {**values, "status_inferred": pd.Series(not has_status, index=index, dtype=bool)}
-    if not has_status:
+    inferred = np.ones(len(index), dtype=bool) if has_status is None else ~has_status
+    result = {**values, "status_inferred": inferred}
+    if inferred.any():
         # formats.md §1: a positive score is a validated certification, 0 a rejected one.
-        score = values.get("score", pd.Series(None, index=index, dtype=object))
-        inferred["status"] = score.map(status_from_score).astype(object)
-    return inferred
+        scores = values.get("score", [None] * len(index))
+        statuses = values.get("status", [None] * len(index))
+        result["status"] = [status_from_score(score) if guess else status
+                            for score, guess, status in zip(scores, inferred, statuses)]
+    return result
 
 
 def status_from_score(score: int | None) -> str | None:
@@ -249,31 +299,55 @@ def status_from_score(score: int | None) -> str | None:
     return (Status.VALIDATED if score > 0 else Status.REJECTED).value
 
 
-def assemble_frame(values: dict[str, pd.Series], raw: RawExport, division: str | None) -> pd.DataFrame:
-    """The canonical columns in schema order and dtypes; columns the export lacks are None."""
-    index = raw.rows.index
-    constants = {"source_file": raw.name, "file_division": division}
-    if "certification_type" not in values:
+def assemble_frame(values: dict[str, list], present: dict[str, np.ndarray], cells: pd.DataFrame,
+                   file_of_row: np.ndarray, keys: list[str], divisions: list[str | None]) -> pd.DataFrame:
+    """The canonical columns in schema order and dtypes; columns an export lacks are None."""
+    n = len(cells)
+    constants = {"source_file": np.asarray(keys, dtype=object)[file_of_row] if n else [],
+                 "file_division": np.asarray(divisions, dtype=object)[file_of_row] if n else []}
+    if "certification_type" not in present or not present["certification_type"].all():
         # exports before 2026-03 have no Type column: they only held the core certification
-        constants["certification_type"] = CORE_CERTIFICATION_TYPE
+        has_type = present.get("certification_type", np.zeros(n, dtype=bool))
+        types = values.get("certification_type", [None] * n)
+        values = {**values, "certification_type": [t if has else CORE_CERTIFICATION_TYPE
+                                                   for t, has in zip(types, has_type)]}
     columns = {}
     for column in FRAME_COLUMNS:
-        if column == "row_number":
-            columns[column] = raw.rows[ROW_NUMBER].astype("int64")
+        if column == ROW_NUMBER:
+            columns[column] = cells[ROW_NUMBER].to_numpy(dtype="int64")
         elif column in values:
             columns[column] = values[column]
+        elif column in constants:
+            columns[column] = constants[column]
         else:
-            columns[column] = pd.Series(constants.get(column), index=index, dtype=object)
-    return cast_columns(pd.DataFrame(columns, index=index)).reset_index(drop=True)
+            columns[column] = [None] * n
+    return cast_columns(columns, n)
 
 
-def cast_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Int64 for numbers, datetime64 for dates, object with None for text."""
-    typed = {column: pd.array(frame[column].tolist(), dtype="Int64") for column in INTEGER_COLUMNS}
-    typed |= {column: pd.to_datetime(frame[column].tolist()).as_unit("ns") for column in DATE_COLUMNS}
-    typed |= {column: frame[column].astype(object).where(frame[column].notna(), None)
-              for column in TEXT_COLUMNS}
-    return frame.assign(**typed)
+def cast_columns(columns: dict[str, object], n: int) -> pd.DataFrame:
+    """Int64 for numbers, datetime64 for dates, object with None for text, bool for the inferred status."""
+    typed: dict[str, object] = {}
+    index = pd.RangeIndex(n)
+    for column in FRAME_COLUMNS:
+        data = columns[column]
+        if column in INTEGER_COLUMNS:
+            typed[column] = pd.array(list(data), dtype="Int64")
+        elif column in DATE_COLUMNS:
+            typed[column] = pd.to_datetime(pd.Series(list(data), dtype=object)).dt.as_unit("ns").to_numpy() if n \
+                else np.array([], dtype="datetime64[ns]")
+        elif column == "status_inferred":
+            typed[column] = np.asarray(data, dtype=bool)
+        elif column == ROW_NUMBER:
+            typed[column] = data
+        else:
+            # object, not pandas' string dtype: missing text is None, as the model and the loader expect
+            typed[column] = pd.Series([None if _is_missing(value) else value for value in data], dtype=object,
+                                      index=index)
+    return pd.DataFrame(typed, index=index)
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def describe_sources(header: tuple[str, ...], positions: dict[str, int]) -> dict[str, str]:

@@ -94,3 +94,14 @@ def read_certified_divisions(connection: Connection, uai: str) -> set[str]:
     """Divisions that have at least one stored certification (where absents are looked for)."""
     query = select(Certification.division).where(Certification.uai == uai, Certification.division.is_not(None)).distinct()
     return set(connection.execute(query).scalars())
+
+
+def read_absents(connection: Connection, uai: str) -> list[dict]:
+    """Roster students of UAI's certified divisions with no certification, who have not left: eleve_id, division."""
+    c, s = Certification.__table__.c, Student.__table__.c
+    certified = select(c.division).where(c.uai == uai, c.division.is_not(None)).distinct()
+    has_certification = select(c.number).where(c.student_id == s.id).exists()
+    query = (select(s.eleve_id, s.division)
+             .where(s.uai == uai, s.left_on.is_(None), s.division.in_(certified), ~has_certification)
+             .order_by(s.division, s.eleve_id))
+    return [{"eleve_id": int(e), "division": d} for e, d in connection.execute(query)]

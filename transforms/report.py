@@ -5,17 +5,18 @@ Built by the nightly flow from the per-file outcomes; carries counts, row number
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 import pandas as pd
 
-FileStatus = Literal["loaded", "quarantined", "unchanged"]
+FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
+NO_ROSTER_NOTICE = "aucune liste d'élèves : {count} certification(s) non rattachée(s)"
 
 
 @dataclass(frozen=True)
 class FileReport:
-    """The outcome of one input file. A file whose rows were partly quarantined is 'quarantined'."""
+    """The outcome of one input file: 'partial' when some rows were set aside, 'quarantined' when none loaded."""
 
     name: str
     uai: str
@@ -33,6 +34,11 @@ class FileReport:
     def quarantined_whole(self) -> bool:
         return self.status == "quarantined" and self.rows_loaded == 0 and any(p["row"] is None for p in self.problems)
 
+    @property
+    def set_aside(self) -> bool:
+        """Some input of the file was quarantined (all of it, or some rows)."""
+        return self.status in ("quarantined", "partial")
+
 
 @dataclass(frozen=True)
 class EstablishmentReport:
@@ -42,6 +48,16 @@ class EstablishmentReport:
     roster_problems: tuple[dict, ...] = ()
     attestations_written: int = 0
     attestations_failed: bool = False  # the rendering failed: the loaded data stands, the next run retries
+    name: str | None = None
+    has_roster: bool = True
+    unmatched_without_roster: int = 0  # said once for the establishment, not once per row
+    error: str | None = None  # nothing of it was loaded (a database failure); the next run takes it again
+
+    @property
+    def notice(self) -> str | None:
+        if not self.has_roster and self.unmatched_without_roster:
+            return NO_ROSTER_NOTICE.format(count=self.unmatched_without_roster)
+        return None
 
 
 @dataclass
@@ -49,26 +65,39 @@ class RunReport:
     files: list[FileReport] = field(default_factory=list)
     establishments: list[EstablishmentReport] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, outcomes) -> RunReport:
+        """The run's report from the establishments' outcomes (pix_livret.ingest.EstablishmentOutcome)."""
+        return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes])
+
+    def with_attestations(self, written: dict[str, int | None]) -> RunReport:
+        """The report with the attestations made per UAI (None: the rendering failed)."""
+        establishments = [replace(e, attestations_written=written[e.uai] or 0,
+                                  attestations_failed=written[e.uai] is None) if e.uai in written else e
+                          for e in self.establishments]
+        return RunReport(self.files, establishments)
+
+    def files_of(self, uai: str) -> list[FileReport]:
+        return [f for f in self.files if f.uai == uai]
+
     def totals(self) -> dict[str, int]:
-        files = self.files
-        return {
-            "files": len(files),
-            "files_loaded": sum(f.status == "loaded" for f in files),
-            "files_quarantined": sum(f.status == "quarantined" for f in files),
-            "files_unchanged": sum(f.status == "unchanged" for f in files),
-            "rows_read": sum(f.rows_read for f in files),
-            "rows_loaded": sum(f.rows_loaded for f in files),
-            "rows_quarantined": sum(f.rows_quarantined for f in files),
-            "unmatched": sum(n["rule"] == "unmatched_student" for f in files for n in f.notices),
-            "ambiguous": sum(n["rule"] == "ambiguous_student" for f in files for n in f.notices),
-            "absents": sum(len(e.absents) for e in self.establishments),
-            "attestations_written": sum(e.attestations_written for e in self.establishments),
-            "attestations_failed": sum(e.attestations_failed for e in self.establishments),
-        }
+        return {**_file_totals(self.files),
+                "unmatched": _file_totals(self.files)["unmatched"]
+                + sum(e.unmatched_without_roster for e in self.establishments),
+                "absents": sum(len(e.absents) for e in self.establishments),
+                "attestations_written": sum(e.attestations_written for e in self.establishments),
+                "attestations_failed": sum(e.attestations_failed for e in self.establishments),
+                "establishments": len(self.establishments),
+                "establishments_failed": sum(e.error is not None for e in self.establishments)}
 
     @property
     def has_quarantine(self) -> bool:
-        return any(f.status == "quarantined" for f in self.files)
+        return any(f.set_aside for f in self.files)
+
+    @property
+    def failed(self) -> bool:
+        """An establishment could not be loaded at all."""
+        return any(e.error is not None for e in self.establishments)
 
     def asdict(self) -> dict:
         """The JSON report of design.md: files (name, status, counts, problems) and totals."""
@@ -86,6 +115,19 @@ class RunReport:
             "totals": self.totals(),
         }
 
+    def establishment_rows(self) -> list[dict]:
+        """One line per establishment: what the académie's summary shows (counts only)."""
+        rows = []
+        for e in self.establishments:
+            t = _file_totals(self.files_of(e.uai))
+            rows.append({"uai": e.uai, "name": e.name, "files_new": t["files"] - t["files_unchanged"],
+                         "files_unchanged": t["files_unchanged"],
+                         "files_set_aside": t["files_quarantined"] + t["files_partial"],
+                         "rows_loaded": t["rows_loaded"], "rows_quarantined": t["rows_quarantined"],
+                         "unmatched": t["unmatched"] + e.unmatched_without_roster, "absents": len(e.absents),
+                         "attestations": e.attestations_written, "notice": e.error or e.notice})
+        return rows
+
     def to_json(self) -> str:
         return json.dumps(self.asdict(), ensure_ascii=False, indent=2)
 
@@ -100,8 +142,11 @@ class RunReport:
             message = (f"{t['files']} fichier(s), {t['rows_loaded']} ligne(s) chargée(s), "
                        f"{t['files_unchanged']} fichier(s) inchangé(s) ; aucune quarantaine")
         else:
-            message = (f"Quarantaine : {t['files_quarantined']} fichier(s) concerné(s), {t['rows_quarantined']} "
+            message = (f"Quarantaine : {t['files_quarantined'] + t['files_partial']} fichier(s) concerné(s), {t['rows_quarantined']} "
                        f"ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
+        if self.failed:
+            message += (f" ; {t['establishments_failed']} établissement(s) non chargé(s) "
+                        "(erreur de base de données, repris à la prochaine exécution)")
         if self.attestations_failed:
             message += (f" ; attestations en échec pour {t['attestations_failed']} établissement(s) "
                         "(voir le sous-flux make-attestations)")
@@ -110,18 +155,41 @@ class RunReport:
     def to_markdown(self) -> str:
         """The run's Prefect artifact: counts and problems (row, column, message), no names."""
         t = self.totals()
-        lines = ["# Import des résultats Pix", "", self.state_message(), "",
-                 "| Fichier | Établissement | Statut | Lues | Chargées | En quarantaine |", "|---|---|---|---|---|---|"]
-        lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
-                  for f in self.files]
+        lines = ["# Import des résultats Pix", "", self.state_message(), ""]
+        if len(self.establishments) > 1:
+            lines += ["| UAI | Nouveaux | Inchangés | Écartés | Chargées | En quarantaine | Non rattachés | Absents | Remarque |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [f"| {r['uai']} | {r['files_new']} | {r['files_unchanged']} | {r['files_set_aside']} | "
+                      f"{r['rows_loaded']} | {r['rows_quarantined']} | {r['unmatched']} | {r['absents']} | "
+                      f"{_md(r['notice'] or '')} |" for r in self.establishment_rows()]
+        else:
+            lines += ["| Fichier | Établissement | Statut | Lues | Chargées | En quarantaine |", "|---|---|---|---|---|---|"]
+            lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
+                      for f in self.files]
+            lines += [f"{e.uai} : {e.notice}" for e in self.establishments if e.notice]
         lines += ["", f"Élèves non rattachés à SIECLE : {t['unmatched']} ; rattachements ambigus : {t['ambiguous']} ; "
                       f"élèves sans certification (absents) : {t['absents']}."]
-        problems = [(f.name, p) for f in self.files for p in f.problems]
+        problems = [(f, p) for f in self.files for p in f.problems]
         if problems:
-            lines += ["", "## Problèmes", "", "| Fichier | Ligne | Colonne | Message |", "|---|---|---|---|"]
-            lines += [f"| {_md(name)} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['column'] or '')} | {_md(p['message'])} |"
-                      for name, p in problems]
+            lines += ["", "## Problèmes", "", "| Fichier | Établissement | Ligne | Colonne | Message |", "|---|---|---|---|---|"]
+            lines += [f"| {_md(f.name)} | {f.uai} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['column'] or '')} | {_md(p['message'])} |"
+                      for f, p in problems]
         return "\n".join(lines) + "\n"
+
+
+def _file_totals(files: list[FileReport]) -> dict[str, int]:
+    return {
+        "files": len(files),
+        "files_loaded": sum(f.status == "loaded" for f in files),
+        "files_partial": sum(f.status == "partial" for f in files),
+        "files_quarantined": sum(f.status == "quarantined" for f in files),
+        "files_unchanged": sum(f.status == "unchanged" for f in files),
+        "rows_read": sum(f.rows_read for f in files),
+        "rows_loaded": sum(f.rows_loaded for f in files),
+        "rows_quarantined": sum(f.rows_quarantined for f in files),
+        "unmatched": sum(n["rule"] == "unmatched_student" for f in files for n in f.notices),
+        "ambiguous": sum(n["rule"] == "ambiguous_student" for f in files for n in f.notices),
+    }
 
 
 def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:

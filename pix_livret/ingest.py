@@ -1,0 +1,248 @@
+"""The unit of work of the nightly run: an establishment's new files read, checked and loaded together.
+
+Takes establishment jobs (folders, paths, UAIs: small, picklable values) and the settings; returns one
+EstablishmentOutcome per establishment. An académie's establishments are checked in batches in worker
+processes (parsing and validation are CPU-bound), and each establishment is loaded in one transaction.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from pix_livret.database import connect, upgrade_to_head
+from transforms.archive import archive_copy, archive_path, sha256_of
+from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
+from transforms.inbox import EstablishmentInbox, InboxError, find_establishments
+from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
+                             mark_attestations_due,
+                             quarantine_records, read_roster_digest, read_stored_roster, save_certifications,
+                             save_establishment, save_quarantine_records, save_roster, save_source_files,
+                             student_ids_of)
+from transforms.query import read_absents
+from transforms.read_roster import Roster, read_roster
+from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
+
+BATCH_FILES = 200  # files checked together: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
+WORKERS = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class EstablishmentJob:
+    """What a worker needs to know of an establishment: where its files are, never their content."""
+
+    folder: str
+    uai: str | None
+    roster: str | None
+    files: tuple[str, ...]
+    name: str | None = None
+
+    @classmethod
+    def of(cls, inbox: EstablishmentInbox) -> EstablishmentJob:
+        return cls(str(inbox.folder), inbox.uai, str(inbox.roster) if inbox.roster else None,
+                   tuple(str(p) for p in inbox.files), inbox.name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    archive_dir: str
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EstablishmentOutcome:
+    """What became of one establishment: its report and its files' reports (counts, problems, no names)."""
+
+    report: EstablishmentReport
+    files: tuple[FileReport, ...]
+
+
+@dataclass
+class _Prepared:
+    """An establishment between reading its folder and loading: new files, roster, what is known already."""
+
+    job: EstablishmentJob
+    uai: str
+    roster: Roster | None  # the roster file, read because it changed
+    roster_digest: str | None
+    students: pd.DataFrame | None  # the roster used for matching (file or stored); None: there is none
+    new_files: list[tuple[InputFile, str]]  # (file, SHA-256)
+    unchanged: list[str]  # names of files already registered
+
+
+def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: Path | None = None,
+                 uai: str | None = None, schools: dict[str, str] | None = None, school_name: str | None = None,
+                 workers: int = WORKERS) -> RunReport:
+    """The nightly run's data path without Prefect: every establishment of INBOX read, checked and loaded."""
+    establishments = find_establishments(inbox, roster, uai, school_name, schools)
+    with connect(database_url) as connection:
+        upgrade_to_head(connection)
+    outcomes = ingest_establishments([EstablishmentJob.of(e) for e in establishments],
+                                     Settings(database_url, str(archive_dir)), workers)
+    return RunReport.of(outcomes)
+
+
+def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, workers: int = WORKERS,
+                          on_done: Callable[[EstablishmentOutcome], None] | None = None) -> list[EstablishmentOutcome]:
+    """Every job, in batches of about BATCH_FILES files: in WORKERS processes when there are several batches.
+
+    ON_DONE is called in this process as each establishment is done (progress, logs); outcomes come back in
+    the order of JOBS.
+    """
+    batches = list(_batches(jobs))
+    outcomes: dict[int, EstablishmentOutcome] = {}
+    if workers <= 1 or len(batches) <= 1:
+        for batch in batches:
+            _collect(batch, ingest_batch([jobs[i] for i in batch], settings), outcomes, on_done)
+    else:
+        # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock
+        with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(ingest_batch, [jobs[i] for i in batch], settings): batch for batch in batches}
+            for future in as_completed(futures):
+                _collect(futures[future], future.result(), outcomes, on_done)
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
+    """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
+    prepared = [_prepare(job, settings) for job in jobs]
+    checked = check_files([file for p in prepared for file, _ in p.new_files],
+                          {p.uai: p.students for p in prepared})
+    files_of: dict[str, list[CheckedFile]] = {}
+    for outcome in checked.files:
+        files_of.setdefault(outcome.uai, []).append(outcome)
+    return [_load_establishment(p, files_of.get(p.uai, []), checked, settings) for p in prepared]
+
+
+def _batches(jobs: Sequence[EstablishmentJob]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    files = 0
+    for i, job in enumerate(jobs):
+        batch.append(i)
+        files += len(job.files)
+        if files >= BATCH_FILES:
+            yield batch
+            batch, files = [], 0
+    if batch:
+        yield batch
+
+
+def _collect(batch: list[int], results: list[EstablishmentOutcome], outcomes: dict[int, EstablishmentOutcome],
+             on_done: Callable[[EstablishmentOutcome], None] | None) -> None:
+    for i, outcome in zip(batch, results):
+        outcomes[i] = outcome
+        if on_done:
+            on_done(outcome)
+
+
+def _prepare(job: EstablishmentJob, settings: Settings) -> _Prepared:
+    """Hashes the files and the roster; reads the roster only when it changed; archives new files first."""
+    roster_bytes = Path(job.roster).read_bytes() if job.roster else None
+    roster_digest = sha256_of(roster_bytes) if roster_bytes is not None else None
+    uai = job.uai
+    with connect(settings.database_url, write=False) as connection:
+        stored_digest = read_roster_digest(connection, uai) if uai else None
+        roster = None
+        if roster_bytes is not None and (uai is None or roster_digest != stored_digest):
+            roster = read_roster(roster_bytes, Path(job.roster).name)
+            uai = uai or roster.uai
+            stored_digest = read_roster_digest(connection, uai) if uai else None
+        if uai is None:
+            raise InboxError(f"UAI inconnu pour {job.folder} : donnez --uai ou le fichier SIECLE")
+        known = find_source_files(connection, uai)
+        contents = [(Path(path), Path(path).read_bytes()) for path in job.files]
+        digests = [sha256_of(content) for _, content in contents]
+        new = [(path, content, digest) for (path, content), digest in zip(contents, digests) if digest not in known]
+        students = None
+        if roster is not None:
+            students = roster.students
+        elif new:
+            stored = read_stored_roster(connection, uai)
+            students = stored if len(stored) else None
+    for path, content, digest in new:
+        archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")
+    return _Prepared(job, uai, roster, roster_digest, students,
+                     [(InputFile(uai, path.name, content), digest) for path, content, digest in new],
+                     [path.name for (path, _), digest in zip(contents, digests) if digest in known])
+
+
+def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch,
+                        settings: Settings) -> EstablishmentOutcome:
+    """One transaction: the establishment, its roster when it changed, its new files, rows and problems."""
+    uai, now = prepared.uai, datetime.now(timezone.utc)
+    try:
+        with connect(settings.database_url) as connection:
+            lock_establishment(connection, uai)
+            roster = prepared.roster
+            save_establishment(connection, uai, roster.school_year if roster else None,
+                               Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
+                               prepared.roster_digest if roster else None)
+            student_ids = save_roster(connection, uai, roster.students) if roster else student_ids_of(connection, uai)
+            # registered since this run looked (another run at the same time): unchanged, not loaded twice
+            known = find_source_files(connection, uai)
+            digests = {f.name: digest for f, digest in prepared.new_files}
+            sizes = {f.name: len(f.content) for f, _ in prepared.new_files}
+            fresh = [c for c in checked if digests[c.name] not in known]
+            late = [c.name for c in checked if digests[c.name] in known]
+            file_ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], settings)
+                                                      for c in fresh],
+                                         run_id=settings.run_id, now=now)
+            ids_by_key = {f"{uai}/{c.name}": file_id for c, file_id in zip(fresh, file_ids)}
+            counts = _save_rows(connection, prepared, batch, ids_by_key, student_ids, now)
+            for c, file_id in zip(fresh, file_ids):
+                save_quarantine_records(connection, *quarantine_records(
+                    file_id, c.bad_rows, pd.concat([c.problems, c.notices]), settings.run_id))
+            if roster is not None or any(c.inserted or c.updated for c in counts.values()):
+                mark_attestations_due(connection, uai, True)
+            absents = read_absents(connection, uai)
+    except (DBAPIError, SQLAlchemyError) as error:
+        # the values of the rows never go into the message: it reaches logs and Prefect's database
+        message = (f"Échec de l'enregistrement en base ({type(error).__name__}) : rien n'est chargé pour cet "
+                   "établissement, la prochaine exécution le reprendra.")
+        return EstablishmentOutcome(EstablishmentReport(uai, 0, name=prepared.job.name, error=message), ())
+    files = tuple(_file_report(c, counts.get(ids_by_key[f"{uai}/{c.name}"], LoadCounts(0, 0, 0))) for c in fresh)
+    files += tuple(FileReport(name=name, uai=uai, status="unchanged") for name in [*prepared.unchanged, *late])
+    unmatched_without_roster = sum(c.rows_good for c in fresh) if prepared.students is None else 0
+    report = EstablishmentReport(
+        uai, len(student_ids), tuple(absents), problems_as_records(roster.problems) if prepared.roster else (),
+        name=prepared.job.name, has_roster=prepared.students is not None or bool(student_ids),
+        unmatched_without_roster=unmatched_without_roster)
+    return EstablishmentOutcome(report, files)
+
+
+def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key: dict[str, int],
+               student_ids: dict[int, int], now: datetime) -> dict[int, LoadCounts]:
+    good, matches = batch.rows_of(prepared.uai)
+    loading = good["source_file"].isin(list(ids_by_key)).to_numpy(dtype=bool)
+    students = prepared.students
+    divisions = {int(e): d for e, d in zip(students["eleve_id"], students["division"]) if d} \
+        if students is not None else {}
+    records = certification_records(good[loading], matches[loading], student_ids, divisions, uai=prepared.uai,
+                                    source_file_ids=ids_by_key)
+    return save_certifications(connection, records, now=now)
+
+
+def _file_record(checked: CheckedFile, digest: str, size: int, settings: Settings) -> dict:
+    raw = checked.raw
+    archived = archive_path(digest, Path(settings.archive_dir), Path(checked.name).suffix or ".bin")
+    return {"uai": checked.uai, "sha256": digest, "name": checked.name, "size": size,
+            "archived_path": str(archived.resolve()), "format": raw.format, "encoding": raw.encoding,
+            "delimiter": raw.delimiter, "division": checked.division, "status": checked.status,
+            "rows_read": checked.rows_read, "rows_loaded": checked.rows_good,
+            "rows_quarantined": checked.rows_quarantined}
+
+
+def _file_report(checked: CheckedFile, counts: LoadCounts) -> FileReport:
+    return FileReport(name=checked.name, uai=checked.uai, status=checked.status, rows_read=checked.rows_read,
+                      rows_loaded=checked.rows_good, rows_quarantined=checked.rows_quarantined,
+                      rows_inserted=counts.inserted, rows_updated=counts.updated, format=checked.raw.format,
+                      problems=problems_as_records(checked.problems), notices=problems_as_records(checked.notices))

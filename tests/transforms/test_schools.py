@@ -1,0 +1,206 @@
+"""Reading the names of the establishments: plain `uai;nom` files and the Annuaire de l'éducation export."""
+from __future__ import annotations
+
+import pytest
+
+from schemas.problems import PROBLEM_COLUMNS, ProblemFrame, make_problems
+from transforms.schools import NAME_MAX_LENGTH, SchoolDirectory, read_schools
+
+ANNUAIRE_HEADER = ("Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;"
+                   "Statut_public_prive;Adresse_1;Code_postal;Code_commune;Nom_commune")
+
+
+def annuaire_row(uai: str, name: str, commune: str = "Paris") -> str:
+    return f"{uai};{name};Lycée;Public;123 rue Saint-Jacques;75005;75105;{commune}"
+
+
+def rules(directory: SchoolDirectory) -> list[tuple[int | None, str]]:
+    return [(p["row"], p["rule"]) for p in directory.problems]
+
+
+def test_plain_file_with_header_maps_uai_to_name():
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R;Collège Cheverus\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001R": "Collège Cheverus"}
+    assert directory.problems == ()
+
+
+def test_headerless_plain_file_reads_its_first_line_as_a_school():
+    content = b"0750680G;Lycee Louis-le-Grand\n0330001R;College Cheverus\n"
+
+    assert read_schools("etablissements.csv", content).names == {
+        "0750680G": "Lycee Louis-le-Grand", "0330001R": "College Cheverus"}
+
+
+def test_lower_case_uai_is_upper_cased_and_name_spaces_are_normalised():
+    content = "0750680g ;  Lycée \u00a0 Louis-le-Grand  \n".encode()
+
+    assert read_schools("etablissements.csv", content).names == {"0750680G": "Lycée Louis-le-Grand"}
+
+
+@pytest.mark.parametrize("header, row", [
+    (ANNUAIRE_HEADER, annuaire_row("0750680G", "Lycée Louis-le-Grand")),
+    (ANNUAIRE_HEADER.lower(), annuaire_row("0750680G", "Lycée Louis-le-Grand")),
+    ("Identifiant de l'établissement;Nom de l'établissement;Type d'établissement;Nom de la commune",
+     "0750680G;Lycée Louis-le-Grand;Lycée;Paris"),
+    ("IDENTIFIANT DE L’ÉTABLISSEMENT;NOM DE L’ÉTABLISSEMENT", "0750680G;Lycée Louis-le-Grand"),
+    ("Type_etablissement;Nom_commune;Nom_etablissement;Identifiant_de_l_etablissement",
+     "Lycée;Paris;Lycée Louis-le-Grand;0750680G"),
+    ("numero_uai;appellation_officielle;denomination_principale;patronyme_uai",
+     "0750680G;Lycée Louis-le-Grand;LYCEE GENERAL;LOUIS LE GRAND"),
+    ("Code UAI;Nom;Commune", "0750680G;Lycée Louis-le-Grand;Paris"),
+])
+def test_annuaire_export_is_recognised_by_its_headers_whatever_the_accents(header, row):
+    content = f"{header}\n{row}\n".encode()
+
+    directory = read_schools("fr-en-annuaire-education.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand"}
+    assert directory.problems == ()
+
+
+def test_annuaire_name_is_the_school_not_the_commune():
+    content = "\n".join([ANNUAIRE_HEADER, annuaire_row("0330001R", "Collège Cheverus", "Bordeaux")]).encode()
+
+    assert read_schools("annuaire.csv", content).names == {"0330001R": "Collège Cheverus"}
+
+
+def test_quoted_annuaire_cells_with_separators_inside_are_one_cell():
+    content = ('"Identifiant_de_l_etablissement";"Nom_etablissement";"Adresse_1"\n'
+               '"0750680G";"Lycée Louis-le-Grand; site Saint-Jacques";"123, rue Saint-Jacques"\n').encode()
+
+    assert read_schools("annuaire.csv", content).names == {
+        "0750680G": "Lycée Louis-le-Grand; site Saint-Jacques"}
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
+def test_accented_names_read_the_same_in_windows_1252_and_utf_8(encoding):
+    content = "UAI;Nom\r\n0330001R;Collège Œuvre-Élève\r\n".encode(encoding)
+
+    assert read_schools("etablissements.csv", content).names == {"0330001R": "Collège Œuvre-Élève"}
+
+
+@pytest.mark.parametrize("separator", [",", "\t"])
+def test_comma_or_tab_separated_files_are_accepted(separator):
+    content = f"uai{separator}nom\n0750680G{separator}Lycée Louis-le-Grand\n".encode()
+
+    assert read_schools("etablissements.csv", content).names == {"0750680G": "Lycée Louis-le-Grand"}
+
+
+def test_semicolon_wins_over_commas_in_the_names():
+    content = "0750680G;Lycée Louis-le-Grand, Paris, 5e\n".encode()
+
+    assert read_schools("etablissements.csv", content).names == {"0750680G": "Lycée Louis-le-Grand, Paris, 5e"}
+
+
+def test_bad_uai_row_is_reported_with_its_line_and_column_and_skipped():
+    content = "UAI;Nom\n0750680G;Lycée Louis-le-Grand\n075068G;Collège Cheverus\n;Collège sans UAI\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand"}
+    assert rules(directory) == [(3, "invalid_uai"), (4, "invalid_uai")]
+    bad = directory.problems[0]
+    assert (bad["column"], bad["value"]) == ("UAI", "075068G")
+    assert "UAI invalide" in bad["message"] and "075068G" in bad["message"]
+
+
+def test_row_without_a_name_is_reported_and_skipped():
+    content = b"uai;nom\n0750680G;\n0330001R\n0330002S;College\n"
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0330002S": "College"}
+    assert rules(directory) == [(2, "empty_name"), (3, "empty_name")]
+    assert directory.problems[0]["column"] == "nom"
+
+
+def test_duplicate_uai_with_two_names_keeps_the_first():
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R;Collège Cheverus\n0750680g;Lycée Henri-IV\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001R": "Collège Cheverus"}
+    assert rules(directory) == [(4, "duplicate_uai")]
+    assert "ligne 2" in directory.problems[0]["message"]
+
+
+def test_same_uai_twice_with_the_same_name_written_differently_is_no_problem():
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0750680G;LYCEE  LOUIS-LE-GRAND\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand"}
+    assert directory.problems == ()
+
+
+def test_name_longer_than_the_database_column_is_reported_and_skipped():
+    long_name = "Lycée " + "x" * NAME_MAX_LENGTH
+    content = f"0750680G;{long_name}\n0330001R;Collège Cheverus\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0330001R": "Collège Cheverus"}
+    assert rules(directory) == [(1, "name_too_long")]
+
+
+def test_foreign_file_is_one_whole_file_problem_naming_its_columns():
+    content = "Numéro de certification;Prénom;Nom;Date de naissance\n12345;Éloïse;MARTIN;14/03/2011\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {}
+    assert rules(directory) == [(None, "unknown_columns")]
+    assert "Numéro de certification" in directory.problems[0]["message"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n \n\t\n"])
+def test_empty_file_is_one_whole_file_problem(content):
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {}
+    assert rules(directory) == [(None, "empty")]
+
+
+def test_header_without_schools_is_one_whole_file_problem():
+    assert rules(read_schools("etablissements.csv", b"uai;nom\n")) == [(None, "no_rows")]
+
+
+@pytest.mark.parametrize("content", [
+    b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)),  # an .xlsx saved as .csv
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+    bytes(range(256)) * 4,
+    b"\x81\x8d\x8f\x90\x9d;\xff\xfe\n0750680G;\x81\n",  # bytes cp1252 leaves undefined
+])
+def test_binary_junk_is_one_whole_file_problem(content):
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {}
+    assert len(directory.problems) == 1 and directory.problems[0]["row"] is None
+
+
+def test_huge_line_is_set_aside_and_the_rest_is_read():
+    content = b"uai;nom\n0750680G;" + b"x" * 300_000 + b"\n0330001R;College Cheverus\n"
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0330001R": "College Cheverus"}
+    assert rules(directory) == [(2, "unreadable_line")]
+
+
+def test_huge_junk_without_line_ends_never_crashes():
+    directory = read_schools("etablissements.csv", b"x" * 1_000_000)
+
+    assert directory.names == {}
+    assert len(directory.problems) == 1
+
+
+def test_problems_fit_the_problem_frame():
+    content = "uai;nom\n075068G;A\n0750680G;\n0330001R;B\n0330001R;C\n".encode()
+
+    problems = read_schools("etablissements.csv", content).problems
+
+    assert all(set(p) == set(PROBLEM_COLUMNS) and p["stage"] == "read" for p in problems)
+    ProblemFrame.validate(make_problems(list(problems)))

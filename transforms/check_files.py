@@ -1,0 +1,139 @@
+"""Class CSVs of one or more establishments, checked together: read, normalised, validated and matched.
+
+Takes the files (UAI, name, bytes) and each establishment's roster; returns per establishment the rows fit to
+load with their matches, and per file its outcome (counts, problems, notices, raw text of the bad rows).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandera.typing import DataFrame
+
+from schemas.certification import CertificationFrame
+from schemas.problems import ProblemFrame, concat_problems
+from schemas.roster import MatchFrame, RosterFrame
+from transforms.match import find_matches, match_problems
+from transforms.normalise import file_division_from_name, normalise_exports
+from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, read_export
+from transforms.validate import validate_batch
+
+
+@dataclass(frozen=True)
+class InputFile:
+    uai: str
+    name: str
+    content: bytes
+
+    @property
+    def key(self) -> str:
+        # file names repeat from one establishment to the next; UAI/name does not
+        return f"{self.uai}/{self.name}"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """One file's outcome. Problems and notices name the file as it is in the inbox."""
+
+    uai: str
+    name: str
+    raw: RawExport
+    division: str | None  # from the file name
+    rows_read: int
+    rows_good: int
+    problems: DataFrame[ProblemFrame]  # rows that will not load (and whole-file problems)
+    notices: DataFrame[ProblemFrame]  # rows that load but are reported (unmatched, ambiguous)
+    bad_rows: dict[int, str]  # row number -> raw text, for every row that will not load
+
+    @property
+    def readable(self) -> bool:
+        return self.raw.format is not None
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.rows_read - self.rows_good
+
+    @property
+    def status(self) -> str:
+        """loaded: every row; partial: some rows set aside; quarantined: nothing of it loads."""
+        if self.rows_good == 0 and (len(self.problems) or not self.readable):
+            return "quarantined"
+        return "partial" if len(self.problems) else "loaded"
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    files: list[CheckedFile]  # in the order given
+    good: DataFrame[CertificationFrame]  # every loadable row; source_file is the file's key (UAI/name)
+    matches: DataFrame[MatchFrame]  # aligned with good
+
+    def rows_of(self, uai: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The good rows of UAI's files and their matches."""
+        mine = self.good["source_file"].str.startswith(f"{uai}/").to_numpy(dtype=bool) if len(self.good) \
+            else np.zeros(0, dtype=bool)
+        return self.good[mine], self.matches[mine]
+
+
+def check_files(files: Sequence[InputFile], rosters: Mapping[str, DataFrame[RosterFrame] | None]) -> CheckedBatch:
+    """Reads each file, then normalises, validates (one pandera call) and matches all their rows together.
+
+    ROSTERS maps each UAI to its roster; None means the establishment has none: its certifications load
+    unmatched, without a notice per row (the caller says it once for the establishment).
+    """
+    raws = [read_export(f.name, f.content) for f in files]
+    readable = [k for k, raw in enumerate(raws) if raw.format is not None]
+    keys = [files[k].key for k in readable]
+    batch = normalise_exports([raws[k] for k in readable], [file_division_from_name(files[k].name) for k in readable],
+                              keys=keys)
+    known = concat_problems([raws[k].problems.assign(file=files[k].key) for k in readable] + [batch.problems])
+    good, problems = validate_batch(batch.frame, batch.file_of_row, batch.source_columns, known, keys)
+    good = good.reset_index(drop=True)
+    matches, notices = _match_by_establishment(good, rosters)
+    return CheckedBatch(_file_outcomes(files, raws, good, problems, notices), good, matches)
+
+
+def _match_by_establishment(good: pd.DataFrame, rosters: Mapping[str, pd.DataFrame | None]
+                            ) -> tuple[DataFrame[MatchFrame], DataFrame[ProblemFrame]]:
+    uai_of_row = good["source_file"].str.split("/", n=1).str[0] if len(good) else pd.Series([], dtype=object)
+    parts = [find_matches(good[uai_of_row == uai], rosters.get(uai)) for uai in pd.unique(uai_of_row)]
+    matches = MatchFrame.validate(pd.concat(parts).loc[good.index] if parts else find_matches(good, None))
+    with_roster = uai_of_row.map(lambda uai: rosters.get(uai) is not None).astype(bool) if len(good) else uai_of_row
+    notices = match_problems(good[with_roster.to_numpy(dtype=bool)], matches[with_roster.to_numpy(dtype=bool)]) \
+        if len(good) else match_problems(good, matches)
+    return matches, notices
+
+
+def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.DataFrame, problems: pd.DataFrame,
+                   notices: pd.DataFrame) -> list[CheckedFile]:
+    good_counts = good["source_file"].value_counts().to_dict() if len(good) else {}
+    problems_of = dict(tuple(problems.groupby("file", sort=False))) if len(problems) else {}
+    notices_of = dict(tuple(notices.groupby("file", sort=False))) if len(notices) else {}
+    outcomes = []
+    for f, raw in zip(files, raws):
+        if raw.format is None:  # quarantined whole: its problem is already named after the file
+            file_problems, file_notices = raw.problems, raw.problems.iloc[0:0]
+        else:
+            file_problems = _renamed(problems_of.get(f.key, problems.iloc[0:0]), f.name)
+            file_notices = _renamed(notices_of.get(f.key, notices.iloc[0:0]), f.name)
+        outcomes.append(CheckedFile(f.uai, f.name, raw, file_division_from_name(f.name), _rows_read(raw),
+                                    int(good_counts.get(f.key, 0)), file_problems, file_notices,
+                                    _bad_rows(raw, file_problems)))
+    return outcomes
+
+
+def _renamed(problems: pd.DataFrame, name: str) -> pd.DataFrame:
+    return problems.assign(file=name).reset_index(drop=True)
+
+
+def _rows_read(raw: RawExport) -> int:
+    return len(raw.rows) + len(raw.quarantined_raw)
+
+
+def _bad_rows(raw: RawExport, problems: pd.DataFrame) -> dict[int, str]:
+    rows = {int(r) for r in problems["row"].dropna()}
+    if not rows:
+        return {}
+    texts = dict(zip(raw.rows[ROW_NUMBER].astype(int), raw.rows[RAW_TEXT])) | dict(raw.quarantined_raw)
+    return {row: texts.get(row, "") for row in sorted(rows)}
