@@ -9,7 +9,7 @@ DEMO_DIR ?= var/demo
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install system-deps bench clean
+.PHONY: demo test install system-deps bench bench-academie clean
 
 demo: install
 	$(BIN)/pix-livret demo --dir $(DEMO_DIR)
@@ -41,6 +41,9 @@ system-deps:
 bench: install
 	$(BIN)/python bench/bench_lsu_export.py
 	$(BIN)/python bench/bench_attestations.py
+
+bench-academie: install
+	$(BIN)/python bench/bench_academie.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pix_livret.sample_data import (DEFAULT_UAI, SampleCertification, SampleManifest, fold, main,
-                                    make_sample_establishment, write_class_csv)
+from pix_livret.sample_data import (DEFAULT_UAI, SampleCertification, SampleManifest, academie_division, fold,
+                                    main, make_sample_academie, make_sample_establishment, write_class_csv)
 from schemas.referential import COMPETENCE_CODES, Status, global_level_for
 
 CODES = ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3",
@@ -294,3 +294,43 @@ def test_main_writes_a_sample_and_says_what_it_wrote(tmp_path, capsys):
     out = capsys.readouterr().out
     assert (tmp_path / "demo" / "ElevesSansAdresses.xml").is_file()
     assert "_resultats_3A.csv" in out and "rows_loaded" in out and '"Bof"' in out
+
+
+def test_academie_has_a_folder_per_uai_with_its_roster_and_class_files(tmp_path):
+    manifest = make_sample_academie(tmp_path / "academie", establishments=2, classes=2, students_per_class=5)
+
+    root = manifest.root
+    assert sorted(p.name for p in root.iterdir()) == sorted([*manifest.uais, "etablissements.csv"])
+    assert len(set(manifest.uais)) == 2 and all(re.fullmatch(r"[0-9]{7}[A-Z]", uai) for uai in manifest.uais)
+    assert (root / "etablissements.csv").read_text(encoding="utf-8").splitlines() == [
+        "uai;nom", *(f"{uai};{manifest.school_names[uai]}" for uai in manifest.uais)]
+    rows = 0
+    for uai in manifest.uais:
+        csvs = sorted((root / uai).glob("*.csv"))
+        assert sorted(re.fullmatch(r"\d{8}_resultats_(3[A-Z]+)\.csv", p.name)[1] for p in csvs) == ["3A", "3B"]
+        roster = etree.fromstring((root / uai / "ElevesSansAdresses.xml").read_bytes())
+        assert roster.findtext("PARAMETRES/UAJ") == uai
+        listed = {(e.findtext("DATE_NAISS"), fold(e.findtext("PRENOM")), fold(e.findtext("NOM_DE_FAMILLE")))
+                  for e in roster.iterfind("DONNEES/ELEVES/ELEVE")}
+        assert len(listed) == 10
+        for path in csvs:
+            text = path.read_bytes().decode("utf-8-sig")
+            records = list(csv.DictReader(text.splitlines(keepends=True), delimiter=";"))
+            assert tuple(records[0]) == EXPECTED_HEADERS["pix-niveau-score"]
+            # every certification is of a roster student: same names and birth date
+            assert all((r["Date de naissance"], fold(r["Prénom"]), fold(r["Nom"])) in listed for r in records)
+            rows += len(records)
+    assert rows == manifest.rows == manifest.rows_loaded == 20 and manifest.files == 4
+    assert manifest.unmatched == 0 and 0 < manifest.validated <= 20
+
+
+def test_academie_without_rosters_writes_no_xml(tmp_path):
+    manifest = make_sample_academie(tmp_path, establishments=2, classes=2, students_per_class=5, rosters=False)
+
+    assert not list(tmp_path.rglob("*.xml"))
+    assert len(list(tmp_path.rglob("*.csv"))) == 4 + 1
+    assert manifest.unmatched == manifest.rows == 20
+
+
+def test_academie_division_names_go_past_z():
+    assert [academie_division(i) for i in (0, 25, 26, 27, 29)] == ["3A", "3Z", "3AA", "3AB", "3AD"]

@@ -13,7 +13,7 @@ import pandas as pd
 from pandera.typing import DataFrame
 
 from schemas.certification import CertificationFrame
-from schemas.problems import ProblemFrame, concat_problems
+from schemas.problems import PROBLEM_COLUMNS, ProblemFrame, concat_problems
 from schemas.roster import MatchFrame, RosterFrame
 from transforms.match import find_matches, match_problems
 from transforms.normalise import file_division_from_name, normalise_exports
@@ -43,8 +43,8 @@ class CheckedFile:
     division: str | None  # from the file name
     rows_read: int
     rows_good: int
-    problems: DataFrame[ProblemFrame]  # rows that will not load (and whole-file problems)
-    notices: DataFrame[ProblemFrame]  # rows that load but are reported (unmatched, ambiguous)
+    problems: tuple[dict, ...]  # rows that will not load (and whole-file problems); keys of PROBLEM_COLUMNS
+    notices: tuple[dict, ...]  # rows that load but are reported (unmatched, ambiguous)
     bad_rows: dict[int, str]  # row number -> raw text, for every row that will not load
 
     @property
@@ -108,31 +108,42 @@ def _match_by_establishment(good: pd.DataFrame, rosters: Mapping[str, pd.DataFra
 def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.DataFrame, problems: pd.DataFrame,
                    notices: pd.DataFrame) -> list[CheckedFile]:
     good_counts = good["source_file"].value_counts().to_dict() if len(good) else {}
-    problems_of = dict(tuple(problems.groupby("file", sort=False))) if len(problems) else {}
-    notices_of = dict(tuple(notices.groupby("file", sort=False))) if len(notices) else {}
+    problems_of, notices_of = _records_by_file(problems), _records_by_file(notices)
     outcomes = []
     for f, raw in zip(files, raws):
         if raw.format is None:  # quarantined whole: its problem is already named after the file
-            file_problems, file_notices = raw.problems, raw.problems.iloc[0:0]
+            file_problems, file_notices = _records(raw.problems), ()
         else:
-            file_problems = _renamed(problems_of.get(f.key, problems.iloc[0:0]), f.name)
-            file_notices = _renamed(notices_of.get(f.key, notices.iloc[0:0]), f.name)
+            file_problems, file_notices = problems_of.get(f.key, ()), notices_of.get(f.key, ())
+        file_problems = tuple(p | {"file": f.name} for p in file_problems)
+        file_notices = tuple(n | {"file": f.name} for n in file_notices)
         outcomes.append(CheckedFile(f.uai, f.name, raw, file_division_from_name(f.name), _rows_read(raw),
                                     int(good_counts.get(f.key, 0)), file_problems, file_notices,
                                     _bad_rows(raw, file_problems)))
     return outcomes
 
 
-def _renamed(problems: pd.DataFrame, name: str) -> pd.DataFrame:
-    return problems.assign(file=name).reset_index(drop=True)
+def _records(problems: pd.DataFrame) -> tuple[dict, ...]:
+    """Problems as dicts, ordered as in the file (whole-file problems first), rows as int or None."""
+    records = [{key: (None if key == "row" and pd.isna(value) else int(value) if key == "row" else value)
+                for key, value in zip(PROBLEM_COLUMNS, row)}
+               for row in problems[list(PROBLEM_COLUMNS)].itertuples(index=False, name=None)]
+    return tuple(sorted(records, key=lambda p: p["row"] or 0))
+
+
+def _records_by_file(problems: pd.DataFrame) -> dict[str, tuple[dict, ...]]:
+    by_file: dict[str, list[dict]] = {}
+    for record in _records(problems):
+        by_file.setdefault(record["file"], []).append(record)
+    return {file: tuple(records) for file, records in by_file.items()}
 
 
 def _rows_read(raw: RawExport) -> int:
     return len(raw.rows) + len(raw.quarantined_raw)
 
 
-def _bad_rows(raw: RawExport, problems: pd.DataFrame) -> dict[int, str]:
-    rows = {int(r) for r in problems["row"].dropna()}
+def _bad_rows(raw: RawExport, problems: tuple[dict, ...]) -> dict[int, str]:
+    rows = {p["row"] for p in problems if p["row"] is not None}
     if not rows:
         return {}
     texts = dict(zip(raw.rows[ROW_NUMBER].astype(int), raw.rows[RAW_TEXT])) | dict(raw.quarantined_raw)

@@ -7,6 +7,7 @@ is the key: loading the same rows twice changes nothing.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -215,51 +216,54 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
                           source_file_ids: dict[str, int]) -> list[dict[str, Any]]:
     """Rows of the certifications table: the division is the roster's when matched, else the file name's.
 
-    SOURCE_FILE_IDS maps the frame's source_file to the file's id.
+    SOURCE_FILE_IDS maps the frame's source_file to the file's id. Built column by column (a row at a time
+    costs ~20 µs in pandas: seconds for an académie).
     """
-    records = []
-    eleve_ids = [None if pd.isna(e) else int(e) for e in matches["eleve_id"].tolist()]
-    for row, eleve_id, method in zip(good.to_dict("records"), eleve_ids, matches["match_method"].tolist(), strict=True):
-        records.append({
-            "number": int(row["certification_number"]), "uai": uai,
-            "student_id": student_ids.get(eleve_id) if eleve_id is not None else None,
-            "match_method": method,
-            "first_name": row["first_name"], "last_name": row["last_name"],
-            "birth_date": row["birth_date"].date(), "birthplace": _text(row["birthplace"]),
-            "external_id": _text(row["external_id"]), "certification_type": row["certification_type"],
-            "status": row["status"], "status_inferred": bool(row["status_inferred"]),
-            "score": _int(row["score"]), "global_level": _text(row["global_level"]),
-            "jury_comment": _text(row["jury_comment"]), "session": _text(row["session"]),
-            "centre": _text(row["centre"]),
-            "passed_on": None if pd.isna(row["passed_on"]) else row["passed_on"].date(),
-            "division": divisions.get(eleve_id) if eleve_id is not None and divisions.get(eleve_id) else _text(row["file_division"]),
-            "source_file_id": source_file_ids[row["source_file"]],
-            "source_row": int(row["row_number"]),
-            **{name: _int(row[name]) for name in LEVEL_COLUMNS},
-        })
-    return records
+    eleve_ids = _values(matches["eleve_id"])
+    file_divisions = _values(good["file_division"])
+    columns: dict[str, list] = {
+        "number": _values(good["certification_number"]),
+        "uai": [uai] * len(good),
+        "student_id": [student_ids.get(e) if e is not None else None for e in eleve_ids],
+        "match_method": _values(matches["match_method"]),
+        **{name: _values(good[name]) for name in ("first_name", "last_name", "birthplace", "external_id",
+                                                  "certification_type", "status", "score", "global_level",
+                                                  "jury_comment", "session", "centre")},
+        "birth_date": _dates(good["birth_date"]), "passed_on": _dates(good["passed_on"]),
+        "status_inferred": [bool(v) for v in good["status_inferred"].tolist()],
+        "division": [divisions.get(e) or d if e is not None else d for e, d in zip(eleve_ids, file_divisions)],
+        "source_file_id": [source_file_ids[f] for f in good["source_file"].tolist()],
+        "source_row": _values(good["row_number"]),
+        **{name: _values(good[name]) for name in LEVEL_COLUMNS},
+    }
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]
 
 
-def save_quarantine(connection: Connection, source_file_id: int, raw_rows: dict[int, str],
-                    problems: pd.DataFrame, run_id: int | None) -> int:
-    """Keeps every problem, and each bad row once with its raw text and reasons; returns rows kept."""
-    problem_rows, quarantined = quarantine_records(source_file_id, raw_rows, problems, run_id)
-    save_quarantine_records(connection, problem_rows, quarantined)
-    return len(quarantined)
+def _values(series: pd.Series) -> list:
+    """The column as Python values, None where missing (NaN, NA, NaT)."""
+    values = series.astype(object).tolist()
+    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in values]
 
 
-def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: pd.DataFrame,
+def _dates(series: pd.Series) -> list:
+    return [None if pd.isna(v) else v.date() for v in series.tolist()]
+
+
+def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: Sequence[dict],
                        run_id: int | None) -> tuple[list[dict], list[dict]]:
-    """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons)."""
+    """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons).
+
+    PROBLEMS are dicts with the keys of ProblemFrame; a "match" problem is a notice: its row is loaded.
+    """
     problem_rows = [
-        {"source_file_id": source_file_id, "run_id": run_id, "stage": p.stage,
-         "row_number": None if pd.isna(p.row) else int(p.row), "column_name": p.column, "rule": p.rule,
-         "value": p.value, "message": p.message}
-        for p in problems.itertuples(index=False)]
+        {"source_file_id": source_file_id, "run_id": run_id, "stage": p["stage"], "row_number": p["row"],
+         "column_name": p["column"], "rule": p["rule"], "value": p["value"], "message": p["message"]}
+        for p in problems]
     reasons: dict[int, list[str]] = {}
-    for p in problems.itertuples(index=False):
-        if not pd.isna(p.row) and p.stage != "match":
-            reasons.setdefault(int(p.row), []).append(p.message)
+    for p in problems:
+        if p["row"] is not None and p["stage"] != "match":
+            reasons.setdefault(p["row"], []).append(p["message"])
     quarantined = [{"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
                     "reasons": "\n".join(messages)} for row, messages in sorted(reasons.items())]
     return problem_rows, quarantined

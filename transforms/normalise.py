@@ -202,12 +202,13 @@ def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | 
     keys = list(keys) if keys is not None else [raw.name for raw in raws]
     positions = [map_header(raw.header) for raw in raws]
     cells = gather_cells(raws, positions)
-    file_of_row = cells.pop(FILE_POSITION).to_numpy(dtype="int64")
+    file_of_row = cells.pop(FILE_POSITION)
+    n = len(file_of_row)
     labels = [{column: raw.header[i] for column, i in found.items()} for raw, found in zip(raws, positions)]
-    present = {column: cells[column].notna().to_numpy() for column in cells.columns if column != ROW_NUMBER}
+    present = {column: ~pd.isna(values) for column, values in cells.items() if column != ROW_NUMBER}
     values, problems = parse_cells(cells, present, file_of_row, [raw.name for raw in raws], labels)
     values = split_result(values, present)
-    values = infer_missing_status(values, present.get("status"), index=cells.index)
+    values = infer_missing_status(values, present.get("status"), n)
     divisions = [d if d is not None else file_division_from_name(raw.name) for raw, d in zip(raws, file_divisions)]
     frame = assemble_frame(values, present, cells, file_of_row, keys, divisions)
     return NormalisedBatch(frame=frame, problems=make_problems(problems), file_of_row=file_of_row,
@@ -224,26 +225,32 @@ def map_header(header: tuple[str, ...]) -> dict[str, int]:
     return positions
 
 
-def gather_cells(raws: Sequence[RawExport], positions: list[dict[str, int]]) -> pd.DataFrame:
-    """The cells of every file under canonical names, one frame; a column a file lacks is NaN there."""
-    parts = []
-    for k, (raw, found) in enumerate(zip(raws, positions)):
-        part = {column: raw.rows.iloc[:, i].to_numpy(dtype=object) for column, i in found.items()}
-        part[ROW_NUMBER] = raw.rows[ROW_NUMBER].to_numpy(dtype="int64")
-        part[FILE_POSITION] = np.full(len(raw.rows), k, dtype="int64")
-        parts.append(pd.DataFrame(part))
-    if not parts:
-        return pd.DataFrame({ROW_NUMBER: pd.Series([], dtype="int64"), FILE_POSITION: pd.Series([], dtype="int64")})
-    return pd.concat(parts, ignore_index=True)
+def gather_cells(raws: Sequence[RawExport], positions: list[dict[str, int]]) -> dict[str, np.ndarray]:
+    """The cells of every file under canonical names, one array per column; a column a file lacks is NaN there.
+
+    Plain numpy blocks, column by column: a frame per file costs more than parsing its cells.
+    """
+    blocks = [raw.rows.to_numpy(dtype=object) for raw in raws]
+    sizes = [len(block) for block in blocks]
+    columns = [column for column in COLUMN_RULES if any(column in found for found in positions)]
+    data: dict[str, np.ndarray] = {}
+    for column in columns:
+        parts = [block[:, found[column]] if column in found else np.full(len(block), np.nan, dtype=object)
+                 for block, found in zip(blocks, positions)]
+        data[column] = np.concatenate(parts) if parts else np.array([], dtype=object)
+    data[ROW_NUMBER] = np.concatenate([raw.rows[ROW_NUMBER].to_numpy(dtype="int64") for raw in raws]) \
+        if raws else np.array([], dtype="int64")
+    data[FILE_POSITION] = np.repeat(np.arange(len(raws), dtype="int64"), sizes)
+    return data
 
 
-def parse_cells(cells: pd.DataFrame, present: dict[str, np.ndarray], file_of_row: np.ndarray,
+def parse_cells(cells: dict[str, np.ndarray], present: dict[str, np.ndarray], file_of_row: np.ndarray,
                 names: list[str], labels: list[dict[str, str]]) -> tuple[dict[str, list], list[dict]]:
     """Each mapped column parsed, each distinct cell once; unreadable cells become None and a problem."""
     values, problems = {}, []
-    rows = cells[ROW_NUMBER].to_numpy()
+    rows = cells[ROW_NUMBER]
     for column, has_cell in present.items():
-        column_cells = cells[column].to_numpy(dtype=object)
+        column_cells = cells[column]
         parse = COLUMN_RULES[column].parse
         parsed = {cell: parse(cell) for cell in set(column_cells[has_cell])}
         column_values = [parsed[cell] if has else None for cell, has in zip(column_cells, has_cell)]
@@ -279,15 +286,14 @@ def split_result(values: dict[str, list], present: dict[str, np.ndarray]) -> dic
     return split
 
 
-def infer_missing_status(values: dict[str, list], has_status: np.ndarray | None,
-                         index: pd.Index) -> dict[str, list]:
+def infer_missing_status(values: dict[str, list], has_status: np.ndarray | None, n: int) -> dict[str, list]:
     """Adds status_inferred; before 2020 exports had no Statut, so it is read off the score."""
-    inferred = np.ones(len(index), dtype=bool) if has_status is None else ~has_status
+    inferred = np.ones(n, dtype=bool) if has_status is None else ~has_status
     result = {**values, "status_inferred": inferred}
     if inferred.any():
         # formats.md §1: a positive score is a validated certification, 0 a rejected one.
-        scores = values.get("score", [None] * len(index))
-        statuses = values.get("status", [None] * len(index))
+        scores = values.get("score", [None] * n)
+        statuses = values.get("status", [None] * n)
         result["status"] = [status_from_score(score) if guess else status
                             for score, guess, status in zip(scores, inferred, statuses)]
     return result
@@ -299,10 +305,10 @@ def status_from_score(score: int | None) -> str | None:
     return (Status.VALIDATED if score > 0 else Status.REJECTED).value
 
 
-def assemble_frame(values: dict[str, list], present: dict[str, np.ndarray], cells: pd.DataFrame,
+def assemble_frame(values: dict[str, list], present: dict[str, np.ndarray], cells: dict[str, np.ndarray],
                    file_of_row: np.ndarray, keys: list[str], divisions: list[str | None]) -> pd.DataFrame:
     """The canonical columns in schema order and dtypes; columns an export lacks are None."""
-    n = len(cells)
+    n = len(file_of_row)
     constants = {"source_file": np.asarray(keys, dtype=object)[file_of_row] if n else [],
                  "file_division": np.asarray(divisions, dtype=object)[file_of_row] if n else []}
     if "certification_type" not in present or not present["certification_type"].all():
@@ -314,7 +320,7 @@ def assemble_frame(values: dict[str, list], present: dict[str, np.ndarray], cell
     columns = {}
     for column in FRAME_COLUMNS:
         if column == ROW_NUMBER:
-            columns[column] = cells[ROW_NUMBER].to_numpy(dtype="int64")
+            columns[column] = cells[ROW_NUMBER]
         elif column in values:
             columns[column] = values[column]
         elif column in constants:

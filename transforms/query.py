@@ -69,6 +69,10 @@ def read_establishment_label(connection: Connection, uai: str) -> str:
     return f"{name} · {uai}" if name else f"Établissement {uai}"
 
 
+def read_establishment_name(connection: Connection, uai: str) -> str | None:
+    return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
+
+
 def read_latest_passage(connection: Connection, uai: str) -> date | None:
     """The latest date of passage among UAI's certifications, None when there is none."""
     latest = connection.execute(select(func.max(Certification.passed_on)).where(Certification.uai == uai)).scalar()

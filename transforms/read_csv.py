@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
@@ -202,6 +203,9 @@ def _reread_broken_quotes(records: list[_Record], width: int, delimiter: str) ->
     # A quote opened and never closed swallows the following lines into one record; read such
     # a record again line by line so that only the broken line is lost, not the rest of the file.
     for record in records:
+        if "\n" not in record.text and "\r" not in record.text:
+            yield record
+            continue
         lines = split_physical_lines(record.text)
         if len(lines) == 1 or len(trim_trailing_empty(record.fields, keep=width)) == width:
             yield record
@@ -214,9 +218,12 @@ def _reread_broken_quotes(records: list[_Record], width: int, delimiter: str) ->
 
 def build_rows(header: tuple[str, ...], records: list[_Record]) -> pd.DataFrame:
     """One row per record: cells as text under the header labels, row_number and raw_text."""
-    frame = pd.DataFrame([r.fields for r in records], columns=list(header), dtype=object)
-    frame[ROW_NUMBER] = pd.Series([r.line for r in records], dtype="int64")
-    frame[RAW_TEXT] = pd.Series([r.text for r in records], dtype=object)
+    cells = np.empty((len(records), len(header) + 2), dtype=object)
+    if records:
+        cells[:, :len(header)] = [r.fields for r in records]
+        cells[:, -1] = [r.text for r in records]
+    frame = pd.DataFrame(cells, columns=[*header, ROW_NUMBER, RAW_TEXT], dtype=object, copy=False)
+    frame[ROW_NUMBER] = np.fromiter((r.line for r in records), dtype="int64", count=len(records))
     return frame
 
 

@@ -173,12 +173,19 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
     return divisions
 
 
+XML_COLUMNS = {field: tags[0] for field, tags in XML_FIELDS.items()} | {"eleve_id": "ELEVE_ID"}
+
+
 def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[str, str | None]:
     """The texts of one ELEVE, by roster field, before any check."""
-    raw_id = element.get("ELEVE_ID") or element.findtext("ELEVE_ID")
+    texts: dict[str, str | None] = {}
+    for child in element:  # one pass over the children: a findtext per field and spelling costs 10× more
+        if isinstance(child.tag, str):
+            texts.setdefault(child.tag, child.text)
+    raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
     raw = {"eleve_id": clean_text(raw_id)}
     for field, tags in XML_FIELDS.items():
-        raw[field] = next((text for tag in tags if (text := clean_text(element.findtext(tag)))), None)
+        raw[field] = next((text for tag in tags if (text := clean_text(texts.get(tag)))), None)
     eleve_id = parse_eleve_id(raw["eleve_id"])
     raw["division"] = divisions.get(eleve_id) if eleve_id is not None else None
     return raw
@@ -186,8 +193,7 @@ def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[s
 
 def where_in_xml(file: str, position: int, raw: dict[str, str | None]) -> Where:
     label = f"Élève n° {position} du fichier (ELEVE_ID {raw['eleve_id'] or 'absent'})"
-    columns = {field: tags[0] for field, tags in XML_FIELDS.items()} | {"eleve_id": "ELEVE_ID"}
-    return Where(file, None, label, columns)
+    return Where(file, None, label, XML_COLUMNS)
 
 
 # --- plain CSV --------------------------------------------------------------------------------
@@ -313,7 +319,7 @@ def check_sex(text: str | None, where: Where) -> tuple[str | None, list[dict]]:
     return None, [problem_at(where, "sex", "invalid_sex", "Code sexe inconnu (1 ou 2 attendu) : élève gardé sans sexe")]
 
 
-def check_left_on(text: str | None, where: Where) -> tuple[pd.Timestamp | None, list[dict]]:
+def check_left_on(text: str | None, where: Where) -> tuple[dt.date | None, list[dict]]:
     left_on = parse_date(text)
     if text is None or left_on is not None:
         return left_on, []
@@ -363,7 +369,7 @@ def join_texts(*texts: str | None) -> str | None:
     return " ".join(text for text in texts if text) or None
 
 
-def parse_date(text: str | None) -> pd.Timestamp | None:
+def parse_date(text: str | None) -> dt.date | None:
     """A date written DD/MM/YYYY (or D/M/YYYY) or ISO YYYY-MM-DD; None when absent or impossible."""
     if text is None:
         return None
@@ -373,9 +379,9 @@ def parse_date(text: str | None) -> pd.Timestamp | None:
         year, month, day = (int(part) for part in match.groups())
     else:
         return None
-    if year < 1900:
+    if not 1900 <= year <= 2261:  # the frame's datetime64[ns] ends in 2262: a later year is a typo
         return None
     try:
-        return pd.Timestamp(dt.date(year, month, day))
+        return dt.date(year, month, day)  # a Timestamp each costs more than the whole column converted at once
     except ValueError:
         return None

@@ -194,6 +194,8 @@ def _file_totals(files: list[FileReport]) -> dict[str, int]:
 
 def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:
     """A ProblemFrame as plain records, rows ordered as in the file."""
+    if not len(problems):
+        return ()
     ordered = problems.assign(_order=problems["row"].fillna(0)).sort_values(["_order"], kind="stable")
     return tuple(
         {"row": None if pd.isna(p.row) else int(p.row), "column": p.column, "rule": p.rule,

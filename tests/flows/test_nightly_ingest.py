@@ -9,12 +9,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+import flows.nightly_ingest as nightly_module
 from flows.nightly_ingest import QUARANTINED, nightly_ingest
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.database import make_engine
-from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
-from schemas.tables import Certification, PipelineRun, QuarantinedRow, SourceFile
+from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -175,3 +176,43 @@ def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(databas
     with database.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert run.status == "failed" and run.counts["rows_loaded"] == 3
+
+
+def test_attestations_subflow_runs_only_where_results_changed(database, sample, monkeypatch):
+    nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+
+    def refuse(*_, **__):
+        raise AssertionError("the attestations subflow ran with nothing to render")
+
+    monkeypatch.setattr(nightly_module, "make_attestations", refuse)
+    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+
+    assert again.is_completed(), again.message
+
+
+def test_attestations_that_failed_are_made_by_the_next_run(database, sample, tmp_path, monkeypatch):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the output folder should be")
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
+    nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
+
+    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+
+    assert again.result().totals()["attestations_written"] == sample.expected["validated"]
+
+
+def test_academie_summary_is_one_line_per_establishment_named_from_its_schools_file(database, tmp_path):
+    academie = make_sample_academie(tmp_path / "academie", establishments=3, classes=2, students_per_class=5)
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["ingest", str(academie.root), "--no-attestations"], terminal_width=200)
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert all(uai in result.output for uai in academie.uais)  # names wrap in an 80-column terminal
+    assert "Total" in result.output and ".csv" not in result.output
+    verbose = runner.invoke(app, ["ingest", str(academie.root), "--no-attestations", "--verbose"], terminal_width=200)
+    assert verbose.exit_code == EXIT_OK and "inchangé" in verbose.output and ".csv" in verbose.output
+    with database.connect() as connection:
+        names = dict(connection.execute(select(Establishment.uai, Establishment.name)).all())
+    assert names == academie.school_names

@@ -292,3 +292,13 @@ def test_siecle_file_that_lost_its_encoding_declaration_is_read_as_iso_8859_15()
 
     assert roster.problems.empty
     assert roster.students["last_name"].tolist()[3] == "BŒUF"
+
+
+def test_a_birth_date_beyond_the_datetime_range_rejects_the_student_not_the_file():
+    content = ("ELEVE_ID;INE;NOM;PRENOM;DATE_NAISS;DIVISION;SEXE\n"
+               "1;;ALPHA;Jean;01/01/9999;3A;1\n2;;BETA;Anne;01/01/2011;3A;2\n").encode()
+
+    roster = read_roster(content, "eleves.csv")
+
+    assert roster.students["eleve_id"].tolist() == [2]
+    assert list(roster.problems["rule"]) == ["invalid_birth_date"]

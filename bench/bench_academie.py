@@ -1,0 +1,513 @@
+"""Benchmark of an académie ingest (issue 9): the floor, the data path and the whole command, in one run.
+
+Run: .venv/bin/python bench/bench_academie.py [--establishments 110 --classes 30 --students 30]
+         [--backends sqlite,postgresql] [--skip-attestations] [--attestation-establishments 2]
+     (or `make bench-academie`). Try it small first: --establishments 3 --classes 3 --students 10.
+
+The inbox (one sub-folder per UAI with its SIECLE roster, current Pix export, every row good) is generated once
+into /tmp/pix-livret-bench/, keyed by the sizes, with a variant without rosters and one establishment of 6 classes
+of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a new schema of the PostgreSQL
+`test` database): the floor (pandas read_csv of every file + concat + to_sql), the data path (ingest_inbox,
+without Prefect), the whole `pix-livret ingest --no-attestations` command with Prefect's temporary server and
+with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, its peak
+memory, the rosterless variant, one establishment's night with attestations, the attestations' throughput.
+Prints the machine, the sizes and one table: measure, seconds, ratio to the floor or figure, target.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+
+from pix_livret.sample_data import AcademieManifest, make_sample_academie
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CACHE = Path(tempfile.gettempdir()) / "pix-livret-bench"
+GENERATOR = "v1"  # bump when make_sample_academie changes what it writes
+BIN = Path(sys.executable).parent
+PIX_LIVRET, PREFECT = str(BIN / "pix-livret"), str(BIN / "prefect")
+GNU_TIME = "/usr/bin/time"
+OK_EXITS = (0, 3)  # 3: done, some input quarantined
+console = Console(width=None if sys.stdout.isatty() else 150)  # piped: wide enough for the table
+log = Console(stderr=True)
+
+
+@dataclass
+class Row:
+    measure: str
+    seconds: float | None = None
+    figure: str = ""
+    target: str = ""
+    failed: bool = False
+
+
+@dataclass
+class CliRun:
+    seconds: float
+    code: int
+    stdout: str
+    stderr: str
+    max_rss_kb: int | None  # the largest process of the tree (GNU time %M, i.e. wait4's ru_maxrss)
+    tree_rss_kb: int | None  # the sum over the process tree, sampled from /proc
+
+    @property
+    def ok(self) -> bool:
+        return self.code in OK_EXITS
+
+
+# ---- inputs, generated once ----
+
+def cached_academie(name: str, **sizes) -> AcademieManifest:
+    """The inbox under CACHE/NAME, generated unless a complete one is there (its manifest is written last)."""
+    root, manifest_file = CACHE / name / "inbox", CACHE / name / "manifest.json"
+    if manifest_file.is_file():
+        data = json.loads(manifest_file.read_text())
+        return AcademieManifest(**data | {"root": Path(data["root"]), "uais": tuple(data["uais"])})
+    shutil.rmtree(CACHE / name, ignore_errors=True)
+    started = time.perf_counter()
+    manifest = make_sample_academie(root, **sizes)
+    log.print(f"generated {name}: {manifest.rows:,} rows in {manifest.files:,} files, "
+              f"{time.perf_counter() - started:.1f} s")
+    manifest_file.write_text(json.dumps(asdict(manifest) | {"root": str(root)}, ensure_ascii=False))
+    return manifest
+
+
+def class_csvs(manifest: AcademieManifest) -> list[Path]:
+    return sorted(manifest.root.glob("*/*.csv"))
+
+
+# ---- databases ----
+
+class Databases:
+    """Fresh databases: SQLite files in WORK, or PostgreSQL schemas dropped at the end."""
+
+    def __init__(self, work: Path, pg_url: str) -> None:
+        self.work, self.pg_url, self.schemas = work, pg_url, []
+
+    def fresh(self, backend: str) -> str:
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        if backend == "sqlite":
+            return f"sqlite:///{self.work / name}.sqlite"
+        engine = create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+        engine.dispose()
+        self.schemas.append(name)
+        return f"{self.pg_url}{'&' if '?' in self.pg_url else '?'}options=-csearch_path%3D{name}"
+
+    def drop_all(self) -> None:
+        if not self.schemas:
+            return
+        engine = create_engine(self.pg_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            for name in self.schemas:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        engine.dispose()
+
+
+def count_certifications(url: str) -> int | None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM certifications")).scalar_one()
+    except Exception:  # noqa: BLE001 - no table: nothing was loaded
+        return None
+    finally:
+        engine.dispose()
+
+
+# ---- Prefect: a running server, and the CLI's environment ----
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def prefect_env(home: Path, api_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment without any PREFECT_/PIX_LIVRET_ setting of the caller's, offline, in a home of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PIX_LIVRET_"))}
+    env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", **extra}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    return env
+
+
+class PrefectServer:
+    """`prefect server start` in its own process group and PREFECT_HOME; stopped with the whole group."""
+
+    def __init__(self, work: Path) -> None:
+        self.port, self.home = free_port(), work / "prefect-server-home"
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.log_path = work / "prefect-server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> float:
+        started = time.perf_counter()
+        with self.log_path.open("wb") as server_log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=prefect_env(self.home), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"prefect server exited ({self.process.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"prefect server not healthy after {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(wait)
+                time.sleep(0.5)  # let the group's other members go too
+            except subprocess.TimeoutExpired:
+                continue
+            try:
+                os.killpg(self.process.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                break
+        if port_open(self.port):
+            log.print(f"[red]port {self.port} still answers after stopping the Prefect server[/red]")
+
+
+# ---- the CLI, timed, with its memory ----
+
+def process_tree_rss_kb(root_pid: int) -> int:
+    """Sum of VmRSS over ROOT_PID and its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(children)
+        frontier = children
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status)[1])
+        except (OSError, TypeError):
+            continue
+    return total
+
+
+def run_cli(args: list[str], env: dict[str, str], work: Path) -> CliRun:
+    """ARGS of pix-livret, timed wall-clock; under GNU time for ru_maxrss, while a thread samples the tree's RSS."""
+    time_file = work / f"time-{uuid.uuid4().hex[:6]}.txt"
+    wrapper = [GNU_TIME, "-f", "%M", "-o", str(time_file)] if Path(GNU_TIME).is_file() else []
+    peak, done = [0], threading.Event()
+    started = time.perf_counter()
+    process = subprocess.Popen([*wrapper, PIX_LIVRET, *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], process_tree_rss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    max_rss = None
+    if wrapper and time_file.is_file():
+        lines = time_file.read_text().split()
+        max_rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
+    return CliRun(seconds, process.returncode, stdout, stderr, max_rss, peak[0] or None)
+
+
+def failed_row(measure: str, run: CliRun | None, target: str, why: str = "") -> Row:
+    if run is not None:
+        tail = "\n".join((run.stderr or run.stdout).strip().splitlines()[-15:])
+        log.print(f"[red]{measure}: exit {run.code}[/red]\n{tail}")
+        why = why or f"FAILED (exit {run.code})"
+    return Row(measure, run.seconds if run else None, why, target, failed=True)
+
+
+# ---- the measures ----
+
+def measure_floor(manifest: AcademieManifest, url: str) -> Row:
+    """pandas read_csv of every class CSV, concat, to_sql into a fresh table: the floor, best of 1."""
+    engine = create_engine(url)
+    started = time.perf_counter()
+    frame = pd.concat([pd.read_csv(path, sep=";", encoding="utf-8-sig") for path in class_csvs(manifest)],
+                      ignore_index=True)
+    frame.to_sql("floor_certifications", engine, index=False)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return Row("floor: read_csv + concat + to_sql", seconds, f"1.00× · {len(frame):,} rows", "—")
+
+
+def measure_data_path(manifest: AcademieManifest, url: str, work: Path, floor: float) -> Row:
+    """ingest_inbox of the engine, in this process, without Prefect."""
+    measure, target = "data path: ingest_inbox, 2 workers", "≤ 1.0×"
+    try:
+        from pix_livret.ingest import ingest_inbox
+    except ImportError as error:
+        log.print(f"data path: not available ({error})")
+        return Row(measure, None, "not available", target)
+    started = time.perf_counter()
+    try:
+        report = ingest_inbox(manifest.root, database_url=url, archive_dir=work / "archive-data-path", workers=2)
+    except Exception as error:  # noqa: BLE001 - a failed measure is a row, the bench goes on
+        log.print(f"[red]data path failed: {error!r}[/red]\n" + "".join(traceback.format_exc().splitlines(True)[-15:]))
+        return Row(measure, time.perf_counter() - started, f"FAILED ({type(error).__name__})", target, failed=True)
+    seconds = time.perf_counter() - started
+    loaded = report.totals()["rows_loaded"]
+    return Row(measure, seconds, ratio_and_rows(seconds, floor, loaded, manifest.rows_loaded), target,
+               failed=loaded != manifest.rows_loaded)
+
+
+def ratio_and_rows(seconds: float, floor: float, loaded: int | None, expected: int) -> str:
+    rows = f"{loaded:,} rows" if loaded == expected else f"[red]{loaded} rows of {expected:,}[/red]"
+    return f"{seconds / floor:.2f}× · {rows}"
+
+
+def ingest(manifest_root: Path, url: str, env: dict[str, str], work: Path, *extra: str) -> CliRun:
+    return run_cli(["ingest", str(manifest_root), "--db", url, *extra], env, work)
+
+
+def whole_command(measure: str, target: str, manifest: AcademieManifest, url: str, env: dict[str, str],
+                  work: Path, floor: float) -> tuple[Row, CliRun]:
+    run = ingest(manifest.root, url, env, work, "--no-attestations")
+    if not run.ok:
+        return failed_row(measure, run, target), run
+    loaded = count_certifications(url)
+    figure = ratio_and_rows(run.seconds, floor, loaded, manifest.rows_loaded)
+    if run.code == 3:
+        figure += " · exit 3"
+    return Row(measure, run.seconds, figure, target, failed=loaded != manifest.rows_loaded), run
+
+
+def memory_row(run: CliRun) -> Row:
+    parts = []
+    if run.max_rss_kb:
+        parts.append(f"{run.max_rss_kb / 1024:,.0f} MB largest process (GNU time %M)")
+    if run.tree_rss_kb:
+        parts.append(f"{run.tree_rss_kb / 1024:,.0f} MB whole tree (/proc every 0.5 s)")
+    peak = max(run.max_rss_kb or 0, run.tree_rss_kb or 0)
+    return Row("peak memory, whole command (running server)", None, " · ".join(parts) or "not measured", "≤ 1 GB",
+               failed=peak > 1024 * 1024)
+
+
+def one_establishment(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path) -> Row:
+    """The night of one establishment, attestations included; the report's timings if it has any."""
+    measure, target = "one establishment 6×30, attestations, running server", "≤ 10 s"
+    uai = manifest.uais[0]
+    report_path = work / "one-establishment-report.json"
+    run = ingest(manifest.root / uai, url, env, work, "--school-name", manifest.school_names[uai],
+                 "--report", str(report_path))
+    if not run.ok:
+        return failed_row(measure, run, target)
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    totals = report.get("totals", {})
+    figure = f"{totals.get('rows_loaded', '?')} rows, {totals.get('attestations_written', '?')} attestations"
+    breakdown = next((report[key] for key in ("timings", "durations", "breakdown")
+                      if isinstance(report.get(key), dict)), None)
+    if breakdown:
+        figure += " · " + ", ".join(f"{k} {v:.1f} s" for k, v in breakdown.items() if isinstance(v, (int, float)))
+    else:
+        figure += " · no breakdown in the report"
+    return Row(measure, run.seconds, figure, target, failed=run.seconds > 10)
+
+
+def attestations(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path, count: int) -> Row:
+    """`pix-livret attestations --uai` on COUNT establishments, one after the other; pages/s and the whole académie."""
+    measure = f"attestations, {count} establishment(s), running server"
+    target = "both cores (≈ 1 h of one core today)"
+    pages, seconds = 0, 0.0
+    for uai in manifest.uais[:count]:
+        run = run_cli(["attestations", "--uai", uai, "--db", url, "--out", str(work / "attestations" / uai)],
+                      env, work)
+        if run.code != 0:
+            return failed_row(measure, run, target)
+        found = re.search(r"(\d+) pages", run.stdout)
+        pages += int(found[1]) if found else 0
+        seconds += run.seconds
+    if not pages:
+        return Row(measure, seconds, "no pages rendered", target, failed=True)
+    rate = pages / seconds
+    whole = manifest.validated / rate
+    return Row(measure, seconds, f"{pages:,} pages, {rate:.1f} pages/s (2 processes, Prefect's start included) · "
+                                 f"académie: {manifest.validated:,} pages ≈ {duration(whole)}", target)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def bench_backend(backend: str, inputs: dict[str, AcademieManifest], databases: Databases, server: PrefectServer,
+                  cli_home: Path, work: Path, args: argparse.Namespace) -> list[Row]:
+    academie, rosterless, one = inputs["academie"], inputs["rosterless"], inputs["one"]
+
+    def workdir(name: str) -> Path:
+        folder = work / backend / name
+        folder.mkdir(parents=True)
+        return folder
+
+    def env_for(folder: Path, api_url: str | None) -> dict[str, str]:
+        return prefect_env(cli_home, api_url, PIX_LIVRET_ARCHIVE_DIR=str(folder / "archive"),
+                           PIX_LIVRET_OUT_DIR=str(folder / "out"))
+
+    def step(name: str) -> None:
+        log.print(f"[dim]{backend}: {name}…[/dim]")
+
+    rows = []
+    step("floor")
+    floor_row = measure_floor(academie, databases.fresh(backend))
+    floor = floor_row.seconds
+    rows.append(floor_row)
+    step("data path")
+    rows.append(measure_data_path(academie, databases.fresh(backend), workdir("data-path"), floor))
+
+    step("whole command, temporary server")
+    folder = workdir("temporary-server")
+    row, _ = whole_command("whole command, Prefect's temporary server", "≤ 2×", academie,
+                           databases.fresh(backend), env_for(folder, None), folder, floor)
+    rows.append(row)
+
+    step("whole command, running server")
+    folder, url = workdir("running-server"), databases.fresh(backend)
+    env = env_for(folder, server.api_url)
+    row, first = whole_command("whole command, running server", "≤ 1.5×", academie, url, env, folder, floor)
+    rows.append(row)
+    if first.ok:
+        step("re-run of the unchanged inbox")
+        rerun, _ = whole_command("re-run, unchanged inbox, running server", "≤ 5 s", academie, url, env, folder,
+                                 floor)
+        rerun.failed = rerun.failed or (rerun.seconds or 0) > 5
+        rows.append(rerun)
+    rows.append(memory_row(first))
+
+    step("rosterless, running server")
+    folder = workdir("rosterless")
+    row, _ = whole_command("rosterless variant, running server", "—", rosterless, databases.fresh(backend),
+                           env_for(folder, server.api_url), folder, floor)
+    rows.append(row)
+
+    if not args.skip_attestations:
+        step("one establishment with attestations")
+        folder = workdir("one-establishment")
+        rows.append(one_establishment(one, databases.fresh(backend), env_for(folder, server.api_url), folder))
+        if first.ok:
+            step("attestations throughput")
+            rows.append(attestations(academie, url, env, workdir("attestations"), args.attestation_establishments))
+    return rows
+
+
+# ---- the run ----
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.machine()) if Path("/proc/cpuinfo").exists() else ""
+    return f"{os.cpu_count()} cores ({model}), {platform.platform()}, Python {platform.python_version()}"
+
+
+def print_table(rows: dict[str, list[Row]]) -> None:
+    table = Table(title="pix-livret ingest of an académie")
+    table.add_column("measure")
+    table.add_column("seconds", justify="right")
+    table.add_column("ratio or figure")
+    table.add_column("target")
+    for backend, backend_rows in rows.items():
+        table.add_row(f"[bold]{backend}[/bold]")
+        for row in backend_rows:
+            seconds = "—" if row.seconds is None else f"{row.seconds:.2f}" if row.seconds < 10 else f"{row.seconds:.1f}"
+            table.add_row(row.measure, seconds, row.figure, row.target, style="red" if row.failed else None)
+        table.add_section()
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--establishments", type=int, default=110)
+    parser.add_argument("--classes", type=int, default=30, help="class CSVs per establishment")
+    parser.add_argument("--students", type=int, default=30, help="students per class")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--skip-attestations", action="store_true",
+                        help="skip the two measures that render PDFs (one establishment, throughput)")
+    parser.add_argument("--attestation-establishments", type=int, default=2)
+    args = parser.parse_args()
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    if unknown := set(backends) - {"sqlite", "postgresql"}:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+
+    sizes = dict(establishments=args.establishments, classes=args.classes, students_per_class=args.students)
+    key = f"{args.establishments}x{args.classes}x{args.students}-{GENERATOR}"
+    inputs = {"academie": cached_academie(f"academie-{key}", **sizes),
+              "rosterless": cached_academie(f"academie-{key}-no-rosters", **sizes, rosters=False),
+              "one": cached_academie(f"one-establishment-6x30-{GENERATOR}", establishments=1, classes=6,
+                                     students_per_class=30)}
+    academie = inputs["academie"]
+    console.print(f"Machine: {machine()}")
+    console.print(f"Académie: {args.establishments} establishments × {args.classes} classes × {args.students} "
+                  f"students = {academie.rows:,} rows in {academie.files:,} files, {academie.validated:,} validated "
+                  f"(inbox {academie.root}); rosterless variant; one establishment 6 × 30")
+
+    work = Path(tempfile.mkdtemp(prefix="pix-livret-bench-run-"))
+    databases, server = Databases(work, args.pg_url), PrefectServer(work)
+    cli_home = work / "prefect-cli-home"
+    rows: dict[str, list[Row]] = {}
+    try:
+        # a real user's Prefect database is migrated already: do it before timing the temporary server
+        subprocess.run([PREFECT, "server", "database", "upgrade", "-y"], env=prefect_env(cli_home),
+                       capture_output=True, check=True)
+        log.print(f"[dim]Prefect server up in {server.start():.1f} s at {server.api_url}[/dim]")
+        for backend in backends:
+            rows[backend] = bench_backend(backend, inputs, databases, server, cli_home, work, args)
+    finally:
+        server.stop()
+        databases.drop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The nightly data path without Prefect (pix_livret.ingest): an académie loaded establishment by establishment."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.exc import OperationalError
+
+import pix_livret.ingest as ingest_module
+import transforms.check_files
+from pix_livret.database import make_engine
+from pix_livret.ingest import ingest_inbox
+from pix_livret.sample_data import make_sample_academie
+from schemas.tables import Certification, Establishment, SourceFile, Student
+
+
+@pytest.fixture
+def academie(tmp_path):
+    return make_sample_academie(tmp_path / "academie", establishments=3, classes=2, students_per_class=6)
+
+
+def run(academie, db_url, tmp_path, **options):
+    return ingest_inbox(academie.root, database_url=db_url, archive_dir=tmp_path / "archive", **options)
+
+
+def count(db_url, query):
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(query).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_an_academie_loads_every_establishment_in_worker_processes(academie, db_url, tmp_path):
+    report = run(academie, db_url, tmp_path, workers=2, schools=academie.school_names)
+
+    totals = report.totals()
+    assert (totals["establishments"], totals["files"], totals["rows_loaded"]) == (3, academie.files, academie.rows)
+    assert totals["unmatched"] == 0 and not report.has_quarantine and not report.failed
+    assert count(db_url, select(func.count()).select_from(Certification)) == academie.rows
+    assert [e.name for e in report.establishments] == [academie.school_names[u] for u in sorted(academie.uais)]
+
+
+def test_an_unchanged_inbox_is_not_parsed_again(academie, db_url, tmp_path, monkeypatch):
+    run(academie, db_url, tmp_path, workers=1)
+
+    def refuse(*_):
+        raise AssertionError("an unchanged file or roster was parsed")
+
+    monkeypatch.setattr(transforms.check_files, "read_export", refuse)
+    monkeypatch.setattr(ingest_module, "read_roster", refuse)
+    again = run(academie, db_url, tmp_path, workers=1)
+
+    assert {f.status for f in again.files} == {"unchanged"} and again.totals()["rows_loaded"] == 0
+
+
+def test_a_changed_roster_rewrites_only_the_students_that_changed(academie, db_url, tmp_path):
+    run(academie, db_url, tmp_path, workers=1)
+    uai = sorted(academie.uais)[0]
+    roster = academie.root / uai / "ElevesSansAdresses.xml"
+    text = roster.read_bytes().decode("iso-8859-15")
+    first_division = text.split("<CODE_STRUCTURE>")[1].split("<")[0]
+    roster.write_bytes(text.replace(f"<CODE_STRUCTURE>{first_division}<", "<CODE_STRUCTURE>3Z<", 1)
+                       .encode("iso-8859-15"))
+    updates = []
+
+    def spy(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE STUDENTS"):
+            updates.append(len(parameters) if executemany else 1)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        report = run(academie, db_url, tmp_path, workers=1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)
+
+    assert sum(updates) == 1
+    assert count(db_url, select(func.count()).select_from(Student).where(Student.division == "3Z")) == 1
+    assert {f.status for f in report.files} == {"unchanged"}
+
+
+def test_a_database_error_undoes_that_establishment_only_and_the_next_run_takes_it(academie, db_url, tmp_path,
+                                                                                   monkeypatch):
+    failing = sorted(academie.uais)[1]
+    save = ingest_module.save_certifications
+
+    def save_or_fail(connection, records, **options):
+        if records and records[0]["uai"] == failing:
+            raise OperationalError("INSERT …", {"first_name": "Léa"}, Exception("disk I/O error"))
+        return save(connection, records, **options)
+
+    monkeypatch.setattr(ingest_module, "save_certifications", save_or_fail)
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    [failed] = [e for e in report.establishments if e.error]
+    assert failed.uai == failing and "Léa" not in failed.error and report.failed
+    assert count(db_url, select(func.count()).select_from(SourceFile).where(SourceFile.uai == failing)) == 0
+    assert count(db_url, select(func.count()).select_from(Establishment)) == 2
+    monkeypatch.setattr(ingest_module, "save_certifications", save)
+    again = run(academie, db_url, tmp_path, workers=1)
+    assert not again.failed
+    assert count(db_url, select(func.count()).select_from(Certification)) == academie.rows
+
+
+def test_without_rosters_it_says_so_once_per_establishment(tmp_path, db_url):
+    academie = make_sample_academie(tmp_path / "sans", establishments=2, classes=2, students_per_class=5,
+                                    rosters=False)
+
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    assert all(f.notices == () for f in report.files)
+    assert [e.notice for e in report.establishments] == [
+        "aucune liste d'élèves : 10 certification(s) non rattachée(s)"] * 2
+    assert report.totals()["unmatched"] == academie.rows
+
+
+def test_a_newer_export_in_the_same_run_wins(academie, db_url, tmp_path):
+    folder = academie.root / sorted(academie.uais)[0]
+    first = sorted(folder.glob("*.csv"))[0]
+    header, row, *_ = first.read_bytes().decode("utf-8-sig").splitlines()
+    cells = row.split(";")
+    number, score = int(cells[0]), int(cells[9])
+    cells[9] = str(score - 1)  # the score, corrected in a later download of the class
+    later = folder / ("29991231" + first.name[8:])
+    later.write_bytes(("\ufeff" + "\n".join([header, ";".join(cells)]) + "\n").encode())
+
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    assert not report.has_quarantine
+    assert count(db_url, select(Certification.score).where(Certification.number == number)) == score - 1
+    assert count(db_url, select(SourceFile.name).join(Certification, Certification.source_file_id == SourceFile.id)
+                 .where(Certification.number == number)) == later.name
