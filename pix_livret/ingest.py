@@ -26,7 +26,7 @@ from transforms.load import (LoadCounts, certification_records, find_source_file
                              quarantine_records, read_roster_digest, read_stored_roster, save_certifications,
                              save_establishment, save_quarantine_records, save_roster, save_source_files,
                              student_ids_of)
-from transforms.query import read_absents, read_establishment_name
+from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
 
@@ -202,49 +202,69 @@ def _prepare(job: EstablishmentJob, settings: Settings) -> _Prepared:
                      [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)])
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What one establishment's transaction wrote and read back."""
+
+    fresh: list[CheckedFile]  # files registered by this run
+    late: list[str]  # files another run registered meanwhile: unchanged
+    file_ids: dict[str, int]  # UAI/name -> source_files.id
+    counts: dict[int, LoadCounts]  # per source file id
+    roster_students: int
+    absents: list[dict]
+    name: str | None
+
+
 def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
                         settings: Settings) -> EstablishmentOutcome:
-    """One transaction: the establishment, its roster when it changed, its new files, rows and problems."""
-    uai, now = prepared.uai, datetime.now(timezone.utc)
+    """One transaction for the establishment; a database error undoes it alone, worded without any value."""
     try:
         with connect(settings.database_url) as connection:
-            lock_establishment(connection, uai)
-            roster = prepared.roster
-            save_establishment(connection, uai, roster.school_year if roster else None,
-                               Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
-                               prepared.roster_digest if roster else None)
-            student_ids = save_roster(connection, uai, roster.students) if roster else student_ids_of(connection, uai)
-            # registered since this run looked (another run at the same time): unchanged, not loaded twice
-            known = find_source_files(connection, uai)
-            digests = {f.name: digest for f, digest in prepared.new_files}
-            sizes = {f.name: len(f.content) for f, _ in prepared.new_files}
-            fresh = [c for c in checked if digests[c.name] not in known]
-            late = [c.name for c in checked if digests[c.name] in known]
-            file_ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], settings)
-                                                      for c in fresh],
-                                         run_id=settings.run_id, now=now)
-            ids_by_key = {f"{uai}/{c.name}": file_id for c, file_id in zip(fresh, file_ids)}
-            counts = _save_rows(connection, prepared, batch, ids_by_key, student_ids, now) if batch and fresh else {}
-            for c, file_id in zip(fresh, file_ids):
-                save_quarantine_records(connection, *quarantine_records(
-                    file_id, c.bad_rows, c.problems + c.notices, settings.run_id))
-            if roster is not None or any(c.inserted or c.updated for c in counts.values()):
-                mark_attestations_due(connection, uai, True)
-            absents = read_absents(connection, uai)
-            name = read_establishment_name(connection, uai)
+            written = _write_establishment(connection, prepared, checked, batch, settings)
     except (DBAPIError, SQLAlchemyError) as error:
         # the values of the rows never go into the message: it reaches logs and Prefect's database
         message = (f"Échec de l'enregistrement en base ({type(error).__name__}) : rien n'est chargé pour cet "
                    "établissement, la prochaine exécution le reprendra.")
-        return EstablishmentOutcome(EstablishmentReport(uai, 0, name=prepared.job.name, error=message), ())
-    files = tuple(_file_report(c, counts.get(ids_by_key[f"{uai}/{c.name}"], LoadCounts(0, 0, 0))) for c in fresh)
-    files += tuple(FileReport(name=name, uai=uai, status="unchanged") for name in [*prepared.unchanged, *late])
-    unmatched_without_roster = sum(c.rows_good for c in fresh) if prepared.students is None else 0
+        return EstablishmentOutcome(EstablishmentReport(prepared.uai, 0, name=prepared.job.name, error=message), ())
+    files = tuple(_file_report(c, written.counts.get(written.file_ids[c.key], LoadCounts(0, 0, 0)))
+                  for c in written.fresh)
+    files += tuple(FileReport(name=file, uai=prepared.uai, status="unchanged")
+                   for file in [*prepared.unchanged, *written.late])
     report = EstablishmentReport(
-        uai, len(student_ids), tuple(absents), problems_as_records(roster.problems) if prepared.roster else (),
-        name=name, has_roster=prepared.students is not None or bool(student_ids),
-        unmatched_without_roster=unmatched_without_roster)
+        prepared.uai, written.roster_students, tuple(written.absents),
+        problems_as_records(prepared.roster.problems) if prepared.roster else (), name=written.name,
+        has_roster=prepared.students is not None or written.roster_students > 0,
+        unmatched_without_roster=sum(c.rows_good for c in written.fresh) if prepared.students is None else 0)
     return EstablishmentOutcome(report, files)
+
+
+def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
+                         settings: Settings) -> _Written:
+    """The establishment, its roster when it changed, its new files, their rows and problems; then its absents."""
+    uai, roster, now = prepared.uai, prepared.roster, datetime.now(timezone.utc)
+    lock_establishment(connection, uai)
+    save_establishment(connection, uai, roster.school_year if roster else None,
+                       Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
+                       prepared.roster_digest if roster else None)
+    student_ids = save_roster(connection, uai, roster.students) if roster else \
+        student_ids_of(connection, uai) if checked else {}
+    # registered since this run looked (another run at the same time): unchanged, not loaded twice
+    known = find_source_files(connection, uai)
+    digests = {f.name: digest for f, digest in prepared.new_files}
+    sizes = {f.name: len(f.content) for f, _ in prepared.new_files}
+    fresh = [c for c in checked if digests[c.name] not in known]
+    ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], settings) for c in fresh],
+                            run_id=settings.run_id, now=now)
+    file_ids = {c.key: file_id for c, file_id in zip(fresh, ids)}
+    counts = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh else {}
+    for c, file_id in zip(fresh, ids):
+        save_quarantine_records(connection, *quarantine_records(file_id, c.bad_rows, c.problems + c.notices,
+                                                                settings.run_id))
+    if roster is not None or any(c.inserted or c.updated for c in counts.values()):
+        mark_attestations_due(connection, uai, True)
+    return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,
+                    len(student_ids) if student_ids else count_students(connection, uai),
+                    read_absents(connection, uai), read_establishment_name(connection, uai))
 
 
 def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key: dict[str, int],

@@ -48,6 +48,10 @@ class CheckedFile:
     bad_rows: dict[int, str]  # row number -> raw text, for every row that will not load
 
     @property
+    def key(self) -> str:
+        return f"{self.uai}/{self.name}"
+
+    @property
     def readable(self) -> bool:
         return self.raw.format is not None
 

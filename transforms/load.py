@@ -102,7 +102,7 @@ def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFram
     columns = ("id", "eleve_id", *_STUDENT_FIELDS)
     stored = {row.eleve_id: row for row in connection.execute(
         select(*(Student.__table__.c[name] for name in columns)).where(Student.uai == uai))}
-    records = [_student_record(row) for row in students.to_dict("records")]
+    records = student_records(students)
     new = [dict(r, uai=uai) for r in records if r["eleve_id"] not in stored]
     changed = [{"b_id": stored[r["eleve_id"]].id, **{k: r[k] for k in _STUDENT_FIELDS}} for r in records
                if r["eleve_id"] in stored and any(r[k] != getattr(stored[r["eleve_id"]], k) for k in _STUDENT_FIELDS)]
@@ -280,19 +280,11 @@ def _differs(record: dict[str, Any], stored) -> bool:
     return any(record[name] != getattr(stored, name) for name in _CERTIFICATION_FIELDS)
 
 
-def _student_record(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "eleve_id": int(row["eleve_id"]), "ine": _text(row["ine"]), "last_name": row["last_name"],
-        "usage_name": _text(row["usage_name"]), "first_name": row["first_name"],
-        "other_first_names": _text(row["other_first_names"]), "birth_date": row["birth_date"].date(),
-        "division": _text(row["division"]), "sex": _text(row["sex"]),
-        "left_on": None if pd.isna(row["left_on"]) else row["left_on"].date(),
-    }
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _int(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
+def student_records(students: DataFrame[RosterFrame]) -> list[dict[str, Any]]:
+    """Rows of the students table (without uai), built column by column."""
+    columns = {"eleve_id": _values(students["eleve_id"]),
+               **{name: _values(students[name]) for name in ("ine", "last_name", "usage_name", "first_name",
+                                                             "other_first_names", "division", "sex")},
+               "birth_date": _dates(students["birth_date"]), "left_on": _dates(students["left_on"])}
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]

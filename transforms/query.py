@@ -69,6 +69,10 @@ def read_establishment_label(connection: Connection, uai: str) -> str:
     return f"{name} · {uai}" if name else f"Établissement {uai}"
 
 
+def count_students(connection: Connection, uai: str) -> int:
+    return connection.execute(select(func.count()).select_from(Student).where(Student.uai == uai)).scalar_one()
+
+
 def read_establishment_name(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
 

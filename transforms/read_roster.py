@@ -164,11 +164,12 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
     divisions: dict[int, str] = {}
     for structures in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
         eleve_id = parse_eleve_id(structures.get("ELEVE_ID"))
+        if eleve_id is None:
+            continue
         for structure in structures.iterfind("STRUCTURE"):
-            code = clean_text(structure.findtext("CODE_STRUCTURE"))
-            if eleve_id is None or code is None:
-                continue
-            if clean_text(structure.findtext("TYPE_STRUCTURE")) == DIVISION_TYPE:
+            texts = child_texts(structure)
+            code = clean_text(texts.get("CODE_STRUCTURE"))
+            if code is not None and clean_text(texts.get("TYPE_STRUCTURE")) == DIVISION_TYPE:
                 divisions.setdefault(eleve_id, code)
     return divisions
 
@@ -176,12 +177,18 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
 XML_COLUMNS = {field: tags[0] for field, tags in XML_FIELDS.items()} | {"eleve_id": "ELEVE_ID"}
 
 
+def child_texts(element: etree._Element) -> dict[str, str | None]:
+    """Tag -> text of ELEMENT's children, the first of a tag winning: one pass instead of a findtext per field."""
+    texts: dict[str, str | None] = {}
+    for child in element:
+        if isinstance(child.tag, str):  # comments and processing instructions have no string tag
+            texts.setdefault(child.tag, child.text)
+    return texts
+
+
 def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[str, str | None]:
     """The texts of one ELEVE, by roster field, before any check."""
-    texts: dict[str, str | None] = {}
-    for child in element:  # one pass over the children: a findtext per field and spelling costs 10× more
-        if isinstance(child.tag, str):
-            texts.setdefault(child.tag, child.text)
+    texts = child_texts(element)
     raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
     raw = {"eleve_id": clean_text(raw_id)}
     for field, tags in XML_FIELDS.items():
