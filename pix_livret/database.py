@@ -12,9 +12,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+MIGRATION_LOCK = 0x7069786C  # "pixl": the advisory lock the schema upgrade takes on PostgreSQL
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 # what every command says when is_ready is False (French, for the administrator)
 NOT_READY = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord « pix-livret ingest » "
@@ -59,6 +60,9 @@ def upgrade_to_head(bind: Engine | Connection) -> None:
         with bind.begin() as connection:
             upgrade_to_head(connection)
         return
+    if bind.dialect.name == "postgresql":
+        # two runs starting together would both create the tables: the second waits, then finds head
+        bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config()
     config.attributes["connection"] = bind
     command.upgrade(config, "head")
