@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -36,6 +37,7 @@ class RosterIndex:
     names: dict[int, dict]  # ELEVE_ID -> the names as SIECLE writes them
 
 
+@lru_cache(maxsize=65536)  # names repeat (first names above all): fold each spelling once
 def normalise_name(text: str) -> str:
     """The name upper-cased, without accents, ligatures, hyphens, spaces or apostrophes: A-Z and 0-9 only."""
     if not isinstance(text, str):
