@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from pathlib import Path
+from time import perf_counter
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -44,10 +45,12 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
                        "school_name": school_name, "schools": schools})
     # Each establishment read, checked and loaded as one unit; an académie's over every core
-    report = load_establishments(jobs, run_id)
+    started = perf_counter()
+    report = load_establishments(jobs, run_id).with_timing("load", perf_counter() - started)
     # Attestations only where results changed since they were last made
     if attestations:
-        report = refresh_attestations(report)
+        started = perf_counter()
+        report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
     # Record and publish the outcome; the state says it to the Prefect UI
     close_run(run_id, _run_status(report), report.totals(), report.state_message())
     publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)

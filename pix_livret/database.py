@@ -89,6 +89,34 @@ def is_ready(url: str) -> bool:
         engine.dispose()
 
 
+class Database:
+    """The engines of one unit of work that opens many transactions (a batch of establishments): connections are
+    pooled for the unit instead of set up for every transaction (on PostgreSQL, a connection costs ~10 ms).
+
+    Use it as a context manager: the engines go with it, so no pool outlives the task or process that made it.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engines: dict[bool, Engine] = {}
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+
+    @contextmanager
+    def connect(self, *, write: bool = True) -> Iterator[Connection]:
+        """A connection: a transaction committed on success when WRITE."""
+        engine = self._engines.get(write)
+        if engine is None:
+            engine = self._engines[write] = make_engine(self.url, immediate=write)
+        with (engine.begin() if write else engine.connect()) as connection:
+            yield connection
+
+
 @contextmanager
 def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
     """A connection to URL for one unit of work: a transaction committed on success when WRITE.
@@ -96,9 +124,5 @@ def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
     The engine lives as long as the unit: flows run tasks in threads and processes, and a pool
     shared across them would outlive the task that made it.
     """
-    engine = make_engine(url, immediate=write)
-    try:
-        with (engine.begin() if write else engine.connect()) as connection:
-            yield connection
-    finally:
-        engine.dispose()
+    with Database(url) as database, database.connect(write=write) as connection:
+        yield connection

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from pix_livret.database import connect, upgrade_to_head
+from pix_livret.database import Database, connect, upgrade_to_head
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from transforms.inbox import EstablishmentInbox, InboxError, find_establishments
@@ -99,12 +99,12 @@ def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, 
     ON_DONE is called in this process as each establishment is done (progress, logs); outcomes come back in
     the order of JOBS.
     """
-    jobs = [survey(job, settings) for job in jobs]
     outcomes: dict[int, EstablishmentOutcome] = {}
-    # nothing to parse: closed here, without starting a process (a quiet night reads no CSV at all)
-    quiet = [i for i, job in enumerate(jobs) if job.quiet]
-    if quiet:
-        _collect(quiet, ingest_batch([jobs[i] for i in quiet], settings), outcomes, on_done)
+    with Database(settings.database_url) as database:
+        jobs = [survey(job, database) for job in jobs]
+        # nothing to parse: closed here, without starting a process (a quiet night reads no CSV at all)
+        quiet = [i for i, job in enumerate(jobs) if job.quiet]
+        _collect(quiet, [close_quiet(jobs[i], database) for i in quiet], outcomes, on_done)
     batches = list(_batches(jobs, skip=set(quiet)))
     if workers <= 1 or len(batches) <= 1:
         for batch in batches:
@@ -119,13 +119,13 @@ def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, 
     return [outcomes[i] for i in range(len(jobs))]
 
 
-def survey(job: EstablishmentJob, settings: Settings) -> EstablishmentJob:
+def survey(job: EstablishmentJob, database: Database) -> EstablishmentJob:
     """JOB narrowed to its files not registered yet (by SHA-256: read and hashed, not parsed); quiet when
     nothing is new and the roster is the one last saved. Cheap: ~0.3 s for an académie's 3,300 files.
     """
     if job.uai is None:  # the UAI is in the roster, which the worker reads
         return job
-    with connect(settings.database_url, write=False) as connection:
+    with database.connect(write=False) as connection:
         known, roster_digest = find_source_files(connection, job.uai), read_roster_digest(connection, job.uai)
     new, unchanged = [], []
     for path in job.files:
@@ -135,15 +135,30 @@ def survey(job: EstablishmentJob, settings: Settings) -> EstablishmentJob:
                    quiet=not new and roster_same)
 
 
+def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutcome:
+    """An establishment with nothing new: its report read back; written to only when its name changed."""
+    with database.connect(write=False) as connection:
+        name = read_establishment_name(connection, job.uai)
+        students, absents = count_students(connection, job.uai), read_absents(connection, job.uai)
+    if job.name and job.name != name:
+        with database.connect() as connection:
+            save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name)
+        name = job.name
+    report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0)
+    return EstablishmentOutcome(report, tuple(FileReport(name=file, uai=job.uai, status="unchanged")
+                                              for file in job.unchanged))
+
+
 def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
     """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
-    prepared = [_prepare(job, settings) for job in jobs]
-    files = [file for p in prepared for file, _ in p.new_files]
-    checked = check_files(files, {p.uai: p.students for p in prepared}) if files else None
-    files_of: dict[str, list[CheckedFile]] = {}
-    for outcome in checked.files if checked else ():
-        files_of.setdefault(outcome.uai, []).append(outcome)
-    return [_load_establishment(p, files_of.get(p.uai, []), checked, settings) for p in prepared]
+    with Database(settings.database_url) as database:
+        prepared = [_prepare(job, database, settings) for job in jobs]
+        files = [file for p in prepared for file, _ in p.new_files]
+        checked = check_files(files, {p.uai: p.students for p in prepared}) if files else None
+        files_of: dict[str, list[CheckedFile]] = {}
+        for outcome in checked.files if checked else ():
+            files_of.setdefault(outcome.uai, []).append(outcome)
+        return [_load_establishment(p, files_of.get(p.uai, []), checked, database, settings) for p in prepared]
 
 
 def _batches(jobs: Sequence[EstablishmentJob], skip: set[int]) -> Iterator[list[int]]:
@@ -169,7 +184,7 @@ def _collect(batch: list[int], results: list[EstablishmentOutcome], outcomes: di
             on_done(outcome)
 
 
-def _prepare(job: EstablishmentJob, settings: Settings) -> _Prepared:
+def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _Prepared:
     """Hashes the files and the roster; reads the roster only when it changed; archives new files first."""
     roster_bytes = Path(job.roster).read_bytes() if job.roster else None
     roster_digest = sha256_of(roster_bytes) if roster_bytes is not None else None
@@ -178,7 +193,7 @@ def _prepare(job: EstablishmentJob, settings: Settings) -> _Prepared:
     if roster_bytes is not None and uai is None:  # the UAI is in the roster: it must be read to know it
         roster = read_roster(roster_bytes, Path(job.roster).name)
         uai = roster.uai
-    with connect(settings.database_url, write=False) as connection:
+    with database.connect(write=False) as connection:
         roster_changed = roster_bytes is not None and uai is not None \
             and roster_digest != read_roster_digest(connection, uai)
         if roster_changed and roster is None:
@@ -216,10 +231,10 @@ class _Written:
 
 
 def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
-                        settings: Settings) -> EstablishmentOutcome:
+                        database: Database, settings: Settings) -> EstablishmentOutcome:
     """One transaction for the establishment; a database error undoes it alone, worded without any value."""
     try:
-        with connect(settings.database_url) as connection:
+        with database.connect() as connection:
             written = _write_establishment(connection, prepared, checked, batch, settings)
     except (DBAPIError, SQLAlchemyError) as error:
         # the values of the rows never go into the message: it reaches logs and Prefect's database

@@ -64,6 +64,7 @@ class EstablishmentReport:
 class RunReport:
     files: list[FileReport] = field(default_factory=list)
     establishments: list[EstablishmentReport] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run, for the operator
 
     @classmethod
     def of(cls, outcomes) -> RunReport:
@@ -75,7 +76,10 @@ class RunReport:
         establishments = [replace(e, attestations_written=written[e.uai] or 0,
                                   attestations_failed=written[e.uai] is None) if e.uai in written else e
                           for e in self.establishments]
-        return RunReport(self.files, establishments)
+        return RunReport(self.files, establishments, self.timings)
+
+    def with_timing(self, phase: str, seconds: float) -> RunReport:
+        return RunReport(self.files, self.establishments, self.timings | {phase: round(seconds, 2)})
 
     def files_of(self, uai: str) -> list[FileReport]:
         return [f for f in self.files if f.uai == uai]
@@ -113,6 +117,7 @@ class RunReport:
                                             "roster_problems": [_public_problem(p) for p in e.roster_problems]}
                                for e in self.establishments],
             "totals": self.totals(),
+            "timings": self.timings,
         }
 
     def establishment_rows(self) -> list[dict]:

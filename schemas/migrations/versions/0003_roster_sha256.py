@@ -22,7 +22,16 @@ def upgrade() -> None:
                                    comment='results changed since the attestations were last refreshed'))
 
 
+    # a file partly loaded is now told apart from one set aside whole
+    with op.batch_alter_table('source_files') as batch:
+        batch.alter_column('status', existing_type=sa.String(length=20), existing_nullable=False,
+                           comment='loaded | partial | quarantined', existing_comment='loaded | quarantined')
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('source_files') as batch:
+        batch.alter_column('status', existing_type=sa.String(length=20), existing_nullable=False,
+                           comment='loaded | quarantined', existing_comment='loaded | partial | quarantined')
     with op.batch_alter_table('establishments') as batch:
         batch.drop_column('attestations_due')
         batch.drop_column('roster_sha256')
