@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -73,6 +74,7 @@ class _Record:
     text: str
 
 
+@lru_cache(maxsize=4096)  # the same few dozen labels head every file
 def normalise_label(label: str) -> str:
     """A label or wording reduced for comparison: no accents, lower case, plain apostrophes, single spaces."""
     decomposed = unicodedata.normalize("NFKD", label.translate(APOSTROPHES))
