@@ -30,13 +30,23 @@ class ProblemFrame(pa.DataFrameModel):
 
 def make_problems(records: list[dict]) -> DataFrame[ProblemFrame]:
     """A problem frame from dicts with the keys of PROBLEM_COLUMNS (missing keys become None)."""
-    # one block of objects, then the row column typed: a file with no problem must cost next to nothing
+    if not records:  # most files: a copy of the empty frame costs ~15 µs, building one ~250 µs
+        return _EMPTY.copy()
+    # one block of objects, then the row column typed
     cells = np.empty((len(records), len(PROBLEM_COLUMNS)), dtype=object)
-    if records:
-        cells[:] = [[record.get(key) for key in PROBLEM_COLUMNS] for record in records]
+    cells[:] = [[record.get(key) for key in PROBLEM_COLUMNS] for record in records]
     frame = pd.DataFrame(cells, columns=list(PROBLEM_COLUMNS), dtype=object, copy=False)
     frame["row"] = pd.array(cells[:, PROBLEM_COLUMNS.index("row")].tolist(), dtype="Int64")
     return frame
+
+
+def _empty_problems() -> pd.DataFrame:
+    frame = pd.DataFrame(np.empty((0, len(PROBLEM_COLUMNS)), dtype=object), columns=list(PROBLEM_COLUMNS), dtype=object)
+    frame["row"] = pd.array([], dtype="Int64")
+    return frame
+
+
+_EMPTY = _empty_problems()
 
 
 def no_problems() -> DataFrame[ProblemFrame]:

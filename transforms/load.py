@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from pandera.typing import DataFrame
 from sqlalchemy import Connection, bindparam, insert, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
@@ -188,10 +187,33 @@ def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -
     if connection.dialect.name == "postgresql":
         _copy_upsert(connection, names, updated, rows)
         return
-    statement = sqlite_insert(Certification)
-    statement = statement.on_conflict_do_update(index_elements=["number"],
-                                                set_={name: statement.excluded[name] for name in updated})
-    connection.execute(statement, rows)
+    _sqlite_upsert(connection, names, updated, rows)
+
+
+def _sqlite_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
+    """The upsert through the driver's executemany, values converted by the columns' own SQLAlchemy types.
+
+    SQLAlchemy's executemany builds its parameters row by row: for an académie, a quarter of the write.
+    """
+    columns = Certification.__table__.c
+    processors = [columns[name].type.bind_processor(connection.dialect) for name in names]
+    converted = [name for name, processor in zip(names, processors) if processor is not None]
+    values = [tuple(row[name] for name in names) for row in rows]
+    if converted:
+        positions = [(names.index(name), processors[names.index(name)]) for name in converted]
+        values = [_converted(row, positions) for row in values]
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
+    connection.exec_driver_sql(
+        f"INSERT INTO {Certification.__tablename__} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+        f"ON CONFLICT (number) DO UPDATE SET {assignments}", values)
+
+
+def _converted(row: tuple, positions: list[tuple[int, Any]]) -> tuple:
+    values = list(row)
+    for position, processor in positions:
+        if values[position] is not None:
+            values[position] = processor(values[position])
+    return tuple(values)
 
 
 def _copy_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:

@@ -192,7 +192,11 @@ def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[s
     raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
     raw = {"eleve_id": clean_text(raw_id)}
     for field, tags in XML_FIELDS.items():
-        raw[field] = next((text for tag in tags if (text := clean_text(texts.get(tag)))), None)
+        raw[field] = None
+        for tag in tags:  # the first spelling with a text wins
+            if text := clean_text(texts.get(tag)):
+                raw[field] = text
+                break
     eleve_id = parse_eleve_id(raw["eleve_id"])
     raw["division"] = divisions.get(eleve_id) if eleve_id is not None else None
     return raw
