@@ -91,7 +91,8 @@ def check_files(files: Sequence[InputFile], rosters: Mapping[str, DataFrame[Rost
     keys = [files[k].key for k in readable]
     batch = normalise_exports([raws[k] for k in readable], [file_division_from_name(files[k].name) for k in readable],
                               keys=keys)
-    known = concat_problems([raws[k].problems.assign(file=files[k].key) for k in readable] + [batch.problems])
+    known = concat_problems([raws[k].problems.assign(file=files[k].key) for k in readable if len(raws[k].problems)]
+                            + [batch.problems])
     good, problems = validate_batch(batch.frame, batch.file_of_row, batch.source_columns, known, keys)
     good = good.reset_index(drop=True)
     matches, notices = _match_by_establishment(good, rosters)
