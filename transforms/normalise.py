@@ -196,8 +196,8 @@ def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | 
                       keys: Sequence[str] | None = None) -> NormalisedBatch:
     """The canonical frame of every export of RAWS, parsed column by column over all their rows at once.
 
-    A file division of None is read from the file's name. KEYS (default: the file names) fill source_file,
-    so that files of the same name in two establishments stay two files for the per-file rules.
+    A file division of None is read from the file's name. KEYS (default: the file names) fill source_file and
+    name the files in the problems, so that files of the same name in two establishments stay two files.
     """
     keys = list(keys) if keys is not None else [raw.name for raw in raws]
     positions = [map_header(raw.header) for raw in raws]
@@ -206,7 +206,7 @@ def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | 
     n = len(file_of_row)
     labels = [{column: raw.header[i] for column, i in found.items()} for raw, found in zip(raws, positions)]
     present = {column: ~pd.isna(values) for column, values in cells.items() if column != ROW_NUMBER}
-    values, problems = parse_cells(cells, present, file_of_row, [raw.name for raw in raws], labels)
+    values, problems = parse_cells(cells, present, file_of_row, keys, labels)
     values = split_result(values, present)
     values = infer_missing_status(values, present.get("status"), n)
     divisions = [d if d is not None else file_division_from_name(raw.name) for raw, d in zip(raws, file_divisions)]

@@ -78,3 +78,19 @@ def test_without_a_roster_rows_load_unmatched_with_no_notice_per_row(sample):
 
     assert len(checked.good) > 0 and set(checked.matches["match_method"]) == {"unmatched"}
     assert all(f.notices == () for f in checked.files)
+
+
+def test_an_unreadable_cell_quarantines_its_row_with_its_own_message_even_in_a_nullable_column(sample, roster,
+                                                                                               tmp_path):
+    good = [c for c in sample.certifications if c.student is not None][:2]
+    write_class_csv(tmp_path / "class.csv", good, "pix-niveau-score")
+    header, first, second = (tmp_path / "class.csv").read_bytes().decode("utf-8-sig").splitlines()
+    spoilt = first.rsplit(";", 1)[0] + ';"99/99/2026"'  # the date of passage, a column that may be empty
+    content = "\n".join([header, spoilt, second]).encode()
+
+    [checked] = check_files([InputFile(sample.uai, NAME, content)], {sample.uai: roster}).files
+
+    assert (checked.status, checked.rows_good) == ("partial", 1)
+    [problem] = checked.problems
+    assert (problem["row"], problem["stage"], problem["file"]) == (2, "normalise", NAME)
+    assert problem["message"].startswith("Date de passage illisible")
