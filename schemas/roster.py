@@ -34,14 +34,3 @@ class MatchFrame(pa.DataFrameModel):
     class Config:
         strict = True
         coerce = True
-
-
-class AbsentFrame(pa.DataFrameModel):
-    """Roster students of the divisions of a run who have no certification in its files."""
-
-    eleve_id: Series[pd.Int64Dtype] = pa.Field(ge=1, unique=True, description="SIECLE ELEVE_ID (LSU id-be)")
-    division: Series[str] = pa.Field(description="CODE_STRUCTURE of the student's division")
-
-    class Config:
-        strict = True
-        coerce = True

@@ -42,3 +42,23 @@ def test_migrations_build_exactly_the_tables_the_code_declares(engine):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_absents_are_students_of_certified_divisions_without_a_certification_who_have_not_left(engine):
+    from datetime import date
+
+    from transforms.query import read_absents
+
+    add_establishment(engine)
+    certified = add_student(engine, 1001, division="3A")
+    add_student(engine, 1003, division="3A")
+    add_student(engine, 1004, division="3A")
+    add_student(engine, 1005, division="3A", left_on=date(2026, 1, 15))
+    add_student(engine, 1002, division="3B")  # no certification in 3B: not looked at
+    add_certification(engine, 7310657, student_id=certified, division="3A")
+    add_certification(engine, 7310658, division="3A")  # unmatched: makes nobody present
+
+    with engine.connect() as connection:
+        absents = read_absents(connection, "0861234Z")
+
+    assert absents == [{"eleve_id": 1003, "division": "3A"}, {"eleve_id": 1004, "division": "3A"}]

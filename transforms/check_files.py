@@ -13,11 +13,12 @@ import pandas as pd
 from pandera.typing import DataFrame
 
 from schemas.certification import CertificationFrame
-from schemas.problems import PROBLEM_COLUMNS, ProblemFrame, concat_problems
+from schemas.problems import ProblemFrame, concat_problems
 from schemas.roster import MatchFrame, RosterFrame
 from transforms.match import find_matches, match_problems
 from transforms.normalise import file_division_from_name, normalise_exports
 from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, read_export
+from transforms.report import problems_as_records
 from transforms.validate import validate_batch
 
 
@@ -117,7 +118,7 @@ def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.D
     outcomes = []
     for f, raw in zip(files, raws):
         if raw.format is None:  # quarantined whole: its problem is already named after the file
-            file_problems, file_notices = _records(raw.problems), ()
+            file_problems, file_notices = problems_as_records(raw.problems), ()
         else:
             file_problems, file_notices = problems_of.get(f.key, ()), notices_of.get(f.key, ())
         file_problems = tuple(p | {"file": f.name} for p in file_problems)
@@ -128,17 +129,9 @@ def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.D
     return outcomes
 
 
-def _records(problems: pd.DataFrame) -> tuple[dict, ...]:
-    """Problems as dicts, ordered as in the file (whole-file problems first), rows as int or None."""
-    records = [{key: (None if key == "row" and pd.isna(value) else int(value) if key == "row" else value)
-                for key, value in zip(PROBLEM_COLUMNS, row)}
-               for row in problems[list(PROBLEM_COLUMNS)].itertuples(index=False, name=None)]
-    return tuple(sorted(records, key=lambda p: p["row"] or 0))
-
-
 def _records_by_file(problems: pd.DataFrame) -> dict[str, tuple[dict, ...]]:
     by_file: dict[str, list[dict]] = {}
-    for record in _records(problems):
+    for record in problems_as_records(problems):
         by_file.setdefault(record["file"], []).append(record)
     return {file: tuple(records) for file, records in by_file.items()}
 

@@ -34,21 +34,6 @@ _STUDENT_FIELDS = ("ine", "last_name", "usage_name", "first_name", "other_first_
 
 
 @dataclass(frozen=True)
-class SourceFileRecord:
-    """What is known of an input file before its rows are loaded."""
-
-    uai: str
-    sha256: str
-    name: str
-    size: int
-    archived_path: str
-    format: str | None
-    encoding: str | None
-    delimiter: str | None
-    division: str | None
-
-
-@dataclass(frozen=True)
 class LoadCounts:
     inserted: int
     updated: int
@@ -136,7 +121,7 @@ def find_source_files(connection: Connection, uai: str) -> dict[str, int]:
 
 def save_source_files(connection: Connection, records: list[dict[str, Any]], *, run_id: int | None,
                       now: datetime) -> list[int]:
-    """Registers files (SourceFileRecord fields + status and row counts) in one statement; their ids, in order."""
+    """Registers files (source_files columns but the run and the time) in one statement; their ids, in order."""
     if not records:
         return []
     rows = [dict(r, first_run_id=run_id, registered_at=now) for r in records]
@@ -258,8 +243,7 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
         "source_row": _values(good["row_number"]),
         **{name: _values(good[name]) for name in LEVEL_COLUMNS},
     }
-    names = list(columns)
-    return [dict(zip(names, row)) for row in zip(*columns.values())]
+    return _rows(columns)
 
 
 def _values(series: pd.Series) -> list:
@@ -308,5 +292,10 @@ def student_records(students: DataFrame[RosterFrame]) -> list[dict[str, Any]]:
                **{name: _values(students[name]) for name in ("ine", "last_name", "usage_name", "first_name",
                                                              "other_first_names", "division", "sex")},
                "birth_date": _dates(students["birth_date"]), "left_on": _dates(students["left_on"])}
+    return _rows(columns)
+
+
+def _rows(columns: dict[str, list]) -> list[dict[str, Any]]:
+    """Column lists as row dicts (what SQLAlchemy's executemany takes)."""
     names = list(columns)
     return [dict(zip(names, row)) for row in zip(*columns.values())]

@@ -1,6 +1,6 @@
 """Matches each certification of a file to a student of the SIECLE roster, or says why it cannot.
 
-Takes a CertificationFrame and a RosterFrame; returns a MatchFrame, the absent students and match problems.
+Takes a CertificationFrame and a RosterFrame; returns a MatchFrame and the match problems.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pandera.typing import DataFrame
 
 from schemas.certification import CertificationFrame
 from schemas.problems import ProblemFrame, make_problems
-from schemas.roster import AbsentFrame, MatchFrame, RosterFrame
+from schemas.roster import MatchFrame, RosterFrame
 from transforms.identifiers import clean_identifier, parse_eleve_id
 
 # Letters NFKD does not decompose into a base letter and an accent.
@@ -201,21 +201,6 @@ def joined(first: str, others: object) -> str:
 def folded(texts: Iterable[object]) -> set[str]:
     """The non-empty folded forms: a name that folds to nothing (another script) must never match."""
     return {key for text in texts if (key := normalise_name(text))}
-
-
-def find_absents(roster: DataFrame[RosterFrame], matches: DataFrame[MatchFrame], divisions: set[str],
-                 *, include_left: bool = False) -> DataFrame[AbsentFrame]:
-    """Roster students of the divisions with no matched certification, in roster order.
-
-    Students who left (left_on set) are not absent but gone, unless include_left.
-    """
-    matched = matches["eleve_id"][matches["eleve_id"].notna()]
-    absent = roster["division"].isin(divisions) & ~roster["eleve_id"].isin(matched)
-    if not include_left:
-        absent &= roster["left_on"].isna()
-    frame = roster.loc[absent, ["eleve_id", "division"]].reset_index(drop=True)
-    frame["division"] = frame["division"].astype(object)
-    return AbsentFrame.validate(frame)
 
 
 MATCH_MESSAGES = {

@@ -65,7 +65,7 @@ def choose_establishment(known: list[str], uai: str | None) -> str:
 
 def read_establishment_label(connection: Connection, uai: str) -> str:
     """How the attestations name UAI: "Collège Jean Moulin · 0861234Z", or "Établissement 0861234Z" without a name."""
-    name = connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
+    name = read_establishment_name(connection, uai)
     return f"{name} · {uai}" if name else f"Établissement {uai}"
 
 
@@ -86,22 +86,6 @@ def read_latest_passage(connection: Connection, uai: str) -> date | None:
 def read_roster_school_year(connection: Connection, uai: str) -> int | None:
     """ANNEE_SCOLAIRE of UAI's last roster (2025 for 2025-2026), None when unknown."""
     return connection.execute(select(Establishment.school_year).where(Establishment.uai == uai)).scalar()
-
-
-def read_stored_matches(connection: Connection, uai: str) -> pd.DataFrame:
-    """Every stored certification of UAI with the ELEVE_ID it was matched to (MatchFrame columns)."""
-    c, s = Certification.__table__.c, Student.__table__.c
-    query = (select(c.number.label("certification_number"), s.eleve_id, c.match_method)
-             .select_from(Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id))
-             .where(c.uai == uai))
-    frame = pd.DataFrame(connection.execute(query).all(), columns=["certification_number", "eleve_id", "match_method"])
-    return frame.astype({"certification_number": "Int64", "eleve_id": "Int64"}).assign(candidates=0)
-
-
-def read_certified_divisions(connection: Connection, uai: str) -> set[str]:
-    """Divisions that have at least one stored certification (where absents are looked for)."""
-    query = select(Certification.division).where(Certification.uai == uai, Certification.division.is_not(None)).distinct()
-    return set(connection.execute(query).scalars())
 
 
 def read_absents(connection: Connection, uai: str) -> list[dict]:

@@ -10,6 +10,8 @@ from typing import Literal
 
 import pandas as pd
 
+from schemas.problems import PROBLEM_COLUMNS
+
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
 NO_ROSTER_NOTICE = "aucune liste d'élèves : {count} certification(s) non rattachée(s)"
 
@@ -85,9 +87,9 @@ class RunReport:
         return [f for f in self.files if f.uai == uai]
 
     def totals(self) -> dict[str, int]:
-        return {**_file_totals(self.files),
-                "unmatched": _file_totals(self.files)["unmatched"]
-                + sum(e.unmatched_without_roster for e in self.establishments),
+        files = _file_totals(self.files)
+        return {**files,
+                "unmatched": files["unmatched"] + sum(e.unmatched_without_roster for e in self.establishments),
                 "absents": sum(len(e.absents) for e in self.establishments),
                 "attestations_written": sum(e.attestations_written for e in self.establishments),
                 "attestations_failed": sum(e.attestations_failed for e in self.establishments),
@@ -198,15 +200,11 @@ def _file_totals(files: list[FileReport]) -> dict[str, int]:
 
 
 def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:
-    """A ProblemFrame as plain records, rows ordered as in the file."""
-    if not len(problems):
-        return ()
-    ordered = problems.assign(_order=problems["row"].fillna(0)).sort_values(["_order"], kind="stable")
-    return tuple(
-        {"row": None if pd.isna(p.row) else int(p.row), "column": p.column, "rule": p.rule,
-         "stage": p.stage, "message": p.message}
-        for p in ordered.itertuples(index=False)
-    )
+    """A ProblemFrame as dicts with its columns, rows as int or None, ordered as in the file (whole-file first)."""
+    records = [dict(zip(PROBLEM_COLUMNS, row)) for row in problems[list(PROBLEM_COLUMNS)].itertuples(index=False, name=None)]
+    for record in records:
+        record["row"] = None if pd.isna(record["row"]) else int(record["row"])
+    return tuple(sorted(records, key=lambda p: p["row"] or 0))
 
 
 def _public_problem(problem: dict) -> dict:

@@ -10,7 +10,7 @@ from schemas.certification import CertificationFrame
 from schemas.problems import ProblemFrame
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import RosterFrame
-from transforms.match import find_absents, match_problems, match_students, normalise_name
+from transforms.match import match_problems, match_students, normalise_name
 
 
 def certifications(*rows: dict) -> pd.DataFrame:
@@ -210,28 +210,7 @@ def test_normalise_name_keeps_only_folded_letters_and_digits(text, folded):
     assert normalise_name(text) == folded
 
 
-# --- absents and problems ------------------------------------------------------------------------
-
-def test_absents_are_students_of_the_divisions_without_a_matched_certification():
-    certs = certifications(
-        {"first_name": "Éloïse", "last_name": "MARTIN", "birth_date": "2011-03-14"},
-        {"first_name": "Lina", "last_name": "INCONNUE", "birth_date": "2011-03-14"},
-    )
-    matches = match_students(certs, SCHOOL)
-
-    absents = find_absents(SCHOOL, matches, {"3A"})
-
-    assert absents.to_dict("records") == [{"eleve_id": 1003, "division": "3A"},
-                                          {"eleve_id": 1004, "division": "3A"}]
-
-
-def test_students_who_left_are_not_absent_unless_asked():
-    matches = match_students(certifications(
-        {"first_name": "Éloïse", "last_name": "MARTIN", "birth_date": "2011-03-14"}), SCHOOL)
-
-    assert 1005 not in find_absents(SCHOOL, matches, {"3A"})["eleve_id"].tolist()
-    assert 1005 in find_absents(SCHOOL, matches, {"3A"}, include_left=True)["eleve_id"].tolist()
-
+# --- problems ------------------------------------------------------------------------
 
 def test_ambiguous_and_unmatched_certifications_become_match_problems_without_names():
     twins = roster(
