@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
-from flows.retry import retry_unless
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
@@ -99,8 +99,8 @@ def make_attestations(school_year: str, uai: str | None = None, division: str | 
     return report
 
 
-@task(cache_policy=NO_CACHE, persist_result=False, retries=2, retry_delay_seconds=10,
-      retry_condition_fn=retry_unless(AttestationsError))
+@task(cache_policy=NO_CACHE, persist_result=False, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
+      retry_condition_fn=retry_when_transient)
 def plan_attestations_task(school_year: str, uai: str | None, division: str | None, out_dir: str | None,
                            only_changed: bool) -> tuple[RenderPlan, Path, str]:
     return plan_attestations(school_year, uai, division, out_dir, only_changed)

@@ -17,7 +17,7 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 import pix_livret
-from flows.retry import retry_unless
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
@@ -103,7 +103,8 @@ def livret_export(livret: Livret, school_year: str, uai: str | None = None, out_
     return report
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10, retry_condition_fn=retry_unless(ExportError))
+@task(cache_policy=NO_CACHE, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
+      retry_condition_fn=retry_when_transient)
 def read_certifications_task(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
     return read_establishment_certifications(uai)
 

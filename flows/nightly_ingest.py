@@ -5,6 +5,8 @@ académie's establishments over the machine's cores); tasks hand each other path
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from time import perf_counter
@@ -16,17 +18,21 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.attestations import default_school_year, make_attestations
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
-from pix_livret.database import connect, upgrade_to_head
+from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
 from pix_livret.ingest import EstablishmentJob, Settings, ingest_establishments
+from pix_livret.processes import is_gone, this_process
 from pix_livret.progress import establishment_progress
-from transforms.inbox import find_establishments, find_schools_file
+from transforms.inbox import InboxError, find_establishments, find_schools_file
 from transforms.load import mark_attestations_due, read_attestations_due
 from transforms.report import RunReport
 from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
 
 QUARANTINED = "Quarantined"
+# errors whose message is written for administrators and names nobody: kept as the run's reason
+WORDED_ERRORS = (DatabaseFailure, InboxError)
 ATTESTATIONS_FAILED = "AttestationsFailed"
 
 
@@ -44,13 +50,14 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     prepare_database()
     run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
                        "school_name": school_name, "schools": schools})
-    # Each establishment read, checked and loaded as one unit; an académie's over every core
-    started = perf_counter()
-    report = load_establishments(jobs, run_id).with_timing("load", perf_counter() - started)
-    # Attestations only where results changed since they were last made
-    if attestations:
+    with closed_as_failed_on_error(run_id):
+        # Each establishment read, checked and loaded as one unit; an académie's over every core
         started = perf_counter()
-        report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
+        report = load_establishments(jobs, run_id).with_timing("load", perf_counter() - started)
+        # Attestations only where results changed since they were last made
+        if attestations:
+            started = perf_counter()
+            report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
     # Record and publish the outcome; the state says it to the Prefect UI
     close_run(run_id, _run_status(report), report.totals(), report.state_message())
     publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
@@ -72,16 +79,18 @@ def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_
     return tuple(EstablishmentJob.of(e) for e in establishments)
 
 
-@task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
 def prepare_database() -> None:
     with connect(config.database_url()) as connection:
         upgrade_to_head(connection)
 
 
-@task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
 def open_run(parameters: dict) -> int:
     with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest", parameters, _flow_run_id(), _now())
+        return start_run(connection, "ingest", parameters, _flow_run_id(), _now(), this_process(), is_gone)
 
 
 @task(cache_policy=NO_CACHE)
@@ -90,6 +99,20 @@ def load_establishments(jobs: tuple[EstablishmentJob, ...], run_id: int) -> RunR
     settings = Settings(config.database_url(), str(config.archive_dir()), run_id)
     with establishment_progress(len(jobs), sum(len(j.files) for j in jobs), get_run_logger()) as done:
         return RunReport.of(ingest_establishments(jobs, settings, on_done=done))
+
+
+@contextmanager
+def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
+    """The run's row closed as failed, with a reason that names nobody, when the enclosed work raises."""
+    try:
+        yield
+    except Exception as error:
+        reason = str(error) if isinstance(error, WORDED_ERRORS) else f"Échec : {type(error).__name__}"
+        try:
+            close_run.fn(run_id, "failed", {}, reason)
+        except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted
+            get_run_logger().error("Exécution non enregistrée comme échouée : %s", unrecorded)
+        raise
 
 
 def refresh_attestations(report: RunReport) -> RunReport:
@@ -123,7 +146,8 @@ def clear_attestations_due(uai: str) -> None:
         mark_attestations_due(connection, uai, False)
 
 
-@task(retries=3, retry_delay_seconds=10, cache_policy=NO_CACHE)
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
 def close_run(run_id: int, status: str, totals: dict, message: str) -> None:
     with connect(config.database_url()) as connection:
         finish_run(connection, run_id, status, totals, message, _now())

@@ -1,22 +1,24 @@
-"""When a task is tried again: on trouble that can pass (a database hiccup), never on a refusal.
+"""When a task is tried again: on trouble that can pass (the database out of reach or busy), never otherwise.
 
-An unknown UAI or a malformed year stays what it is: retrying it only makes the administrator wait.
+A refusal (an unknown UAI, a malformed year) or a row the database refuses stays what it is: retrying it only
+makes the administrator wait, and each try writes the same failure again into Prefect's logs.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from pix_livret.database import DatabaseFailure
+
+TRIES_AGAIN = 2  # bounded: a server down for good is said within a minute, not after an hour
+DELAY_SECONDS = 10
 
 
-def retry_unless(*refusals: type[Exception]) -> Callable[..., bool]:
-    """A Prefect retry_condition_fn: retry on any exception but REFUSALS."""
-
-    def is_transient(task, task_run, state) -> bool:
-        try:
-            state.result()
-        except refusals:
-            return False
-        except Exception:
-            return True
+def retry_when_transient(task, task_run, state) -> bool:
+    """A Prefect retry_condition_fn: True for a transient DatabaseFailure or a broken connection only."""
+    try:
+        state.result()
+    except DatabaseFailure as failure:
+        return failure.transient
+    except (ConnectionError, TimeoutError):
+        return True
+    except Exception:  # noqa: BLE001 - anything else is a refusal or a defect: trying again changes nothing
         return False
-
-    return is_transient
+    return False

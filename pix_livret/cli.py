@@ -160,7 +160,7 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
 
 
 RUN_STATUS_LABELS = {"running": "en cours", "completed": "réussie", "quarantined": "quarantaine",
-                     "failed": "échec"}
+                     "failed": "échec", "interrupted": "interrompue"}
 
 
 def _local(moment):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import re
 from pathlib import Path
 
 from alembic import command
@@ -14,7 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError,
+                            SQLAlchemyError)
 
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server is said within the commands' 10 s, not after minutes
 MIGRATION_LOCK = 0x7069786C  # "pixl": the advisory lock the schema upgrade takes on PostgreSQL
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 # what every command says when is_ready is False (French, for the administrator)
@@ -30,7 +34,7 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     """
     if url.startswith("sqlite"):
         # isolation_level None: the driver leaves BEGIN to us (SQLAlchemy's recipe for pysqlite)
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -43,7 +47,9 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: SQLAlchemy's error messages would otherwise quote the rows (names, birth dates)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -85,6 +91,8 @@ def is_ready(url: str) -> bool:
     engine = make_engine(url)
     try:
         return is_at_head(engine)
+    except SQLAlchemyError as error:
+        raise DatabaseFailure.of(error, url) from None
     finally:
         engine.dispose()
 
@@ -113,8 +121,12 @@ class Database:
         engine = self._engines.get(write)
         if engine is None:
             engine = self._engines[write] = make_engine(self.url, immediate=write)
-        with (engine.begin() if write else engine.connect()) as connection:
-            yield connection
+        try:
+            with (engine.begin() if write else engine.connect()) as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            # `from None`: the driver's error (its message may quote the row) must not ride along as context
+            raise DatabaseFailure.of(error, self.url) from None
 
 
 @contextmanager
@@ -126,3 +138,76 @@ def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
     """
     with Database(url) as database, database.connect(write=write) as connection:
         yield connection
+
+
+class DatabaseFailure(RuntimeError):
+    """A database error told without any value of a row: what logs, Prefect states and administrators see.
+
+    The driver's own message is left out on purpose: PostgreSQL quotes rows ("Failing row contains (…)",
+    "Key (ine)=(…)") and values ("invalid input syntax: …"). TRANSIENT says whether trying again may help
+    (the server out of reach, a lock held): only those are retried.
+    """
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+    @classmethod
+    def of(cls, error: SQLAlchemyError, url: str) -> DatabaseFailure:
+        where = _where(error)
+        code = getattr(getattr(error, "orig", None), "sqlstate", None)
+        detail = f" (code {code})" if code else f" ({type(error).__name__})"
+        if isinstance(error, OperationalError | InterfaceError) and _is_unreachable(error):
+            return cls(f"Base de données injoignable ({safe_url(url)}) : vérifiez que le serveur est démarré, "
+                       "l'adresse et l'utilisateur donnés par --db ou PIX_LIVRET_DB_URL.", transient=True)
+        text_of_error = str(getattr(error, "orig", error)).lower()
+        if "readonly" in text_of_error or "read-only" in text_of_error:
+            return cls(f"Base de données en lecture seule ({safe_url(url)}) : l'utilisateur qui lance pix-livret "
+                       "doit pouvoir écrire le fichier et son dossier.", transient=False)
+        if "unable to open database file" in text_of_error:
+            return cls(f"Base de données impossible à ouvrir ({safe_url(url)}) : vérifiez que son dossier existe "
+                       "et que l'utilisateur qui lance pix-livret peut y écrire.", transient=False)
+        if "locked" in text_of_error or code in ("40001", "40P01", "55P03"):
+            return cls(f"Base de données occupée par une autre exécution{where}{detail} : réessayez plus tard.",
+                       transient=True)
+        if isinstance(error, DataError):
+            return cls(f"Valeur refusée par la base de données{where}{detail} : la ligne ne tient pas dans la "
+                       "colonne (trop longue ou d'un type inattendu).", transient=False)
+        if isinstance(error, IntegrityError):
+            return cls(f"Contrainte de la base de données non respectée{where}{detail}.", transient=False)
+        return cls(f"Erreur de la base de données{where}{detail}.", transient=isinstance(error, OperationalError))
+
+
+_TABLE_OF_STATEMENT = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|FROM)\s+\"?(\w+)", re.IGNORECASE)
+
+
+def _where(error: SQLAlchemyError) -> str:
+    """" dans la table T, colonne C" from the statement and the driver's diagnostics: names of the schema only."""
+    diag = getattr(getattr(error, "orig", None), "diag", None)
+    table = getattr(diag, "table_name", None)
+    if table is None and isinstance(error, DBAPIError) and error.statement:
+        found = _TABLE_OF_STATEMENT.search(error.statement)
+        table = found.group(1) if found else None
+    column = getattr(diag, "column_name", None)
+    constraint = getattr(diag, "constraint_name", None)
+    parts = [f"table {table}"] * bool(table) + [f"colonne {column}"] * bool(column) \
+        + [f"contrainte {constraint}"] * bool(constraint)
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _is_unreachable(error: SQLAlchemyError) -> bool:
+    if getattr(error, "connection_invalidated", False):
+        return True
+    text_of_error = str(getattr(error, "orig", error)).lower()
+    return any(sign in text_of_error for sign in (
+        "connection refused", "could not connect", "connection failed", "timeout expired", "timed out",
+        "server closed the connection", "name or service not known", "no route to host", "connection is closed",
+        "could not translate host name", "password authentication failed", "does not exist"))
+
+
+def safe_url(url: str) -> str:
+    """URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as nothing rather than leaked
+        return "adresse illisible"

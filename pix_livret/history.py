@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pix_livret import config
-from pix_livret.database import connect
+from pix_livret.database import DatabaseFailure, connect
+from pix_livret.processes import is_gone, this_process
 from transforms.runs import finish_run, start_run
 
 
@@ -38,11 +39,11 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
         yield outcome
         return
     with connect(config.database_url()) as connection:
-        run_id = start_run(connection, kind, parameters, flow_run_id, _now())
+        run_id = start_run(connection, kind, parameters, flow_run_id, _now(), this_process(), is_gone)
     try:
         yield outcome
     except BaseException as error:
-        message = str(error) if isinstance(error, worded_errors) else f"Échec : {type(error).__name__}"
+        message = str(error) if isinstance(error, (*worded_errors, DatabaseFailure)) else f"Échec : {type(error).__name__}"
         _finish(run_id, "failed", {}, message)
         raise
     _finish(run_id, "completed", outcome.counts, outcome.message)

@@ -15,9 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from pix_livret.database import Database, connect, upgrade_to_head
+from pix_livret.database import Database, DatabaseFailure, connect, upgrade_to_head
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from transforms.inbox import EstablishmentInbox, InboxError, find_establishments
@@ -236,10 +235,9 @@ def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: 
     try:
         with database.connect() as connection:
             written = _write_establishment(connection, prepared, checked, batch, settings)
-    except (DBAPIError, SQLAlchemyError) as error:
-        # the values of the rows never go into the message: it reaches logs and Prefect's database
-        message = (f"Échec de l'enregistrement en base ({type(error).__name__}) : rien n'est chargé pour cet "
-                   "établissement, la prochaine exécution le reprendra.")
+    except DatabaseFailure as error:  # worded without any value of a row: it reaches logs and Prefect's database
+        message = f"Échec de l'enregistrement en base : {error} Rien n'est chargé pour cet établissement, la " \
+                  "prochaine exécution le reprendra."
         return EstablishmentOutcome(EstablishmentReport(prepared.uai, 0, name=prepared.job.name, error=message), ())
     files = tuple(_file_report(c, written.counts.get(written.file_ids[c.key], LoadCounts(0, 0, 0)))
                   for c in written.fresh)

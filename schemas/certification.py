@@ -11,21 +11,27 @@ from pandera.typing import Series
 
 from schemas.referential import (GLOBAL_LEVEL_LABELS, LEVEL_COLUMNS, MAX_LEVEL, MAX_SCORE,
                                  Status)
+from schemas.tables import Certification, SourceFile, max_length
 
 STATUS_VALUES = [s.value for s in Status]
 LEVEL_COLUMN_PATTERN = r"^level_[1-5]_[1-4]$"
+
+
+def _fits(column, *, required: bool = False) -> dict:
+    """The str_length check of a text column stored in COLUMN of the database (at least 1 character when REQUIRED)."""
+    return {"str_length": {"min_value": 1 if required else None, "max_value": max_length(column)}}
 
 
 class CertificationFrame(pa.DataFrameModel):
     """One row per certification in one file; provenance columns say where it came from."""
 
     certification_number: Series[pd.Int64Dtype] = pa.Field(ge=1, description="Numéro de certification, unique across Pix")
-    first_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="Prénom")
-    last_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="Nom")
+    first_name: Series[str] = pa.Field(**_fits(Certification.first_name, required=True), description="Prénom")
+    last_name: Series[str] = pa.Field(**_fits(Certification.last_name, required=True), description="Nom")
     birth_date: Series[pa.DateTime] = pa.Field(ge=pd.Timestamp("1900-01-01"), description="Date de naissance")
-    birthplace: Series[str] = pa.Field(nullable=True, description="Lieu de naissance")
-    external_id: Series[str] = pa.Field(nullable=True, description="Identifiant Externe, free text")
-    certification_type: Series[str] = pa.Field(description="Type de certification; 'Pix' when the export predates the column")
+    birthplace: Series[str] = pa.Field(nullable=True, **_fits(Certification.birthplace), description="Lieu de naissance")
+    external_id: Series[str] = pa.Field(nullable=True, **_fits(Certification.external_id), description="Identifiant Externe, free text")
+    certification_type: Series[str] = pa.Field(**_fits(Certification.certification_type), description="Type de certification; 'Pix' when the export predates the column")
     status: Series[str] = pa.Field(isin=STATUS_VALUES, description="Statut, as a Status value")
     status_inferred: Series[bool] = pa.Field(description="True when the export had no Statut column and the status was inferred from the score")
     score: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, le=MAX_SCORE, description="Score in pix; None when cancelled or in error")
@@ -33,12 +39,12 @@ class CertificationFrame(pa.DataFrameModel):
     level: Series[pd.Int64Dtype] = pa.Field(alias=LEVEL_COLUMN_PATTERN, regex=True, nullable=True, ge=0, le=MAX_LEVEL,
                                             description="competence level 0-8; None = not evaluated ('-')")
     jury_comment: Series[str] = pa.Field(nullable=True, description="Commentaire jury pour l’organisation")
-    session: Series[str] = pa.Field(nullable=True, description="Session number")
-    centre: Series[str] = pa.Field(nullable=True, description="Centre de certification, when the export has it")
+    session: Series[str] = pa.Field(nullable=True, **_fits(Certification.session), description="Session number")
+    centre: Series[str] = pa.Field(nullable=True, **_fits(Certification.centre), description="Centre de certification, when the export has it")
     passed_on: Series[pa.DateTime] = pa.Field(nullable=True, description="Date de passage de la certification")
     source_file: Series[str] = pa.Field(description="file name as found in the inbox (UAI/name when a frame holds several establishments)")
     row_number: Series[int] = pa.Field(ge=2, description="line of the row in the file, header = 1")
-    file_division: Series[str] = pa.Field(nullable=True, description="division read from the file name, if any")
+    file_division: Series[str] = pa.Field(nullable=True, **_fits(SourceFile.division), description="division read from the file name, if any")
 
     class Config:
         strict = True

@@ -5,16 +5,22 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from schemas.tables import Student, max_length
+
+# What the students table holds; check_students (transforms/read_roster.py) keeps to it before this model checks.
+TEXT_LENGTHS = {field: max_length(getattr(Student, field))
+                for field in ("last_name", "usage_name", "first_name", "other_first_names", "division")}
+
 
 class RosterFrame(pa.DataFrameModel):
     eleve_id: Series[pd.Int64Dtype] = pa.Field(ge=1, unique=True, description="SIECLE ELEVE_ID (LSU id-be)")
     ine: Series[str] = pa.Field(nullable=True, str_matches=r"^[0-9A-Z]{11}$", description="ID_NATIONAL, may be missing")
-    last_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="NOM_DE_FAMILLE")
-    usage_name: Series[str] = pa.Field(nullable=True, description="NOM_USAGE when different")
-    first_name: Series[str] = pa.Field(str_length={"min_value": 1}, description="PRENOM")
-    other_first_names: Series[str] = pa.Field(nullable=True, description="PRENOM2 PRENOM3, space separated")
+    last_name: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": TEXT_LENGTHS["last_name"]}, description="NOM_DE_FAMILLE")
+    usage_name: Series[str] = pa.Field(nullable=True, str_length={"max_value": TEXT_LENGTHS["usage_name"]}, description="NOM_USAGE when different")
+    first_name: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": TEXT_LENGTHS["first_name"]}, description="PRENOM")
+    other_first_names: Series[str] = pa.Field(nullable=True, str_length={"max_value": TEXT_LENGTHS["other_first_names"]}, description="PRENOM2 PRENOM3, space separated")
     birth_date: Series[pa.DateTime] = pa.Field(description="DATE_NAISS")
-    division: Series[str] = pa.Field(nullable=True, description="CODE_STRUCTURE of the D (division) structure")
+    division: Series[str] = pa.Field(nullable=True, str_length={"max_value": TEXT_LENGTHS["division"]}, description="CODE_STRUCTURE of the D (division) structure")
     sex: Series[str] = pa.Field(nullable=True, isin=["1", "2"], description="CODE_SEXE: 1 boy, 2 girl")
     left_on: Series[pa.DateTime] = pa.Field(nullable=True, description="DATE_SORTIE when the student left")
 

@@ -154,9 +154,11 @@ class PipelineRun(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), comment="running | completed | quarantined | failed")
+    status: Mapped[str] = mapped_column(String(20),
+                                        comment="running | completed | quarantined | failed | interrupted")
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[Optional[str]] = mapped_column(Text)
+    process: Mapped[Optional[str]] = mapped_column(String(120), comment="host:pid:start of the process running it")
 
 
 class Attestation(Base):
@@ -168,3 +170,13 @@ class Attestation(Base):
     content_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of what the page shows")
     path: Mapped[str] = mapped_column(Text)
     rendered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def max_length(column: Any) -> int:
+    """The characters a String column holds (Certification.first_name → 100).
+
+    The tables are the one statement of these limits: the pandera models and the roster checks read them here,
+    so that a value too long is a quarantined row on every backend, not a PostgreSQL error (SQLite would
+    have stored it).
+    """
+    return column.type.length

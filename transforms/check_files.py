@@ -15,11 +15,14 @@ from pandera.typing import DataFrame
 from schemas.certification import CertificationFrame
 from schemas.problems import ProblemFrame, concat_problems
 from schemas.roster import MatchFrame, RosterFrame
+from schemas.tables import SourceFile, max_length
 from transforms.match import find_matches, match_problems
 from transforms.normalise import file_division_from_name, normalise_exports
 from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, read_export
 from transforms.report import problems_as_records
 from transforms.validate import validate_batch
+
+DIVISION_LENGTH = max_length(SourceFile.division)
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,16 @@ def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.D
             file_problems, file_notices = problems_of.get(f.key, ()), notices_of.get(f.key, ())
         file_problems = tuple(p | {"file": f.name} for p in file_problems)
         file_notices = tuple(n | {"file": f.name} for n in file_notices)
-        outcomes.append(CheckedFile(f.uai, f.name, raw, file_division_from_name(f.name), _rows_read(raw),
+        outcomes.append(CheckedFile(f.uai, f.name, raw, _stored_division(f.name), _rows_read(raw),
                                     int(good_counts.get(f.key, 0)), file_problems, file_notices,
                                     _bad_rows(raw, file_problems)))
     return outcomes
+
+
+def _stored_division(name: str) -> str | None:
+    """The division of the file name as source_files keeps it: none when too long (its rows say why)."""
+    division = file_division_from_name(name)
+    return division if division is None or len(division) <= DIVISION_LENGTH else None
 
 
 def _records_by_file(problems: pd.DataFrame) -> dict[str, tuple[dict, ...]]:

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from transforms.schools import NAME_MAX_LENGTH
+
 UAI_PATTERN = re.compile(r"^[0-9]{7}[A-Z]$")
 
 
@@ -44,6 +46,9 @@ def find_establishments(inbox: Path, roster: Path | None = None, uai: str | None
         return [replace(_establishment(folder, None, folder.name), name=(schools or {}).get(folder.name))
                 for folder in academy]
     named = (name or "").strip() or (schools or {}).get(uai or "")
+    if named and len(named) > NAME_MAX_LENGTH:
+        raise InboxError(f"Nom d'établissement trop long ({len(named)} caractères, {NAME_MAX_LENGTH} au plus) : "
+                         "abrégez --school-name")
     return [replace(_establishment(inbox, roster, uai), name=named or None)]
 
 

@@ -20,7 +20,7 @@ from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import (Certification, Establishment, FileProblem, QuarantinedRow, SourceFile,
-                            Student)
+                            Student, max_length)
 
 # what a newer export may change about a certification (the rest is bookkeeping)
 _CERTIFICATION_FIELDS = (
@@ -42,6 +42,9 @@ class LoadCounts:
     @property
     def loaded(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+
+COLUMN_NAME_LENGTH = max_length(FileProblem.column_name)
 
 
 def lock_establishment(connection: Connection, uai: str) -> None:
@@ -264,7 +267,8 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
     """
     problem_rows = [
         {"source_file_id": source_file_id, "run_id": run_id, "stage": p["stage"], "row_number": p["row"],
-         "column_name": p["column"], "rule": p["rule"], "value": p["value"], "message": p["message"]}
+         "column_name": _clipped(p["column"], COLUMN_NAME_LENGTH), "rule": p["rule"], "value": p["value"],
+         "message": p["message"]}
         for p in problems]
     reasons: dict[int, list[str]] = {}
     for p in problems:
@@ -273,6 +277,11 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
     quarantined = [{"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
                     "reasons": "\n".join(messages)} for row, messages in sorted(reasons.items())]
     return problem_rows, quarantined
+
+
+def _clipped(text: str | None, length: int) -> str | None:
+    # a header label is the file's text: a hostile one may be longer than the column that names it
+    return text if text is None or len(text) <= length else text[:length - 1] + "…"
 
 
 def save_quarantine_records(connection: Connection, problem_rows: list[dict], quarantined: list[dict]) -> None:

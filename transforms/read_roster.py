@@ -16,7 +16,7 @@ from lxml import etree
 from pandera.typing import DataFrame
 
 from schemas.problems import ProblemFrame, file_problem, make_problems
-from schemas.roster import RosterFrame
+from schemas.roster import TEXT_LENGTHS, RosterFrame
 from transforms.identifiers import (clean_identifier, is_ine, is_uai, parse_eleve_id,
                                     uai_key_is_valid)
 
@@ -174,7 +174,8 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
     return divisions
 
 
-XML_COLUMNS = {field: tags[0] for field, tags in XML_FIELDS.items()} | {"eleve_id": "ELEVE_ID"}
+XML_COLUMNS = {field: tags[0] for field, tags in XML_FIELDS.items()} | {
+    "eleve_id": "ELEVE_ID", "division": "CODE_STRUCTURE", "other_first_names": "PRENOM2"}
 
 
 def child_texts(element: etree._Element) -> dict[str, str | None]:
@@ -228,6 +229,8 @@ def read_csv_roster(content: bytes, name: str) -> Roster:
                                  f"Colonnes absentes de la liste d'élèves : {', '.join(missing)} : liste ignorée")
     raw_students = [raw_student_of_row(cells, columns) for _, cells in lines[1:]]
     header_names = {field: header[index].strip() for field, index in columns.items()}
+    if "first_name_2" in header_names:  # the joined other first names are reported under their first column
+        header_names["other_first_names"] = header_names["first_name_2"]
     wheres = [Where(name, line, f"Ligne {line}", header_names) for line, _ in lines[1:]]
     students, problems = check_students(raw_students, wheres)
     return Roster(None, None, students, make_problems(problems))
@@ -300,19 +303,35 @@ def check_student(raw: dict[str, str | None], where: Where) -> tuple[dict | None
     if birth_date is None:
         rejections.append(problem_at(where, "birth_date", "invalid_birth_date",
                                      "Date de naissance absente ou invalide : élève ignoré"))
+    rejections += [problem_at(where, field, "too_long", f"{TOO_LONG[field]} ({TEXT_LENGTHS[field]} caractères au plus) "
+                              ": élève ignoré") for field in ("last_name", "first_name") if too_long(raw, field)]
     ine, ine_problems = check_ine(raw["ine"], where)
     sex, sex_problems = check_sex(raw["sex"], where)
     left_on, left_problems = check_left_on(raw["left_on"], where)
-    warnings = ine_problems + sex_problems + left_problems
+    optional = {"usage_name": usage_name_of(raw["usage_name"], raw["last_name"]),
+                "other_first_names": join_texts(raw["first_name_2"], raw["first_name_3"]), "division": raw["division"]}
+    # a runaway optional value is dropped, the student kept: the names and birth date still identify them
+    dropped = [field for field in optional if too_long(optional, field)]
+    warnings = ine_problems + sex_problems + left_problems + [
+        problem_at(where, field, "too_long", f"{TOO_LONG[field]} ({TEXT_LENGTHS[field]} caractères au plus) : "
+                   "élève gardé sans cette valeur") for field in dropped]
     if rejections:
         return None, rejections + warnings
     record = {
-        "eleve_id": eleve_id, "ine": ine, "last_name": raw["last_name"],
-        "usage_name": usage_name_of(raw["usage_name"], raw["last_name"]), "first_name": raw["first_name"],
-        "other_first_names": join_texts(raw["first_name_2"], raw["first_name_3"]), "birth_date": birth_date,
-        "division": raw["division"], "sex": sex, "left_on": left_on,
+        "eleve_id": eleve_id, "ine": ine, "last_name": raw["last_name"], "first_name": raw["first_name"],
+        "birth_date": birth_date, "sex": sex, "left_on": left_on,
+        **{field: None if field in dropped else value for field, value in optional.items()},
     }
     return record, warnings
+
+
+TOO_LONG = {"last_name": "Nom trop long", "first_name": "Prénom trop long", "usage_name": "Nom d'usage trop long",
+            "other_first_names": "Autres prénoms trop longs", "division": "Classe (division) trop longue"}
+
+
+def too_long(values: dict[str, str | None], field: str) -> bool:
+    """True when FIELD's text is longer than the students table holds (PostgreSQL would refuse the row)."""
+    return values[field] is not None and len(values[field]) > TEXT_LENGTHS[field]
 
 
 def check_ine(text: str | None, where: Where) -> tuple[str | None, list[dict]]:

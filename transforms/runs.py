@@ -1,22 +1,44 @@
 """The history of runs: one pipeline_runs row per flow run, opened at the start and closed at the end.
 
 Takes a connection and non-personal parameters and counts; returns run ids and rows for `pix-livret runs`.
+A run whose process was killed never closes its row: the next run to start closes it as interrupted.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
 from schemas.tables import PipelineRun
 
+# No run lasts a day: one still "running" after that was killed on a machine we cannot look into.
+STALE_AFTER = timedelta(hours=24)
+INTERRUPTED = ("Exécution interrompue avant sa fin (processus arrêté ou machine redémarrée) : ce qu'elle avait "
+               "commencé n'a pas été enregistré, la suivante l'a repris.")
+
 
 def start_run(connection: Connection, kind: str, parameters: dict[str, Any], flow_run_id: str | None,
-              now: datetime) -> int:
+              now: datetime, process: str | None = None,
+              is_gone: Callable[[str | None], bool] = lambda _process: False) -> int:
+    """Opens the run's row, after closing as interrupted the runs whose process IS_GONE (see close_interrupted)."""
+    close_interrupted(connection, now, is_gone)
     return connection.execute(insert(PipelineRun).values(
         kind=kind, parameters=parameters, flow_run_id=flow_run_id, started_at=now, status="running", counts={},
+        process=process,
     ).returning(PipelineRun.id)).scalar_one()
+
+
+def close_interrupted(connection: Connection, now: datetime, is_gone: Callable[[str | None], bool]) -> list[int]:
+    """Runs still "running" whose process IS_GONE, or started more than STALE_AFTER ago: closed as interrupted."""
+    running = connection.execute(select(PipelineRun.id, PipelineRun.started_at, PipelineRun.process)
+                                 .where(PipelineRun.status == "running")).all()
+    interrupted = [run.id for run in running if is_gone(run.process) or now - _aware(run.started_at) > STALE_AFTER]
+    if interrupted:
+        connection.execute(update(PipelineRun).where(PipelineRun.id.in_(interrupted))
+                           .values(status="interrupted", message=INTERRUPTED))
+    return interrupted
 
 
 def finish_run(connection: Connection, run_id: int, status: str, counts: dict[str, Any], message: str,
@@ -29,3 +51,8 @@ def list_runs(connection: Connection, limit: int = 50) -> list[Row]:
     """The latest runs first, as rows with the columns of pipeline_runs."""
     runs = PipelineRun.__table__
     return list(connection.execute(select(runs).order_by(runs.c.id.desc()).limit(limit)).all())
+
+
+def _aware(moment: datetime) -> datetime:
+    # stored in UTC; SQLite hands it back without its offset
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

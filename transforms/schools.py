@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from schemas.problems import file_problem
+from schemas.tables import Establishment, max_length
 from transforms.identifiers import is_uai
 from transforms.read_csv import (UTF8_BOM, decode_content, detect_binary, normalise_label,
                                  split_physical_lines)
 
-NAME_MAX_LENGTH = 120  # establishments.name is String(120)
+NAME_MAX_LENGTH = max_length(Establishment.name)
 VALUE_MAX_LENGTH = 200  # a problem keeps the start of a runaway cell, not megabytes of it
 LABELS_SHOWN = 5  # how many columns of a foreign file the message names
 

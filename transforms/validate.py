@@ -26,6 +26,9 @@ _CHECK_RULES: tuple[tuple[str, str, str], ...] = (
     (r"^(greater|less)_than", "out_of_range", "valeur hors limites{limits}"),
     (r"^dtype", "wrong_type", "valeur d’un type inattendu"),
 )
+_STR_LENGTH = re.compile(r"str_length\((?P<min>\w+), (?P<max>\w+)\)")
+VALUE_SHOWN = 60  # a runaway cell is quoted by its start, not whole
+COLUMN_LABELS = {"file_division": "Classe (nom du fichier)"}  # columns that are no label of the file
 _LIMITS = {"score": f" (0 à {MAX_SCORE})", "level": f" (0 à {MAX_LEVEL})",
            "birth_date": " (date invraisemblable)", "certification_number": " (entier positif attendu)"}
 
@@ -134,13 +137,24 @@ def _column_problem(failure, row: int | None, source_columns: dict[str, str], fi
         if re.match(pattern, str(failure.check)):
             rule, wording = candidate_rule, candidate_wording
             break
-    label = source_columns.get(column, column)
+    if longest := _max_length(failure):
+        rule, wording = "too_long", f"valeur trop longue ({longest} caractères au plus)"
+    label = source_columns.get(column, COLUMN_LABELS.get(column, column))
     personal = column in PERSONAL_COLUMNS
-    value = None if personal or pd.isna(failure.failure_case) else str(failure.failure_case)
+    value = None if personal or pd.isna(failure.failure_case) else str(failure.failure_case)[:VALUE_SHOWN]
     shown = "" if value is None else f" : « {value} »"
     message = f"{label} : {wording.format(limits=_LIMITS.get(family, ''))}{shown}"
     return {"stage": "validate", "file": file, "row": row, "column": label, "rule": rule,
             "value": value, "message": message}
+
+
+def _max_length(failure) -> int | None:
+    """The limit a str_length failure broke when the cell is too long (not empty): the database column's."""
+    limits = _STR_LENGTH.fullmatch(str(failure.check))
+    case = failure.failure_case
+    if limits is None or limits["max"] == "None" or not isinstance(case, str) or len(case) <= int(limits["max"]):
+        return None
+    return int(limits["max"])
 
 
 def _without_known_cells(found: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import flows.nightly_ingest as nightly_module
 from flows.nightly_ingest import QUARANTINED, nightly_ingest
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.database import make_engine
+from pix_livret.database import DatabaseFailure, make_engine
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
@@ -216,3 +216,17 @@ def test_academie_summary_is_one_line_per_establishment_named_from_its_schools_f
     with database.connect() as connection:
         names = dict(connection.execute(select(Establishment.uai, Establishment.name)).all())
     assert names == academie.school_names
+
+
+def test_a_flow_that_fails_closes_its_run_as_failed_with_the_reason(database, sample, monkeypatch):
+    def refused(*_args, **_kwargs):
+        raise DatabaseFailure("Valeur refusée par la base de données (table certifications).", transient=False)
+
+    monkeypatch.setattr(nightly_module, "ingest_establishments", refused)
+    state = ingest(sample)
+
+    assert state.is_failed()
+    with database.connect() as connection:
+        [run] = connection.execute(select(PipelineRun.status, PipelineRun.message, PipelineRun.ended_at)).all()
+    assert run.status == "failed" and run.ended_at is not None
+    assert run.message == "Valeur refusée par la base de données (table certifications)."

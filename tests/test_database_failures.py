@@ -1,0 +1,65 @@
+"""Database errors as the administrator and Prefect see them: what failed and where, never a value of a row."""
+from __future__ import annotations
+
+import socket
+import time
+import traceback
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import insert
+
+from pix_livret.database import DatabaseFailure, connect, is_ready, upgrade_to_head
+from schemas.tables import Establishment, Student
+
+SECRET = "Léa-Inès Secretname"
+
+
+def formatted(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))
+
+
+def test_a_refused_row_is_told_by_table_without_its_values(db_url):
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+        connection.execute(insert(Establishment).values(uai="0860100S", updated_at=datetime.now(timezone.utc)))
+
+    with pytest.raises(DatabaseFailure) as caught:
+        with connect(db_url) as connection:
+            # no last name: a NOT NULL violation, whose PostgreSQL detail quotes the whole row
+            connection.execute(insert(Student).values(uai="0860100S", eleve_id=1, first_name=SECRET, last_name=None,
+                                                      birth_date=date(2011, 5, 4)))
+
+    assert "students" in str(caught.value) and not caught.value.transient
+    assert SECRET not in formatted(caught.value) and "2011" not in formatted(caught.value)
+
+
+def test_an_unreachable_server_is_said_quickly_with_the_address_but_not_the_password():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://pix:motdepasse@127.0.0.1:{port}/pix"
+    started = time.monotonic()
+
+    with pytest.raises(DatabaseFailure) as caught:
+        is_ready(url)
+
+    assert time.monotonic() - started < 10
+    message = str(caught.value)
+    assert message.startswith("Base de données injoignable (postgresql+psycopg://pix:***@127.0.0.1:")
+    assert "PIX_LIVRET_DB_URL" in message and "motdepasse" not in formatted(caught.value)
+    assert caught.value.transient
+
+
+def test_a_read_only_sqlite_database_is_said_in_french(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pix.sqlite'}"
+    with connect(url) as connection:
+        upgrade_to_head(connection)
+    (tmp_path / "pix.sqlite").chmod(0o444)
+    if (tmp_path / "pix.sqlite").stat().st_uid == 0 and __import__("os").geteuid() == 0:
+        # root writes through file modes; a read-only database is opened read-only instead
+        url = f"sqlite:///file:{tmp_path / 'pix.sqlite'}?mode=ro&uri=true"
+
+    with pytest.raises(DatabaseFailure, match=r"^Base de données en lecture seule"):
+        with connect(url) as connection:
+            connection.execute(insert(Establishment).values(uai="0860100S", updated_at=datetime.now(timezone.utc)))

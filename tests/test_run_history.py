@@ -1,0 +1,66 @@
+"""The run history never keeps a run "en cours" that no process runs any more: the next run closes it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from pix_livret.database import connect, upgrade_to_head
+from pix_livret.processes import is_gone, this_process
+from schemas.tables import PipelineRun
+from transforms.runs import INTERRUPTED, start_run
+
+KILLED_RUN = """
+import os, signal, sys
+from datetime import datetime, timezone
+from pix_livret.database import connect
+from pix_livret.processes import is_gone, this_process
+from transforms.runs import start_run
+with connect(sys.argv[1]) as connection:
+    start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def statuses(url):
+    with connect(url, write=False) as connection:
+        return connection.execute(select(PipelineRun.status, PipelineRun.message).order_by(PipelineRun.id)).all()
+
+
+def test_a_killed_run_is_closed_as_interrupted_when_the_next_one_starts(db_url):
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, db_url], cwd=os.getcwd(), capture_output=True)
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert [s for s, _ in statuses(db_url)] == ["running"]
+
+    with connect(db_url) as connection:
+        start_run(connection, "ingest", {}, None, now(), this_process(), is_gone)
+
+    assert statuses(db_url) == [("interrupted", INTERRUPTED), ("running", None)]
+
+
+def test_a_run_whose_process_still_runs_is_left_alone(db_url):
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+        start_run(connection, "ingest", {}, None, now(), this_process(), is_gone)  # this test's own process
+        start_run(connection, "attestations", {}, None, now(), this_process(), is_gone)
+
+    assert [s for s, _ in statuses(db_url)] == ["running", "running"]
+
+
+def test_a_run_of_another_machine_is_closed_only_once_a_day_old(db_url):
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+        start_run(connection, "ingest", {}, None, now() - timedelta(hours=25), "autre-serveur:4242:1", is_gone)
+        start_run(connection, "ingest", {}, None, now() - timedelta(hours=2), "autre-serveur:4243:1", is_gone)
+        start_run(connection, "ingest", {}, None, now(), this_process(), is_gone)
+
+    assert [s for s, _ in statuses(db_url)] == ["interrupted", "running", "running"]
