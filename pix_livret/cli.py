@@ -37,6 +37,26 @@ def _use_database(url: Optional[str]) -> None:
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
 
 
+def _reach_database(*, write: bool) -> None:
+    """Exit 1 with the French reason, before Prefect starts, when the database is out of reach (or read-only,
+    for a command that writes): said in seconds, without a traceback."""
+    from pix_livret import config
+    from pix_livret.database import DatabaseFailure, check_writable, is_ready
+
+    try:
+        check_writable(config.database_url()) if write else is_ready(config.database_url())
+    except DatabaseFailure as failure:
+        errors.print(f"[red]{escape(str(failure))}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def _start_prefect() -> None:
+    # the temporary server (when no PREFECT_API_URL is set) must not outlive this command, even killed
+    from pix_livret.temporary_server import start_tied_temporary_server
+
+    start_tied_temporary_server()
+
+
 @app.command()
 def ingest(
     inbox: Path = typer.Argument(..., help="Dossier des CSV de classes (ou un sous-dossier par UAI)"),
@@ -62,6 +82,8 @@ def ingest(
     except InboxError as error:
         errors.print(f"[red]{escape(str(error))}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    _reach_database(write=True)
+    _start_prefect()
     from flows.nightly_ingest import ATTESTATIONS_FAILED, nightly_ingest
     from pix_livret.display import print_ingest_summary
     from transforms.report import RunReport
@@ -100,6 +122,8 @@ def export(
         errors.print(f"[red]Livret inconnu : « {livret} » (attendu lsu ou lsl).[/red]")
         raise typer.Exit(EXIT_USAGE)
     _use_database(db)
+    _reach_database(write=False)
+    _start_prefect()
     from flows.livret_export import livret_export
 
     state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
@@ -122,9 +146,11 @@ def attestations(
     """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève."""
     from datetime import date
 
+    _use_database(db)
+    _reach_database(write=False)
+    _start_prefect()
     from flows.attestations import default_school_year, make_attestations
 
-    _use_database(db)
     state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai, division=division,
                               out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
@@ -143,6 +169,7 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
     from transforms.runs import list_runs
 
     _use_database(db)
+    _reach_database(write=False)
     if not is_ready(config.database_url()):
         errors.print(f"[red]{NOT_READY}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -184,6 +211,7 @@ def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la
     from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)
+    _start_prefect()
     try:
         run_demo(dir, console)
     except DemoError as error:

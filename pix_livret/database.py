@@ -97,6 +97,29 @@ def is_ready(url: str) -> bool:
         engine.dispose()
 
 
+def check_writable(url: str) -> None:
+    """DatabaseFailure, within CONNECT_TIMEOUT, when the database at URL cannot be reached or written.
+
+    Commands ask before they start Prefect: a server down or a read-only file is said in seconds, instead of
+    after the flow's retries. SQLite is asked for a real write (its header rewritten as it is, then rolled back):
+    a read-only file or folder opens and reads fine, and fails only there.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                with connection.begin():
+                    version = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+                    connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+                    connection.rollback()
+            else:
+                connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as error:
+        raise DatabaseFailure.of(error, url) from None
+    finally:
+        engine.dispose()
+
+
 class Database:
     """The engines of one unit of work that opens many transactions (a batch of establishments): connections are
     pooled for the unit instead of set up for every transaction (on PostgreSQL, a connection costs ~10 ms).

@@ -1,0 +1,67 @@
+"""Prefect's temporary server dies with the command that started it, even when that command is killed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pix_livret.sample_data import make_sample_academie
+from pix_livret.temporary_server import WATCHDOG_MARK
+
+PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """pid -> command line of PID's children, from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == pid:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie has not been reaped yet by its new parent: it is gone all the same
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+def test_killing_the_command_stops_its_temporary_server(tmp_path):
+    inbox = make_sample_academie(tmp_path / "inbox", establishments=2, classes=2, students_per_class=5).root
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
+        "PIX_LIVRET_DB_URL": f"sqlite:///{tmp_path / 'pix.sqlite'}", "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PIX_LIVRET_ARCHIVE_DIR": str(tmp_path / "archive"), "PIX_LIVRET_OUT_DIR": str(tmp_path / "out")}
+    command = subprocess.Popen([PIX_LIVRET, "ingest", str(inbox)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline, server, watchdog = time.monotonic() + 90, None, None
+        while time.monotonic() < deadline and not (server and watchdog) and command.poll() is None:
+            children = children_of(command.pid)
+            server = next((pid for pid, line in children.items() if "uvicorn" in line), None)
+            watchdog = next((pid for pid, line in children.items() if WATCHDOG_MARK in line), None)
+            time.sleep(0.05)
+        assert server and watchdog, "the command ended before its server and watchdog were seen"
+
+        command.send_signal(signal.SIGKILL)
+        command.wait()
+        deadline = time.monotonic() + 10
+        while alive(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(server), "the temporary server outlived the command killed"
+    finally:
+        command.kill()
