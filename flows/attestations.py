@@ -23,6 +23,7 @@ from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
+from pix_livret.locks import establishment_lock
 from pix_livret.private_files import write_private_file
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_class, save_attestations)
@@ -88,12 +89,15 @@ def make_attestations(school_year: str, uai: str | None = None, division: str | 
     # Parameters and database checked first: a refusal records nothing
     check_attestations_request(school_year)
     with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
-        # What should exist, against what was rendered before
-        plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
-        # One coarse task per class, in WORKERS processes
-        rendered = render_classes(plan.jobs)
-        # Files first, then the table that makes the next run incremental
-        report = write_attestations_task(plan, rendered, uai, school_year, out_root)
+        # One run at a time per establishment: a second one waits, then finds the pages rendered
+        uai = choose_uai(uai)
+        with establishment_lock(config.database_url(), "attestations", uai, on_wait=_waiting_said(uai)):
+            # What should exist, against what was rendered before
+            plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
+            # One coarse task per class, in WORKERS processes
+            rendered = render_classes(plan.jobs)
+            # Files first, then the table that makes the next run incremental
+            report = write_attestations_task(plan, rendered, uai, school_year, out_root)
         outcome.counts, outcome.message = report.counts(), report.asstr()
     publish_summary(report)
     return report
@@ -101,7 +105,7 @@ def make_attestations(school_year: str, uai: str | None = None, division: str | 
 
 @task(cache_policy=NO_CACHE, persist_result=False, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
       retry_condition_fn=retry_when_transient)
-def plan_attestations_task(school_year: str, uai: str | None, division: str | None, out_dir: str | None,
+def plan_attestations_task(school_year: str, uai: str, division: str | None, out_dir: str | None,
                            only_changed: bool) -> tuple[RenderPlan, Path, str]:
     return plan_attestations(school_year, uai, division, out_dir, only_changed)
 
@@ -153,8 +157,11 @@ def run_attestations(school_year: str, uai: str | None = None, division: str | N
     """
     check_attestations_request(school_year)
     with _recorded_attestations(school_year, uai, division, only_changed, None) as outcome:
-        plan, out_root, uai = plan_attestations(school_year, uai, division, out_dir, only_changed)
-        report = write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root, _now())
+        uai = choose_uai(uai)
+        with establishment_lock(config.database_url(), "attestations", uai):
+            plan, out_root, uai = plan_attestations(school_year, uai, division, out_dir, only_changed)
+            report = write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root,
+                                        _now())
         outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
 
@@ -201,14 +208,26 @@ def render_in_processes(jobs: tuple[ClassJob, ...], workers: int = WORKERS) -> l
         return list(pool.map(render_class, [j.division for j in jobs], [j.pages for j in jobs]))
 
 
-def plan_attestations(school_year: str, uai: str | None, division: str | None, out_dir: str | None,
+def choose_uai(uai: str | None) -> str:
+    """UAI, or the database's only establishment; AttestationsError (French) when unknown or ambiguous."""
+    with connect(config.database_url(), write=False) as connection:
+        try:
+            return choose_establishment(list_establishments(connection), uai)
+        except EstablishmentChoiceError as error:
+            raise AttestationsError(str(error)) from None
+
+
+def _waiting_said(uai: str):
+    def say() -> None:
+        get_run_logger().warning("Attestations %s : une autre exécution les produit en ce moment ; attente de sa fin, "
+                                 "puis seules les pages encore à faire seront produites.", uai)
+    return say
+
+
+def plan_attestations(school_year: str, uai: str, division: str | None, out_dir: str | None,
                       only_changed: bool) -> tuple[RenderPlan, Path, str]:
     """Reads the establishment's certifications and the attestations already rendered; decides what to render."""
     with connect(config.database_url(), write=False) as connection:
-        try:
-            uai = choose_establishment(list_establishments(connection), uai)
-        except EstablishmentChoiceError as error:
-            raise AttestationsError(str(error)) from None
         stored = read_certifications(connection, uai)
         rendered_before = read_stored_attestations(connection, uai)
         establishment = read_establishment_label(connection, uai)

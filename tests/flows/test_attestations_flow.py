@@ -140,3 +140,38 @@ def test_default_year_falls_back_to_the_roster_then_to_today(engine, db_url, mon
     add_establishment(engine, school_year=2024)
     assert default_school_year("0861234Z", date(2026, 11, 23)) == "2024-2025"
     assert default_school_year("0330001R", date(2026, 11, 23)) == "2026-2027"  # unknown here: the flow will say so
+
+
+def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monkeypatch):
+    """The first run holds the establishment's lock while it renders; the second waits, then finds nothing to do."""
+    import threading
+
+    import flows.attestations as attestations_module
+
+    rendering, release = threading.Event(), threading.Event()
+    render = attestations_module.render_in_processes
+
+    def slow_render(jobs, workers):
+        rendering.set()
+        release.wait(10)  # the second run starts while this one renders
+        return render(jobs, workers)
+
+    monkeypatch.setattr(attestations_module, "render_in_processes", slow_render)
+    reports = {}
+
+    def run(name):
+        reports[name] = run_attestations(YEAR, only_changed=True, workers=1)
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert rendering.wait(10)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    second.join(1)
+    assert second.is_alive(), "the second run did not wait for the first"
+    release.set()
+    first.join(30)
+    second.join(30)
+
+    assert reports["first"].pages == {"3A": 2, "3B": 1}
+    assert reports["second"].pages == {} and sorted(reports["second"].skipped_unchanged) == ["3A", "3B"]
