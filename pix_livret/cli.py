@@ -1,4 +1,4 @@
-"""The pix-livret command line (design.md): ingest, export, attestations, runs, demo.
+"""The pix-livret command line (design.md): ingest, export, attestations, runs, purge, forget, demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
 """
@@ -203,6 +203,55 @@ def _run_outcome(kind: str, counts: dict) -> str:
     if kind == "attestations" and counts:
         return f"{counts.get('pages', 0)} attestations, {counts.get('divisions_rendered', 0)} classes"
     return ""
+
+
+@app.command()
+def purge(
+    before: str = typer.Option(..., "--before", help="Première année scolaire gardée, ex. 2024-2025 : les "
+                               "données nominatives des années antérieures sont supprimées"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Dire ce qui serait supprimé, sans rien supprimer"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier des sorties (défaut : PIX_LIVRET_OUT_DIR)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Supprime les données personnelles des années scolaires passées (les comptes anonymes restent)."""
+    from pix_livret.retention import RetentionError, purge as purge_years
+
+    _use_database(db)
+    _reach_database(write=True)
+    try:
+        report = purge_years(before, dry_run=dry_run, out_dir=out)
+    except RetentionError as error:
+        errors.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    console.print(escape(report.summary()))
+    raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
+
+
+@app.command()
+def forget(
+    ine: Optional[str] = typer.Option(None, "--ine", help="INE de l'élève"),
+    eleve_id: Optional[int] = typer.Option(None, "--eleve-id", help="ELEVE_ID (SIECLE) de l'élève"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="Seulement dans cet établissement"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier des sorties (défaut : PIX_LIVRET_OUT_DIR)"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Efface un élève partout (droit à l'effacement) : liste, résultats, quarantaine, archives, attestations."""
+    from pix_livret.retention import RetentionError, forget as forget_student
+
+    if (ine is None) == (eleve_id is None):
+        errors.print("[red]Donnez soit --ine, soit --eleve-id.[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _use_database(db)
+    _reach_database(write=True)
+    try:
+        report = forget_student(ine=ine, eleve_id=eleve_id, uai=uai, out_dir=out)
+    except RetentionError as error:
+        errors.print(f"[red]{escape(str(error))}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(escape(report.summary()))
+    console.print("Pensez à retirer l'élève des fichiers de la boîte de dépôt et à refaire l'export du livret "
+                  "s'il en avait un : les exports qui le nommaient sont supprimés.")
+    raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
 
 
 @app.command()

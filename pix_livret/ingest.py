@@ -259,7 +259,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     save_establishment(connection, uai, roster.school_year if roster else None,
                        Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
                        prepared.roster_digest if roster else None)
-    student_ids = save_roster(connection, uai, roster.students) if roster else \
+    student_ids = save_roster(connection, uai, roster.students, roster.school_year or _school_year_now()) if roster else \
         student_ids_of(connection, uai) if checked else {}
     # registered since this run looked (another run at the same time): unchanged, not loaded twice
     known = find_source_files(connection, uai)
@@ -278,6 +278,12 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,
                     len(student_ids) if student_ids else count_students(connection, uai),
                     read_absents(connection, uai), read_establishment_name(connection, uai))
+
+
+def _school_year_now() -> int:
+    """The first year of the school year today falls in (a CSV roster says none): 2025 until 31 August 2026."""
+    today = datetime.now().date()
+    return today.year if today.month >= 9 else today.year - 1
 
 
 def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key: dict[str, int],

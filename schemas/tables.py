@@ -50,6 +50,8 @@ class Student(Base):
     division: Mapped[Optional[str]] = mapped_column(String(20))
     sex: Mapped[Optional[str]] = mapped_column(String(1))
     left_on: Mapped[Optional[date]] = mapped_column(Date)
+    last_roster_year: Mapped[Optional[int]] = mapped_column(
+        Integer, comment="first year of the school year of the last roster listing the student")
 
 
 class SourceFile(Base):
@@ -91,7 +93,7 @@ class Certification(Base):
     match_method: Mapped[str] = mapped_column(String(20))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
-    birth_date: Mapped[date] = mapped_column(Date)
+    birth_date: Mapped[Optional[date]] = mapped_column(Date)  # None once anonymised (purge, erasure)
     birthplace: Mapped[Optional[str]] = mapped_column(String(100))
     external_id: Mapped[Optional[str]] = mapped_column(String(100))
     certification_type: Mapped[str] = mapped_column(String(100))
@@ -108,6 +110,8 @@ class Certification(Base):
     source_row: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    anonymised_at: Mapped[Optional[datetime]] = mapped_column(
+        DateTime(timezone=True), comment="names, birth date and identifiers removed (purge or erasure)")
 
     # one column per competence of the referential (level_1_1 … level_5_2): the export reads
     # 16 levels per student, and a row of 16 small integers is far cheaper than 16 rows

@@ -84,19 +84,28 @@ def read_roster_digest(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.roster_sha256).where(Establishment.uai == uai)).scalar()
 
 
-def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFrame]) -> dict[int, int]:
-    """Upserts the roster's students by ELEVE_ID, writing only those new or changed; returns ELEVE_ID -> students.id."""
-    columns = ("id", "eleve_id", *_STUDENT_FIELDS)
+def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFrame], school_year: int) -> dict[int, int]:
+    """Upserts the roster's students by ELEVE_ID, writing only those new or changed; returns ELEVE_ID -> students.id.
+
+    SCHOOL_YEAR (2025 for 2025-2026) is the roster's: each student listed keeps it as last_roster_year, which the
+    retention purge reads (a student no roster listed since a purged year is removed).
+    """
+    columns = ("id", "eleve_id", "last_roster_year", *_STUDENT_FIELDS)
     stored = {row.eleve_id: row for row in connection.execute(
         select(*(Student.__table__.c[name] for name in columns)).where(Student.uai == uai))}
     records = student_records(students)
-    new = [dict(r, uai=uai) for r in records if r["eleve_id"] not in stored]
+    new = [dict(r, uai=uai, last_roster_year=school_year) for r in records if r["eleve_id"] not in stored]
     changed = [{"b_id": stored[r["eleve_id"]].id, **{k: r[k] for k in _STUDENT_FIELDS}} for r in records
                if r["eleve_id"] in stored and any(r[k] != getattr(stored[r["eleve_id"]], k) for k in _STUDENT_FIELDS)]
     if new:
         connection.execute(insert(Student), new)
     if changed:
         connection.execute(update(Student).where(Student.id == bindparam("b_id")), changed)
+    seen_again = [stored[r["eleve_id"]].id for r in records
+                  if r["eleve_id"] in stored and stored[r["eleve_id"]].last_roster_year != school_year]
+    for start in range(0, len(seen_again), _CHUNK):
+        connection.execute(update(Student).where(Student.id.in_(seen_again[start:start + _CHUNK]))
+                           .values(last_roster_year=school_year))
     return student_ids_of(connection, uai)
 
 

@@ -30,7 +30,7 @@ def read_certifications(connection: Connection, uai: str) -> DataFrame[StoredCer
             s.division.label("student_division"),
         )
         .select_from(Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id))
-        .where(c.uai == uai)
+        .where(c.uai == uai, c.anonymised_at.is_(None))  # a purged or erased certification is for counts only
         .order_by(c.number)
     )
     frame = pd.DataFrame(connection.execute(query).all(), columns=[col.name for col in query.selected_columns])
