@@ -198,7 +198,7 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
         if roster_changed and roster is None:
             roster = read_roster(roster_bytes, Path(job.roster).name)
         if uai is None:
-            raise InboxError(f"UAI inconnu pour {job.folder} : donnez --uai ou le fichier SIECLE")
+            raise InboxError(_unknown_uai_message(job, roster))
         known = find_source_files(connection, uai)
         contents = [(Path(path), Path(path).read_bytes()) for path in job.files]
         digests = [sha256_of(content) for _, content in contents]
@@ -214,6 +214,16 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
     return _Prepared(job, uai, roster if roster_changed else None, roster_digest, students,
                      [(InputFile(uai, path.name, content), digest) for path, content, digest in new],
                      [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)])
+
+
+def _unknown_uai_message(job: EstablishmentJob, roster: Roster | None) -> str:
+    """Why the establishment has no UAI: no roster given, or the reason its roster gave none."""
+    if roster is None:
+        return f"UAI inconnu pour {job.folder} : donnez --uai ou le fichier SIECLE"
+    reasons = [p["message"] for p in problems_as_records(roster.problems) if p["row"] is None]
+    why = f" ({' ; '.join(reasons)})" if reasons else ""
+    return (f"UAI inconnu pour {job.folder} : la liste d'élèves {Path(job.roster).name} ne le donne pas{why} ; "
+            "donnez --uai ou un fichier SIECLE lisible")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Builders of small canonical frames for tests (3–6 rows, every CertificationFrame column)."""
+"""Builders for tests: small canonical frames (3–6 rows, every CertificationFrame column), hostile inputs."""
 from __future__ import annotations
 
 from typing import Any
@@ -35,3 +35,12 @@ def canonical_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "global_level", "jury_comment", "session", "centre", "source_file", "file_division"]
     frame[text] = frame[text].astype(object)
     return frame
+
+
+def entity_bomb(levels: int, *, declaration: bool) -> bytes:
+    """A "billion laughs" BEE_ELEVES: each entity ten times the one before, the last in UAJ."""
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, levels + 1))
+    prolog = '<?xml version="1.0" encoding="ISO-8859-15"?>\n' if declaration else ""
+    return (f"{prolog}<!DOCTYPE BEE_ELEVES [{entities}]>\n"
+            f"<BEE_ELEVES><PARAMETRES><UAJ>&lol{levels};</UAJ></PARAMETRES><DONNEES/></BEE_ELEVES>\n").encode()

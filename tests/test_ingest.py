@@ -13,6 +13,8 @@ from pix_livret.database import make_engine
 from pix_livret.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, Establishment, SourceFile, Student
+from tests.builders import entity_bomb
+from transforms.inbox import InboxError
 
 
 @pytest.fixture
@@ -132,3 +134,14 @@ def test_a_newer_export_in_the_same_run_wins(academie, db_url, tmp_path):
     assert count(db_url, select(Certification.score).where(Certification.number == number)) == score - 1
     assert count(db_url, select(SourceFile.name).join(Certification, Certification.source_file_id == SourceFile.id)
                  .where(Certification.number == number)) == later.name
+
+
+def test_an_unreadable_roster_is_named_when_the_uai_is_unknown(tmp_path, db_url):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "20250601_resultats_3A.csv").write_bytes(b"a;b\n")
+    roster = tmp_path / "ElevesSansAdresses.xml"
+    roster.write_bytes(entity_bomb(9, declaration=False))
+
+    with pytest.raises(InboxError, match=r"ElevesSansAdresses\.xml ne le donne pas \(Fichier XML illisible"):
+        ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=roster, workers=1)

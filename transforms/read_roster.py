@@ -74,8 +74,12 @@ def read_roster(content: bytes, name: str) -> Roster:
 
 
 def looks_like_xml(content: bytes) -> bool:
+    """Whether the file opens as markup: a declaration, a DOCTYPE, a comment or an element.
+
+    No CSV roster starts with "<"; an XML file read as CSV would be misreported as missing columns.
+    """
     head = content[:1024].lstrip().removeprefix(UTF8_BOM).lstrip()
-    return head.startswith((b"<?xml", b"<BEE_ELEVES"))
+    return head.startswith(b"<")
 
 
 # --- SIECLE XML -------------------------------------------------------------------------------
@@ -89,8 +93,13 @@ def read_siecle_roster(content: bytes, name: str = SIECLE_FILE_NAME) -> Roster:
         root = parse_xml(content)
     except etree.XMLSyntaxError as error:
         # libxml2's own message may quote bytes of a name: only the line is reported
+        # (an entity bomb ends here too: libxml2 stops at its amplification limit)
         return unreadable_roster(name, "unreadable_xml",
                                  f"Fichier XML illisible (erreur ligne {error.lineno}) : liste d'élèves ignorée")
+    if declares_entities(root):
+        return unreadable_roster(name, "unreadable_xml",
+                                 "Fichier XML illisible : il déclare des entités (DOCTYPE), ce que SIECLE ne fait "
+                                 "jamais : liste d'élèves ignorée")
     if root.tag != "BEE_ELEVES":
         return unreadable_roster(name, "not_siecle_roster",
                                  f"Le fichier n'est pas un export SIECLE BEE_ELEVES (élément racine {root.tag}) : "
@@ -118,6 +127,12 @@ def parse_xml(content: bytes) -> etree._Element:
             raise
         # SIECLE writes ISO-8859-15; a copy that lost its declaration still is.
         return etree.fromstring(content, make_parser("iso-8859-15"))
+
+
+def declares_entities(root: etree._Element) -> bool:
+    """Whether the document declares entities: unresolved, they would leave SIECLE fields silently empty."""
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and any(True for _ in dtd.iterentities())
 
 
 def make_parser(encoding: str | None) -> etree.XMLParser:

@@ -1,11 +1,16 @@
 """transforms/read_csv.py: every header version, spreadsheet manglings, whole-file quarantine."""
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+import textwrap
+
 import pandas as pd
 import pytest
 
 from schemas.problems import ProblemFrame
-from transforms.read_csv import RAW_TEXT, ROW_NUMBER, read_export
+from transforms.read_csv import MAX_COLUMNS, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_LINES, RAW_TEXT, ROW_NUMBER, read_export
 
 COMPETENCES = ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "3.3", "3.4",
                "4.1", "4.2", "4.3", "5.1", "5.2")
@@ -212,7 +217,8 @@ def test_xlsx_workbook_renamed_csv_is_quarantined_as_binary():
 
 
 @pytest.mark.parametrize("content", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), b"%PDF-1.7\n%\xe2\xe3",
-                                     b"Num\x00ro;Pr\x00nom\n"], ids=["xls", "pdf", "nul-bytes"])
+                                     b"Num\x00ro;Pr\x00nom\n", random.Random(10).randbytes(4096)],
+                         ids=["xls", "pdf", "nul-bytes", "random-bytes"])
 def test_other_binary_files_are_quarantined_as_binary(content):
     raw = read_export("export.csv", content)
 
@@ -234,8 +240,24 @@ def test_campaign_export_is_not_a_certification_export():
     assert raw.problems["rule"].tolist() == ["not_certification_export"]
     message = raw.problems["message"].iloc[0]
     assert "n’est pas un export des résultats de certification Pix" in message
-    assert "« ID Campagne »" in message and "« Nom de l'organisation »" in message
-    assert "Léa" not in message
+    assert "« Numéro de certification »" in message and "« Date de naissance »" in message
+    assert "il a 7 colonnes" in message
+    for label in ("ID Campagne", "Nom de l'organisation", "Léa"):
+        assert label not in message
+
+
+def test_a_file_that_is_no_export_is_not_echoed_anywhere():
+    passwd = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+
+    raw = read_export("passwd.csv", passwd)
+
+    problem = raw.problems.iloc[0]
+    assert problem["rule"] == "not_certification_export" and pd.isna(problem["row"])
+    assert pd.isna(problem["value"]) and raw.header == () and raw.rows.empty
+    assert "« Numéro de certification », « Prénom », « Nom », « Date de naissance »" in problem["message"]
+    assert "il a 1 colonne nommée" in problem["message"]
+    for fragment in ("root", "/bin/bash", "daemon", "nologin"):
+        assert fragment not in problem["message"]
 
 
 def test_header_without_data_rows_is_quarantined_as_no_rows():
@@ -311,3 +333,149 @@ def test_every_non_blank_record_is_in_rows_or_quarantined():
     kept = set(raw.rows[ROW_NUMBER]) | set(raw.quarantined_raw)
     assert kept == {2, 3, 4, 5, 6, 8}
     assert set(raw.problems["row"]) == {5, 8}
+
+
+# --- hostile input (issue 10): limits, misleading messages, doubled columns ---------------------
+
+def assert_refused_whole(raw, rule: str) -> str:
+    """The file set aside with one file-level problem of RULE, nothing read; returns its message."""
+    assert raw.format is None and raw.rows.empty and raw.quarantined_raw == {}
+    assert raw.problems["rule"].tolist() == [rule]
+    assert raw.problems["row"].isna().all() and raw.problems["value"].isna().all()
+    ProblemFrame.validate(raw.problems)
+    return raw.problems["message"].iloc[0]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading():
+    content = export_bytes(HEADER_CURRENT, three_students(HEADER_CURRENT) * (MAX_FILE_BYTES // 400))
+    assert len(content) > MAX_FILE_BYTES
+
+    message = assert_refused_whole(read_export("énorme.csv", content), "too_large")
+
+    assert message.startswith("Le fichier fait ") and "plus que les 5 Mo acceptés" in message
+
+
+def test_a_file_of_too_many_short_lines_is_refused():
+    message = assert_refused_whole(read_export("x.csv", b"a\n" * (MAX_LINES + 1)), "too_many_lines")
+
+    assert "lignes, plus que les 50\u202f000 acceptées" in message
+
+
+def test_a_line_over_the_width_limit_is_refused_with_its_line_number():
+    content = export_bytes(HEADER_CURRENT, three_students(HEADER_CURRENT)) + b"x" * (MAX_LINE_BYTES + 1) + b"\n"
+
+    message = assert_refused_whole(read_export("x.csv", content), "line_too_long")
+
+    assert message.startswith("La ligne 5 fait 64 Ko, plus que les 64 Ko acceptés")
+
+
+def test_a_header_of_too_many_columns_is_refused():
+    header = HEADER_CURRENT + tuple(f"c{i}" for i in range(MAX_COLUMNS))
+
+    message = assert_refused_whole(read_export("x.csv", export_bytes(header, [])), "too_many_columns")
+
+    assert f"L’en-tête a {len(header)} colonnes, plus que les {MAX_COLUMNS} acceptées" in message
+
+
+# The child builds the content first, notes its peak memory, reads, and prints both peaks in MB. The peak
+# is the kernel's VmHWM: ru_maxrss would carry over the pytest parent's size across fork and exec.
+RSS_PROBE = textwrap.dedent("""
+    import re, sys
+    from transforms.read_csv import read_export
+
+    def peak_mb():
+        with open("/proc/self/status") as status:
+            return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1)) // 1024
+
+    header = "Numéro de certification;Prénom;Nom;Date de naissance;Statut;Score en Pix\\n"
+    row = "100001;Léa;Bézier;14/03/2011;Validée;150\\n"
+    if sys.argv[1] == "50mb-text":
+        content = (header + row * (50_000_000 // len(row))).encode()
+    else:
+        content = b"a;" * 1_000_000 + b"\\n"
+    before = peak_mb()
+    rule = read_export("x.csv", content).problems["rule"].iloc[0]
+    print(rule, before, peak_mb())
+""")
+
+
+@pytest.mark.parametrize(("shape", "rule"), [("50mb-text", "too_large"), ("2mb-header", "line_too_long")])
+def test_hostile_sizes_are_refused_in_bounded_memory(shape, rule):
+    # before the limits: 1,560 MB peak for the 50 MB file, 154 MB for the 2 MB header (86 MB imports only)
+    done = subprocess.run([sys.executable, "-c", RSS_PROBE, shape], capture_output=True, text=True, check=True,
+                          timeout=120)
+
+    found, before, after = done.stdout.split()
+    assert found == rule
+    assert int(after) < 300 and int(after) - int(before) < 20
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+                                               ("utf-16-le", b""), ("utf-16-be", b"")],
+                         ids=["le-bom", "be-bom", "le-no-bom", "be-no-bom"])
+def test_excel_unicode_text_in_utf16_is_read(encoding, bom):
+    # Excel's "Texte Unicode": UTF-16LE with a BOM, tab-separated, CRLF, no quotes
+    text = export_bytes(HEADER_CURRENT, three_students(HEADER_CURRENT), sep="\t", quoted=False,
+                        encoding="utf-8", newline="\r\n").decode("utf-8")
+
+    raw = read_export("3A.txt", bom + text.encode(encoding))
+
+    assert raw.format == "pix-niveau-score" and raw.delimiter == "\t"
+    assert raw.rows["Prénom"].tolist() == ["Léa", "Noé", "Zoë"]
+    assert raw.rows["Nom"].tolist()[2] == "N’Diaye"
+    assert raw.problems.empty
+
+
+def test_a_nul_byte_in_one_cell_sets_aside_that_row_only():
+    students = [record(HEADER_CURRENT, number=str(100001 + i)) for i in range(22)]
+    students[6] = record(HEADER_CURRENT, number="100007", last="Bé\x00zier")
+
+    raw = read_export("20250601_resultats_3A.csv", export_bytes(HEADER_CURRENT, students))
+
+    assert raw.format == "pix-niveau-score"
+    assert len(raw.rows) == 21 and list(raw.quarantined_raw) == [8]
+    assert len(raw.rows) + len(raw.quarantined_raw) == 22  # rows read = loaded + set aside
+    ProblemFrame.validate(raw.problems)
+    problem = raw.problems.iloc[0]
+    assert (problem["file"], problem["row"], problem["column"], problem["rule"]) == (
+        "20250601_resultats_3A.csv", 8, "Nom", "nul_character")
+    assert problem["message"].startswith("Caractère nul (octet 0) dans la colonne « Nom »")
+    assert pd.isna(problem["value"]) and "zier" not in problem["message"]
+    assert "\x00" not in raw.quarantined_raw[8] and "Bé\ufffdzier" in raw.quarantined_raw[8]
+
+
+def test_rows_with_another_separator_than_the_header_are_named():
+    header, *lines = export_bytes(HEADER_CURRENT, three_students(HEADER_CURRENT) * 2).decode("utf-8-sig").splitlines()
+    lines[1], lines[4] = lines[1].replace(";", ","), lines[4].replace(";", ",")
+
+    raw = read_export("x.csv", "\n".join([header, *lines]).encode())
+
+    assert raw.rows[ROW_NUMBER].tolist() == [2, 4, 5, 7]
+    assert raw.problems["row"].tolist() == [3, 6]
+    assert raw.problems["rule"].tolist() == ["mixed_delimiter"] * 2
+    assert raw.problems["message"].iloc[0].startswith(
+        "Ligne séparée par des virgules alors que l’en-tête l’est par des points-virgules")
+    assert len(raw.rows) + len(raw.quarantined_raw) == 6
+
+
+@pytest.mark.parametrize("second", ["Nom", "NOM", "Score en pix"], ids=["same", "other-case", "normalised"])
+def test_a_doubled_header_column_sets_the_file_aside_and_names_it(second):
+    first = "Score en Pix" if second == "Score en pix" else "Nom"
+    header = HEADER_CURRENT + (second,)
+    students = [values + ["autre"] for values in three_students(HEADER_CURRENT)]
+
+    message = assert_refused_whole(read_export("x.csv", export_bytes(header, students)), "duplicate_columns")
+
+    position = HEADER_CURRENT.index(first) + 1
+    assert message.startswith(f"L’en-tête a des colonnes en double : « {first} » (colonnes {position} et 30)")
+
+
+def test_a_quote_left_open_in_a_long_file_loses_its_line_only():
+    students = [record(HEADER_CURRENT, number=str(100001 + i)) for i in range(1500)]  # ~200 kB
+    content = export_bytes(HEADER_CURRENT, students, quoted=False)
+    broken = content.replace(b"100001;", b'100001;"', 1)  # the quote swallows more than the csv field limit
+
+    raw = read_export("x.csv", broken)
+
+    assert raw.problems["row"].tolist() == [2]
+    assert len(raw.rows) == 1499 and raw.rows[ROW_NUMBER].iloc[-1] == 1501

@@ -8,6 +8,7 @@ import pytest
 
 from schemas.problems import PROBLEM_COLUMNS, ProblemFrame
 from schemas.roster import RosterFrame
+from tests.builders import entity_bomb
 from transforms.identifiers import is_uai, uai_key_is_valid
 from transforms.read_roster import read_csv_roster, read_roster, read_siecle_roster
 
@@ -302,3 +303,15 @@ def test_a_birth_date_beyond_the_datetime_range_rejects_the_student_not_the_file
 
     assert roster.students["eleve_id"].tolist() == [2]
     assert list(roster.problems["rule"]) == ["invalid_birth_date"]
+
+
+# --- hostile XML (issue 10) ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("levels", "declaration"), [(9, True), (9, False), (2, False)],
+                         ids=["billion-laughs", "billion-laughs-doctype-first", "small-entities"])
+def test_a_roster_declaring_entities_is_unreadable_xml(levels, declaration):
+    roster = read_roster(entity_bomb(levels, declaration=declaration), "ElevesSansAdresses.xml")
+
+    assert roster.students.empty and roster.uai is None
+    assert roster.problems[["file", "rule"]].values.tolist() == [["ElevesSansAdresses.xml", "unreadable_xml"]]
+    assert roster.problems.loc[0, "message"].startswith("Fichier XML illisible")
