@@ -132,3 +132,26 @@ def test_a_newer_export_in_the_same_run_wins(academie, db_url, tmp_path):
     assert count(db_url, select(Certification.score).where(Certification.number == number)) == score - 1
     assert count(db_url, select(SourceFile.name).join(Certification, Certification.source_file_id == SourceFile.id)
                  .where(Certification.number == number)) == later.name
+
+
+def test_a_linked_uai_folder_and_a_link_swapped_in_after_listing_are_refused_unread(academie, db_url, tmp_path,
+                                                                                      monkeypatch):
+    outside = make_sample_academie(tmp_path / "elsewhere", establishments=1, classes=1, students_per_class=3)
+    (academie.root / "0123456A").symlink_to(outside.root / outside.uais[0], target_is_directory=True)
+    swapped = sorted((academie.root / sorted(academie.uais)[0]).glob("*.csv"))[0]
+    listing = ingest_module.list_inbox
+
+    def list_then_swap(*args):
+        listed = listing(*args)
+        swapped.unlink()
+        swapped.symlink_to("/etc/passwd")  # between the listing and the reading
+        return listed
+
+    monkeypatch.setattr(ingest_module, "list_inbox", list_then_swap)
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    refused = {(i["uai"], i["name"], i["rule"]) for i in report.asdict()["ignored"] if i["rule"] == "symlink"}
+    assert refused == {(None, "0123456A", "symlink"), (sorted(academie.uais)[0], swapped.name, "symlink")}
+    assert report.has_quarantine and report.totals()["ignored_set_aside"] == 2
+    assert "0123456A" not in {f.uai for f in report.files} and swapped.name not in {f.name for f in report.files}
+    assert "root:" not in report.to_json() + report.to_markdown()
