@@ -205,9 +205,9 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
             raise InboxError(f"UAI inconnu pour {job.folder} : donnez --uai ou le fichier SIECLE")
         known = find_source_files(connection, uai)
         contents, refused = _read_files(job.files, uai)
-        job = replace(job, ignored=tuple(replace(e, uai=uai) for e in job.ignored + refused))
         digests = [sha256_of(content) for _, content in contents]
-        new = [(path, content, digest) for (path, content), digest in zip(contents, digests) if digest not in known]
+        new, copies = _new_files(contents, digests, known, uai)
+        job = replace(job, ignored=tuple(replace(e, uai=uai) for e in job.ignored + refused + copies))
         students = None
         if roster is not None:
             students = roster.students
@@ -232,6 +232,24 @@ def _read_files(paths: Sequence[str], uai: str | None) -> tuple[list[tuple[Path,
         except RefusedFile as error:
             refused.append(IgnoredEntry.of(path.name, uai, error.rule, error.detail))
     return contents, tuple(refused)
+
+
+def _new_files(contents: list[tuple[Path, bytes]], digests: list[str], known: dict[str, int], uai: str,
+               ) -> tuple[list[tuple[Path, bytes, str]], tuple[IgnoredEntry, ...]]:
+    """The files not registered yet, each content once: a second copy in the inbox ("3A (1).csv") is ignored
+    with the name of the first, as the content is registered once by its SHA-256.
+    """
+    first: dict[str, str] = {}
+    new, copies = [], []
+    for (path, content), digest in zip(contents, digests):
+        if digest in known:
+            continue
+        if digest in first:
+            copies.append(IgnoredEntry.of(path.name, uai, "duplicate", first[digest]))
+        else:
+            first[digest] = path.name
+            new.append((path, content, digest))
+    return new, tuple(copies)
 
 
 def _read_roster(job: EstablishmentJob) -> tuple[EstablishmentJob, bytes | None]:

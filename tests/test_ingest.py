@@ -155,3 +155,18 @@ def test_a_linked_uai_folder_and_a_link_swapped_in_after_listing_are_refused_unr
     assert report.has_quarantine and report.totals()["ignored_set_aside"] == 2
     assert "0123456A" not in {f.uai for f in report.files} and swapped.name not in {f.name for f in report.files}
     assert "root:" not in report.to_json() + report.to_markdown()
+
+
+def test_a_second_copy_of_a_file_is_ignored_with_the_name_of_the_first_not_a_failed_establishment(academie, db_url,
+                                                                                                   tmp_path):
+    folder = academie.root / sorted(academie.uais)[0]
+    first = sorted(folder.glob("*.csv"))[0]
+    second = folder / f"{first.stem} (1).csv"  # a class downloaded twice; it sorts first, so it is the one read
+    shutil.copy(first, second)
+
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    assert not report.failed and not report.has_quarantine
+    [copy] = [i for i in report.ignored if i.rule == "duplicate"]
+    assert (copy.name, copy.reason) == (first.name, f"contenu identique à « {second.name} » : lu une seule fois")
+    assert count(db_url, select(func.count()).select_from(Certification)) == academie.rows

@@ -18,7 +18,7 @@ UAI_PATTERN = re.compile(r"^[0-9]{7}[A-Z]$")
 SCHOOLS_FILE = "etablissements.csv"  # at the root of an académie inbox: UAI -> name
 
 IgnoredRule = Literal["symlink", "unreadable", "special_file", "hidden", "lock_file", "folder", "not_a_uai_folder",
-                      "academie_root_file", "roster", "schools_list", "ambiguous_roster", "other_roster"]
+                      "academie_root_file", "roster", "schools_list", "ambiguous_roster", "other_roster", "duplicate"]
 # A link may lead anywhere (/etc/passwd, another school's folder); a file that cannot be read is input lost for
 # this run: both are set aside (exit 3), the administrator has something to fix. The others are expected debris.
 SET_ASIDE_RULES = frozenset({"symlink", "unreadable"})
@@ -36,6 +36,7 @@ IGNORED_REASONS: dict[str, str] = {
     "ambiguous_roster": "plusieurs fichiers XML : aucun n'est pris comme liste d'élèves (n'en laissez qu'un ou "
                         "donnez --roster)",
     "other_roster": "fichier XML non lu : la liste d'élèves est celle donnée par --roster",
+    "duplicate": "contenu identique à « {detail} » : lu une seule fois",
 }
 
 
