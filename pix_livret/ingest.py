@@ -131,8 +131,9 @@ def survey(job: EstablishmentJob, database: Database) -> EstablishmentJob:
         known, roster_digest = find_source_files(connection, job.uai), read_roster_digest(connection, job.uai)
     job, roster_bytes = _read_roster(job)
     contents, refused = _read_files(job.files, job.uai)
-    new = tuple(str(path) for path, content in contents if sha256_of(content) not in known)
-    unchanged = tuple(path.name for path, content in contents if sha256_of(content) in known)
+    seen = [(path, sha256_of(content) in known) for path, content in contents]
+    new = tuple(str(path) for path, registered in seen if not registered)
+    unchanged = tuple(path.name for path, registered in seen if registered)
     roster_same = roster_bytes is None or sha256_of(roster_bytes) == roster_digest
     return replace(job, files=new, unchanged=job.unchanged + unchanged, ignored=job.ignored + refused,
                    quiet=not new and roster_same)
