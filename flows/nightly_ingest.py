@@ -24,8 +24,9 @@ from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
 from pix_livret.ingest import EstablishmentJob, Settings, ingest_establishments
 from pix_livret.processes import is_gone, this_process
 from pix_livret.progress import establishment_progress
-from transforms.inbox import InboxError, find_establishments, find_schools_file
+from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
 from transforms.load import mark_attestations_due, read_attestations_due
+from transforms.printable import printable
 from transforms.report import RunReport
 from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
@@ -45,7 +46,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     SCHOOL_NAME (one establishment) or SCHOOLS (a uai;nom file, or the Annuaire de l'éducation export; an
     académie's etablissements.csv is found by itself) name the establishments on the attestations.
     """
-    jobs = plan_establishments(inbox, roster, uai, school_name, schools)
+    jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
     # The database at the latest schema, and this run in its history
     prepare_database()
     run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
@@ -53,7 +54,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     with closed_as_failed_on_error(run_id):
         # Each establishment read, checked and loaded as one unit; an académie's over every core
         started = perf_counter()
-        report = load_establishments(jobs, run_id).with_timing("load", perf_counter() - started)
+        report = load_establishments(jobs, ignored, run_id).with_timing("load", perf_counter() - started)
         # Attestations only where results changed since they were last made
         if attestations:
             started = perf_counter()
@@ -66,17 +67,28 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
 
 @task(cache_policy=NO_CACHE)
 def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_name: str | None,
-                        schools: str | None) -> tuple[EstablishmentJob, ...]:
-    """The establishments of the inbox, as paths; InboxError (a usage error) when the inbox cannot be used."""
+                        schools: str | None) -> tuple[tuple[EstablishmentJob, ...], tuple[IgnoredEntry, ...]]:
+    """The establishments of the inbox, as paths, and the entries at the root of an académie inbox that are not
+    read; InboxError (a usage error) when the inbox cannot be used.
+    """
     schools_file = Path(schools) if schools else find_schools_file(Path(inbox))
     names = None
-    if schools_file is not None:
-        directory = read_schools(schools_file.name, schools_file.read_bytes())
+    try:
+        # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
+        content = None if schools_file is None else schools_file.read_bytes() if schools else \
+            read_inbox_file(schools_file)
+    except RefusedFile as refused:
+        get_run_logger().warning("%s : non lu (%s), établissements sans nom", printable(schools_file.name),
+                                 refused.rule)
+        content = None
+    if content is not None:
+        directory = read_schools(schools_file.name, content)
         for problem in directory.problems:
-            get_run_logger().warning("%s, ligne %s : %s", schools_file.name, problem["row"], problem["message"])
+            get_run_logger().warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
+                                     printable(problem["message"]))
         names = directory.names
-    establishments = find_establishments(Path(inbox), Path(roster) if roster else None, uai, school_name, names)
-    return tuple(EstablishmentJob.of(e) for e in establishments)
+    listed = list_inbox(Path(inbox), Path(roster) if roster else None, uai, school_name, names)
+    return tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
@@ -94,11 +106,14 @@ def open_run(parameters: dict) -> int:
 
 
 @task(cache_policy=NO_CACHE)
-def load_establishments(jobs: tuple[EstablishmentJob, ...], run_id: int) -> RunReport:
-    """Every establishment all or nothing, in one transaction each; one log line per establishment."""
+def load_establishments(jobs: tuple[EstablishmentJob, ...], ignored: tuple[IgnoredEntry, ...],
+                        run_id: int) -> RunReport:
+    """Every establishment all or nothing, in one transaction each; one log line per establishment. IGNORED
+    (entries at the root of an académie inbox) go into the report as they are.
+    """
     settings = Settings(config.database_url(), str(config.archive_dir()), run_id)
     with establishment_progress(len(jobs), sum(len(j.files) for j in jobs), get_run_logger()) as done:
-        return RunReport.of(ingest_establishments(jobs, settings, on_done=done))
+        return RunReport.of(ingest_establishments(jobs, settings, on_done=done), ignored)
 
 
 @contextmanager

@@ -17,8 +17,9 @@ from typing import Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
+
+from transforms.printable import printable  # noqa: E402
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
 
@@ -46,7 +47,7 @@ def _reach_database(*, write: bool) -> None:
     try:
         check_writable(config.database_url()) if write else is_ready(config.database_url())
     except DatabaseFailure as failure:
-        errors.print(f"[red]{escape(str(failure))}[/red]")
+        errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
 
 
@@ -80,7 +81,7 @@ def ingest(
             raise InboxError(f"Fichier des établissements introuvable : {schools}")
         find_establishments(inbox, roster, uai, school_name)
     except InboxError as error:
-        errors.print(f"[red]{escape(str(error))}[/red]")
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _reach_database(write=True)
     _start_prefect()
@@ -103,9 +104,9 @@ def ingest(
             raise typer.Exit(EXIT_FAILURE)
         raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
     if isinstance(result, InboxError):
-        errors.print(f"[red]{escape(str(result))}[/red]")
+        errors.print(f"[red]{printable(result, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    errors.print(f"[red]Échec de l'import : {escape(str(state.message or result))}[/red]")
+    errors.print(f"[red]Échec de l'import : {printable(state.message or result, markup=True)}[/red]")
     raise typer.Exit(EXIT_FAILURE)
 
 
@@ -130,9 +131,9 @@ def export(
                           return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
-        errors.print(f"[red]{_failure_text(result, state)}[/red]")
+        errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
-    console.print(result.asstr())
+    _print_lines(result.asstr())
 
 
 @app.command()
@@ -155,10 +156,10 @@ def attestations(
                               out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
-        errors.print(f"[red]{_failure_text(result, state)}[/red]")
+        errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
-    console.print(result.asstr())
-    console.print(f"Dossier : {result.out_dir}")
+    _print_lines(result.asstr())
+    console.print(f"Dossier : {printable(result.out_dir, markup=True)}")
 
 
 @app.command()
@@ -221,9 +222,10 @@ def purge(
     try:
         report = purge_years(before, dry_run=dry_run, out_dir=out)
     except RetentionError as error:
-        errors.print(f"[red]{escape(str(error))}[/red]")
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    console.print(escape(report.summary()))
+    for line in report.summary().splitlines():
+        console.print(printable(line, markup=True))
     raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
 
 
@@ -246,9 +248,10 @@ def forget(
     try:
         report = forget_student(ine=ine, eleve_id=eleve_id, uai=uai, out_dir=out)
     except RetentionError as error:
-        errors.print(f"[red]{escape(str(error))}[/red]")
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
-    console.print(escape(report.summary()))
+    for line in report.summary().splitlines():
+        console.print(printable(line, markup=True))
     console.print("Pensez à retirer l'élève des fichiers de la boîte de dépôt et à refaire l'export du livret "
                   "s'il en avait un : les exports qui le nommaient sont supprimés.")
     raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
@@ -264,8 +267,14 @@ def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la
     try:
         run_demo(dir, console)
     except DemoError as error:
-        errors.print(f"[red]{error}[/red]")
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE if isinstance(error, DemoFolderRefused) else EXIT_FAILURE)
+
+
+def _print_lines(text: str) -> None:
+    # a summary of several lines that quotes input (divisions, paths): each line made safe on its own
+    for line in text.splitlines():
+        console.print(printable(line, markup=True))
 
 
 def _failure_text(result, state) -> str:

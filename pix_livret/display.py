@@ -1,18 +1,22 @@
 """What the command line prints of an ingest (French): one line per file for one establishment, one line per
-establishment for an académie, then the counts.
+establishment for an académie, then the counts and the entries of the inbox that were not read.
 
-Takes a RunReport and a rich Console; row numbers and columns only, never a name. Input text (file names,
-columns, messages quoting cells) is escaped: a cell reading "[/b]" is text, not rich markup.
+Takes a RunReport and a rich Console; row numbers and columns only, never a name. Every piece of input text
+(file names, columns, messages quoting cells) goes through `shown`: a cell reading "[/b]" is text, not rich
+markup, and an ESC in a file name is printed as \\x1b, not sent to the terminal.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from transforms.printable import printable
 from transforms.report import RunReport
 
 FILE_STATUS_LABELS = {"loaded": "chargé", "partial": "partiel", "quarantined": "quarantaine", "unchanged": "inchangé"}
+shown = partial(printable, markup=True)
 
 
 def print_ingest_summary(report: RunReport, console: Console, *, verbose: bool = False) -> None:
@@ -25,15 +29,20 @@ def print_ingest_summary(report: RunReport, console: Console, *, verbose: bool =
         for f in report.files:
             for p in f.problems:
                 where = f"ligne {p['row']}" if p["row"] is not None else "fichier entier"
-                column = f", colonne {escape(p['column'])}" if p["column"] else ""
-                console.print(f"  {escape(f.name)}, {where}{column} : {escape(p['message'])}")
+                column = f", colonne {shown(p['column'])}" if p["column"] else ""
+                console.print(f"  {shown(f.name)}, {where}{column} : {shown(p['message'])}")
+    if verbose and report.ignored:
+        _print_ignored(report, console, academie)
     for e in report.establishments:
         if not academie and (e.notice or e.error):
-            console.print(f"{e.uai} : {escape(e.error or e.notice)}")
-    console.print(escape(report.state_message()))
+            console.print(f"{shown(e.uai)} : {shown(e.error or e.notice)}")
+    console.print(shown(report.state_message()))
     totals = report.totals()
     console.print(f"Non rattachés : {totals['unmatched']} ; ambigus : {totals['ambiguous']} ; "
                   f"absents : {totals['absents']} ; attestations produites : {totals['attestations_written']}")
+    if report.ignored:
+        console.print(f"Éléments du dépôt non lus : {totals['ignored']}, dont {totals['ignored_set_aside']} "
+                      "refusé(s) (liens, fichiers illisibles)" + ("" if verbose else " ; détail avec --verbose"))
 
 
 def _file_table(report: RunReport) -> Table:
@@ -41,24 +50,33 @@ def _file_table(report: RunReport) -> Table:
     for column in ("Fichier", "Statut", "Lues", "Chargées", "Quarantaine"):
         table.add_column(column)
     for f in report.files:
-        table.add_row(escape(f.name), FILE_STATUS_LABELS[f.status], str(f.rows_read), str(f.rows_loaded),
+        table.add_row(shown(f.name), FILE_STATUS_LABELS[f.status], str(f.rows_read), str(f.rows_loaded),
                       str(f.rows_quarantined))
     return table
+
+
+def _print_ignored(report: RunReport, console: Console, academie: bool) -> None:
+    console.print("Éléments du dépôt non lus :")
+    for i in report.ignored:
+        where = f"{i.uai}/" if academie and i.uai else ""
+        # soft wrap: a name is never cut nor shortened with an ellipsis, the terminal folds the line
+        console.print(f"  {shown(where + i.name)} — {shown(i.reason)}", soft_wrap=True)
 
 
 def _establishment_table(report: RunReport) -> Table:
     table = Table(title=f"Import des résultats Pix : {len(report.establishments)} établissements")
     table.add_column("UAI", no_wrap=True)
     table.add_column("Nom")
-    for column in ("Nouveaux", "Inchangés", "Écartés", "Chargées", "Quarant.", "Non ratt.", "Absents", "Attest."):
+    counts = ("files_new", "files_unchanged", "files_set_aside", "rows_loaded", "rows_quarantined", "unmatched",
+              "absents", "attestations", "ignored")
+    for column in ("Nouveaux", "Inchangés", "Écartés", "Chargées", "Quarant.", "Non ratt.", "Absents", "Attest.",
+                   "Non lus"):
         table.add_column(column, justify="right")
     table.add_column("Remarque")
     rows = report.establishment_rows()
     for r in rows:
-        table.add_row(r["uai"], escape(r["name"] or ""), *(str(r[k]) for k in (
-            "files_new", "files_unchanged", "files_set_aside", "rows_loaded", "rows_quarantined", "unmatched",
-            "absents", "attestations")), escape(r["notice"] or ""))
-    table.add_row("Total", "", *(str(sum(r[k] for r in rows)) for k in (
-        "files_new", "files_unchanged", "files_set_aside", "rows_loaded", "rows_quarantined", "unmatched",
-        "absents", "attestations")), "", style="bold")
+        table.add_row(shown(r["uai"]), shown(r["name"] or ""), *(str(r[k]) for k in counts), shown(r["notice"] or ""))
+    # the root of the inbox is no establishment: what is left unread there counts in the total only
+    total = {k: sum(r[k] for r in rows) for k in counts} | {"ignored": len(report.ignored)}
+    table.add_row("Total", "", *(str(total[k]) for k in counts), "", style="bold")
     return table

@@ -19,7 +19,7 @@ import pandas as pd
 from pix_livret.database import Database, DatabaseFailure, connect, upgrade_to_head
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
-from transforms.inbox import EstablishmentInbox, InboxError, find_establishments
+from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
 from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
                              mark_attestations_due,
                              quarantine_records, read_roster_digest, read_stored_roster, save_certifications,
@@ -44,11 +44,12 @@ class EstablishmentJob:
     name: str | None = None
     unchanged: tuple[str, ...] = ()  # names of files already registered (found by their SHA-256)
     quiet: bool = False  # nothing new: no file to read, the roster as last saved
+    ignored: tuple[IgnoredEntry, ...] = ()  # entries of its folder not read, and files refused when read
 
     @classmethod
     def of(cls, inbox: EstablishmentInbox) -> EstablishmentJob:
         return cls(str(inbox.folder), inbox.uai, str(inbox.roster) if inbox.roster else None,
-                   tuple(str(p) for p in inbox.files), inbox.name)
+                   tuple(str(p) for p in inbox.files), inbox.name, ignored=inbox.ignored)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class EstablishmentOutcome:
 
     report: EstablishmentReport
     files: tuple[FileReport, ...]
+    ignored: tuple[IgnoredEntry, ...] = ()  # named by the establishment's UAI, even when the roster gave it
 
 
 @dataclass
@@ -83,12 +85,12 @@ def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: P
                  uai: str | None = None, schools: dict[str, str] | None = None, school_name: str | None = None,
                  workers: int = WORKERS) -> RunReport:
     """The nightly run's data path without Prefect: every establishment of INBOX read, checked and loaded."""
-    establishments = find_establishments(inbox, roster, uai, school_name, schools)
+    listed = list_inbox(inbox, roster, uai, school_name, schools)
     with connect(database_url) as connection:
         upgrade_to_head(connection)
-    outcomes = ingest_establishments([EstablishmentJob.of(e) for e in establishments],
+    outcomes = ingest_establishments([EstablishmentJob.of(e) for e in listed.establishments],
                                      Settings(database_url, str(archive_dir)), workers)
-    return RunReport.of(outcomes)
+    return RunReport.of(outcomes, listed.ignored)
 
 
 def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, workers: int = WORKERS,
@@ -126,11 +128,13 @@ def survey(job: EstablishmentJob, database: Database) -> EstablishmentJob:
         return job
     with database.connect(write=False) as connection:
         known, roster_digest = find_source_files(connection, job.uai), read_roster_digest(connection, job.uai)
-    new, unchanged = [], []
-    for path in job.files:
-        (unchanged if sha256_of(Path(path).read_bytes()) in known else new).append(path)
-    roster_same = job.roster is None or sha256_of(Path(job.roster).read_bytes()) == roster_digest
-    return replace(job, files=tuple(new), unchanged=job.unchanged + tuple(Path(p).name for p in unchanged),
+    job, roster_bytes = _read_roster(job)
+    contents, refused = _read_files(job.files, job.uai)
+    seen = [(path, sha256_of(content) in known) for path, content in contents]
+    new = tuple(str(path) for path, registered in seen if not registered)
+    unchanged = tuple(path.name for path, registered in seen if registered)
+    roster_same = roster_bytes is None or sha256_of(roster_bytes) == roster_digest
+    return replace(job, files=new, unchanged=job.unchanged + unchanged, ignored=job.ignored + refused,
                    quiet=not new and roster_same)
 
 
@@ -145,7 +149,7 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
         name = job.name
     report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0)
     return EstablishmentOutcome(report, tuple(FileReport(name=file, uai=job.uai, status="unchanged")
-                                              for file in job.unchanged))
+                                              for file in job.unchanged), job.ignored)
 
 
 def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
@@ -185,7 +189,7 @@ def _collect(batch: list[int], results: list[EstablishmentOutcome], outcomes: di
 
 def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _Prepared:
     """Hashes the files and the roster; reads the roster only when it changed; archives new files first."""
-    roster_bytes = Path(job.roster).read_bytes() if job.roster else None
+    job, roster_bytes = _read_roster(job)
     roster_digest = sha256_of(roster_bytes) if roster_bytes is not None else None
     uai = job.uai
     roster = None
@@ -200,9 +204,10 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
         if uai is None:
             raise InboxError(_unknown_uai_message(job, roster))
         known = find_source_files(connection, uai)
-        contents = [(Path(path), Path(path).read_bytes()) for path in job.files]
+        contents, refused = _read_files(job.files, uai)
         digests = [sha256_of(content) for _, content in contents]
-        new = [(path, content, digest) for (path, content), digest in zip(contents, digests) if digest not in known]
+        new, copies = _new_files(contents, digests, known, uai)
+        job = replace(job, ignored=tuple(replace(e, uai=uai) for e in job.ignored + refused + copies))
         students = None
         if roster is not None:
             students = roster.students
@@ -224,6 +229,49 @@ def _unknown_uai_message(job: EstablishmentJob, roster: Roster | None) -> str:
     why = f" ({' ; '.join(reasons)})" if reasons else ""
     return (f"UAI inconnu pour {job.folder} : la liste d'élèves {Path(job.roster).name} ne le donne pas{why} ; "
             "donnez --uai ou un fichier SIECLE lisible")
+
+
+def _read_files(paths: Sequence[str], uai: str | None) -> tuple[list[tuple[Path, bytes]], tuple[IgnoredEntry, ...]]:
+    """The bytes of each file of PATHS; a file refused (a link swapped in since the listing, a file that cannot
+    be read) is ignored with its reason instead of failing the run.
+    """
+    contents, refused = [], []
+    for path in map(Path, paths):
+        try:
+            contents.append((path, read_inbox_file(path)))
+        except RefusedFile as error:
+            refused.append(IgnoredEntry.of(path.name, uai, error.rule, error.detail))
+    return contents, tuple(refused)
+
+
+def _new_files(contents: list[tuple[Path, bytes]], digests: list[str], known: dict[str, int], uai: str,
+               ) -> tuple[list[tuple[Path, bytes, str]], tuple[IgnoredEntry, ...]]:
+    """The files not registered yet, each content once: a second copy in the inbox ("3A (1).csv") is ignored
+    with the name of the first, as the content is registered once by its SHA-256.
+    """
+    first: dict[str, str] = {}
+    new, copies = [], []
+    for (path, content), digest in zip(contents, digests):
+        if digest in known:
+            continue
+        if digest in first:
+            copies.append(IgnoredEntry.of(path.name, uai, "duplicate", first[digest]))
+        else:
+            first[digest] = path.name
+            new.append((path, content, digest))
+    return new, tuple(copies)
+
+
+def _read_roster(job: EstablishmentJob) -> tuple[EstablishmentJob, bytes | None]:
+    """JOB and its roster's bytes; a roster that cannot be read is ignored with its reason (JOB without one)."""
+    if job.roster is None:
+        return job, None
+    contents, refused = _read_files([job.roster], job.uai)
+    if refused:
+        name = Path(job.roster).name
+        kept = tuple(e for e in job.ignored if (e.name, e.rule) != (name, "roster"))
+        return replace(job, roster=None, ignored=kept + refused), None
+    return job, contents[0][1]
 
 
 @dataclass(frozen=True)
@@ -248,7 +296,8 @@ def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: 
     except DatabaseFailure as error:  # worded without any value of a row: it reaches logs and Prefect's database
         message = f"Échec de l'enregistrement en base : {error} Rien n'est chargé pour cet établissement, la " \
                   "prochaine exécution le reprendra."
-        return EstablishmentOutcome(EstablishmentReport(prepared.uai, 0, name=prepared.job.name, error=message), ())
+        return EstablishmentOutcome(EstablishmentReport(prepared.uai, 0, name=prepared.job.name, error=message), (),
+                                    prepared.job.ignored)
     files = tuple(_file_report(c, written.counts.get(written.file_ids[c.key], LoadCounts(0, 0, 0)))
                   for c in written.fresh)
     files += tuple(FileReport(name=file, uai=prepared.uai, status="unchanged")
@@ -258,7 +307,7 @@ def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: 
         problems_as_records(prepared.roster.problems) if prepared.roster else (), name=written.name,
         has_roster=prepared.students is not None or written.roster_students > 0,
         unmatched_without_roster=sum(c.rows_good for c in written.fresh) if prepared.students is None else 0)
-    return EstablishmentOutcome(report, files)
+    return EstablishmentOutcome(report, files, prepared.job.ignored)
 
 
 def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,

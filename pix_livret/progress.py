@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pix_livret.ingest import EstablishmentOutcome
+from transforms.printable import printable
 
 
 @contextmanager
@@ -36,9 +36,9 @@ def establishment_progress(establishments: int, files: int, logger: logging.Logg
             totals["files"] += files_done
             totals["rows"] += rows
             progress.update(task, advance=1, files=totals["files"], rows=totals["rows"],
-                            description=f"Établissements (dernier : {escape(report.uai)})")
+                            description=f"Établissements (dernier : {printable(report.uai, markup=True)})")
             logger.info("Établissement %s : %d fichier(s), %d ligne(s) chargée(s), %d en quarantaine%s",
-                        report.uai, files_done, rows, sum(f.rows_quarantined for f in outcome.files),
+                        printable(report.uai), files_done, rows, sum(f.rows_quarantined for f in outcome.files),
                         f" ; {report.error}" if report.error else "")
 
         yield done

@@ -1,14 +1,18 @@
-"""The command line end to end: export, attestations and demo, with their exit codes and messages."""
+"""The command line end to end: ingest, export, attestations and demo, with their exit codes and messages."""
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from schemas.referential import LEVEL_COLUMNS
-from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, app
+from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
+from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
+from schemas.referential import Status
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.lsu_xml import validate_livret_xml
 
@@ -89,3 +93,96 @@ def test_attestations_for_an_unknown_uai_fail_with_a_message(school, tmp_path):
                                       str(tmp_path / "pdf"), "--db", school])
     assert result.exit_code == EXIT_FAILURE and "Établissement inconnu" in result.output
     assert not (tmp_path / "pdf").exists()
+
+
+@pytest.fixture
+def clean_inbox(db_url, tmp_path, monkeypatch):
+    """An inbox of one establishment with its roster and one clean class file (3 validated certifications)."""
+    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    sample = make_sample_establishment(tmp_path / "sample")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = [c for c in sample.certifications
+            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:3]
+    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
+    return inbox
+
+
+def ingest(inbox, db_url, tmp_path, *options):
+    result = CliRunner().invoke(app, ["ingest", str(inbox), "--no-attestations", "--db", db_url,
+                                      "--report", str(tmp_path / "report.json"), *options], terminal_width=200)
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8")) if result.exit_code != 1 else None
+    return result, report
+
+
+def test_links_are_refused_without_opening_their_target_and_set_the_run_aside(clean_inbox, db_url, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd").write_text("root:x:0:0:SECRET-LINE:/root:/bin/bash\n")
+    write_class_csv(outside / "20260320_resultats_3B.csv", [], "pix-niveau-score")
+    (clean_inbox / "a.csv").symlink_to(outside / "passwd")
+    (clean_inbox / "b.csv").symlink_to(clean_inbox / "20260320_resultats_3A.csv")  # stays inside: not followed either
+    (clean_inbox / "0123456A").symlink_to(outside, target_is_directory=True)
+
+    result, report = ingest(clean_inbox, db_url, tmp_path)
+
+    assert result.exit_code == EXIT_QUARANTINE, result.output
+    assert [(f["name"], f["status"]) for f in report["files"]] == [("20260320_resultats_3A.csv", "loaded")]
+    links = {i["name"]: i for i in report["ignored"] if i["rule"] == "symlink"}
+    assert sorted(links) == ["0123456A", "a.csv", "b.csv"]
+    assert all("lien symbolique" in i["reason"] and i["uai"] == "0861234Z" for i in links.values())
+    assert report["totals"]["ignored_set_aside"] == 3 and report["totals"]["rows_loaded"] == 3
+    assert "refusé" in result.output and "SECRET-LINE" not in result.output
+    archived = [p.read_bytes() for p in (tmp_path / "archive").rglob("*") if p.is_file()]
+    assert len(archived) == 1 and not any(b"SECRET-LINE" in content for content in archived)
+
+
+def test_everything_in_the_inbox_is_loaded_or_listed_as_ignored_with_its_reason(clean_inbox, db_url, tmp_path):
+    for name in ("...csv", "..\\..\\x.csv", "~$20260320_resultats_3A.csv", ".~lock.20260320_resultats_3A.csv#"):
+        (clean_inbox / name).write_text("x")
+    (clean_inbox / "x.csv").mkdir()
+    (clean_inbox / "etablissements.csv").write_text("uai;nom\n0861234Z;Collège Jean Moulin\n", encoding="utf-8")
+
+    result, report = ingest(clean_inbox, db_url, tmp_path, "--verbose")
+
+    # debris is not set aside: the run is clean, and etablissements.csv is no quarantined class file
+    assert result.exit_code == EXIT_OK, result.output
+    assert [f["name"] for f in report["files"]] == ["20260320_resultats_3A.csv"]
+    assert {i["name"]: i["rule"] for i in report["ignored"]} == {
+        "...csv": "hidden", "..\\..\\x.csv": "hidden", "~$20260320_resultats_3A.csv": "lock_file",
+        ".~lock.20260320_resultats_3A.csv#": "lock_file", "x.csv": "folder", "etablissements.csv": "schools_list",
+        ROSTER_FILE_NAME: "roster"}
+    assert report["totals"]["ignored"] == 7 and report["totals"]["ignored_set_aside"] == 0
+    assert "Éléments du dépôt non lus : 7, dont 0 refusé(s)" in result.output
+    for reason in ("élément caché", "verrouillage d'un tableur", "sous-dossiers", "liste des établissements",
+                   "liste d'élèves SIECLE"):
+        assert reason in result.output, result.output
+    assert "..\\..\\x.csv" in result.output
+
+
+def test_control_characters_and_markup_in_file_names_are_shown_escaped(clean_inbox, db_url, tmp_path):
+    names = ["3A\x1b[31m.csv", "a\nb.csv", "[blink]3B[reset].csv", "c\x9b2J.csv", ".\x1b]0;titre\x07"]
+    for number, name in enumerate(names):
+        (clean_inbox / name).write_text(f"pas un export Pix {number}\n")
+
+    result, report = ingest(clean_inbox, db_url, tmp_path, "--verbose")
+
+    assert result.exit_code == EXIT_QUARANTINE, result.output
+    assert not any(c in result.output for c in "\x1b\x07\x9b"), result.output
+    for shown in ("3A\\x1b[31m.csv", "a\\nb.csv", "[blink]3B[reset].csv", "c\\x9b2J.csv", ".\\x1b]0;titre\\x07"):
+        assert shown in result.output, shown
+    # the JSON report keeps the exact names
+    assert set(names) <= {f["name"] for f in report["files"]} | {i["name"] for i in report["ignored"]}
+
+
+def test_a_status_cell_that_reads_like_markup_is_quarantined_not_a_crash(clean_inbox, db_url, tmp_path):
+    path = clean_inbox / "20260320_resultats_3A.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    path.write_text(text.replace('"Validée"', '"[/b]"', 1), encoding="utf-8-sig")
+
+    result, report = ingest(clean_inbox, db_url, tmp_path)
+
+    assert result.exit_code == EXIT_QUARANTINE, result.output
+    assert "Traceback" not in result.output and report["totals"]["rows_quarantined"] == 1

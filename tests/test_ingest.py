@@ -145,3 +145,41 @@ def test_an_unreadable_roster_is_named_when_the_uai_is_unknown(tmp_path, db_url)
 
     with pytest.raises(InboxError, match=r"ElevesSansAdresses\.xml ne le donne pas \(Fichier XML illisible"):
         ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=roster, workers=1)
+
+
+def test_a_linked_uai_folder_and_a_link_swapped_in_after_listing_are_refused_unread(academie, db_url, tmp_path,
+                                                                                      monkeypatch):
+    outside = make_sample_academie(tmp_path / "elsewhere", establishments=1, classes=1, students_per_class=3)
+    (academie.root / "0123456A").symlink_to(outside.root / outside.uais[0], target_is_directory=True)
+    swapped = sorted((academie.root / sorted(academie.uais)[0]).glob("*.csv"))[0]
+    listing = ingest_module.list_inbox
+
+    def list_then_swap(*args):
+        listed = listing(*args)
+        swapped.unlink()
+        swapped.symlink_to("/etc/passwd")  # between the listing and the reading
+        return listed
+
+    monkeypatch.setattr(ingest_module, "list_inbox", list_then_swap)
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    refused = {(i["uai"], i["name"], i["rule"]) for i in report.asdict()["ignored"] if i["rule"] == "symlink"}
+    assert refused == {(None, "0123456A", "symlink"), (sorted(academie.uais)[0], swapped.name, "symlink")}
+    assert report.has_quarantine and report.totals()["ignored_set_aside"] == 2
+    assert "0123456A" not in {f.uai for f in report.files} and swapped.name not in {f.name for f in report.files}
+    assert "root:" not in report.to_json() + report.to_markdown()
+
+
+def test_a_second_copy_of_a_file_is_ignored_with_the_name_of_the_first_not_a_failed_establishment(academie, db_url,
+                                                                                                   tmp_path):
+    folder = academie.root / sorted(academie.uais)[0]
+    first = sorted(folder.glob("*.csv"))[0]
+    second = folder / f"{first.stem} (1).csv"  # a class downloaded twice; it sorts first, so it is the one read
+    shutil.copy(first, second)
+
+    report = run(academie, db_url, tmp_path, workers=1)
+
+    assert not report.failed and not report.has_quarantine
+    [copy] = [i for i in report.ignored if i.rule == "duplicate"]
+    assert (copy.name, copy.reason) == (first.name, f"contenu identique à « {second.name} » : lu une seule fois")
+    assert count(db_url, select(func.count()).select_from(Certification)) == academie.rows

@@ -65,3 +65,12 @@ def test_a_read_only_sqlite_database_is_said_before_anything_is_loaded(inbox, tm
     assert done.returncode == 1 and seconds < 10
     assert "Base de données en lecture seule" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize("arguments", [["purge", "--before", "2023-2024"], ["forget", "--ine", "1234567890A"]],
+                         ids=["purge", "forget"])
+def test_the_retention_commands_say_a_server_out_of_reach_too(arguments, tmp_path):
+    done, seconds = run_cli(arguments, f"postgresql+psycopg://pix@127.0.0.1:{closed_port()}/pix", tmp_path)
+
+    assert done.returncode == 1 and seconds < 10
+    assert "Base de données injoignable" in done.stderr and "Traceback" not in done.stderr

@@ -143,3 +143,20 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
 def test_forget_says_when_nobody_has_that_identifier(school):
     with pytest.raises(RetentionError, match="Aucun élève ni aucune certification pour cet INE"):
         forget(ine="00000000000")
+
+
+def test_the_purge_command_says_what_it_would_remove_in_french(school):
+    from typer.testing import CliRunner
+
+    from pix_livret.cli import app
+
+    academie, engine, _ = school
+    age_one_class(engine)
+
+    result = CliRunner().invoke(app, ["purge", "--before", "2025-2026", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "Ces données seraient supprimées (simulation : rien n’est modifié) :" in result.output
+    assert f"- Certifications anonymisées : {academie.rows // 2}" in result.output
+    usage = CliRunner().invoke(app, ["forget"])
+    assert usage.exit_code == 2 and "Donnez soit --ine, soit --eleve-id." in usage.output

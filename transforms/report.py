@@ -11,6 +11,8 @@ from typing import Literal
 import pandas as pd
 
 from schemas.problems import PROBLEM_COLUMNS
+from transforms.inbox import IgnoredEntry
+from transforms.printable import printable
 
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
 NO_ROSTER_NOTICE = "aucune liste d'élèves : {count} certification(s) non rattachée(s)"
@@ -67,21 +69,25 @@ class RunReport:
     files: list[FileReport] = field(default_factory=list)
     establishments: list[EstablishmentReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run, for the operator
+    ignored: list[IgnoredEntry] = field(default_factory=list)  # every inbox entry not read as results, and why
 
     @classmethod
-    def of(cls, outcomes) -> RunReport:
-        """The run's report from the establishments' outcomes (pix_livret.ingest.EstablishmentOutcome)."""
-        return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes])
+    def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = ()) -> RunReport:
+        """The run's report from the establishments' outcomes (pix_livret.ingest.EstablishmentOutcome) and the
+        entries IGNORED at the root of an académie inbox.
+        """
+        return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes],
+                   ignored=[*ignored, *(i for o in outcomes for i in o.ignored)])
 
     def with_attestations(self, written: dict[str, int | None]) -> RunReport:
         """The report with the attestations made per UAI (None: the rendering failed)."""
         establishments = [replace(e, attestations_written=written[e.uai] or 0,
                                   attestations_failed=written[e.uai] is None) if e.uai in written else e
                           for e in self.establishments]
-        return RunReport(self.files, establishments, self.timings)
+        return replace(self, establishments=establishments)
 
     def with_timing(self, phase: str, seconds: float) -> RunReport:
-        return RunReport(self.files, self.establishments, self.timings | {phase: round(seconds, 2)})
+        return replace(self, timings=self.timings | {phase: round(seconds, 2)})
 
     def files_of(self, uai: str) -> list[FileReport]:
         return [f for f in self.files if f.uai == uai]
@@ -94,11 +100,14 @@ class RunReport:
                 "attestations_written": sum(e.attestations_written for e in self.establishments),
                 "attestations_failed": sum(e.attestations_failed for e in self.establishments),
                 "establishments": len(self.establishments),
-                "establishments_failed": sum(e.error is not None for e in self.establishments)}
+                "establishments_failed": sum(e.error is not None for e in self.establishments),
+                "ignored": len(self.ignored),
+                "ignored_set_aside": sum(i.set_aside for i in self.ignored)}
 
     @property
     def has_quarantine(self) -> bool:
-        return any(f.set_aside for f in self.files)
+        """Some input was set aside: rows or files quarantined, or an entry refused (a link, an unreadable file)."""
+        return any(f.set_aside for f in self.files) or any(i.set_aside for i in self.ignored)
 
     @property
     def failed(self) -> bool:
@@ -118,6 +127,7 @@ class RunReport:
             "establishments": [asdict(e) | {"absents": list(e.absents),
                                             "roster_problems": [_public_problem(p) for p in e.roster_problems]}
                                for e in self.establishments],
+            "ignored": [{"name": i.name, "uai": i.uai, "rule": i.rule, "reason": i.reason} for i in self.ignored],
             "totals": self.totals(),
             "timings": self.timings,
         }
@@ -132,7 +142,8 @@ class RunReport:
                          "files_set_aside": t["files_quarantined"] + t["files_partial"],
                          "rows_loaded": t["rows_loaded"], "rows_quarantined": t["rows_quarantined"],
                          "unmatched": t["unmatched"] + e.unmatched_without_roster, "absents": len(e.absents),
-                         "attestations": e.attestations_written, "notice": e.error or e.notice})
+                         "attestations": e.attestations_written,
+                         "ignored": sum(i.uai == e.uai for i in self.ignored), "notice": e.error or e.notice})
         return rows
 
     def to_json(self) -> str:
@@ -151,6 +162,9 @@ class RunReport:
         else:
             message = (f"Quarantaine : {t['files_quarantined'] + t['files_partial']} fichier(s) concerné(s), {t['rows_quarantined']} "
                        f"ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
+        if t["ignored_set_aside"]:
+            message += (f" ; {t['ignored_set_aside']} élément(s) du dépôt refusé(s) (liens symboliques, fichiers "
+                        "illisibles)")
         if self.failed:
             message += (f" ; {t['establishments_failed']} établissement(s) non chargé(s) "
                         "(erreur de base de données, repris à la prochaine exécution)")
@@ -174,6 +188,8 @@ class RunReport:
             lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
                       for f in self.files]
             lines += [f"{e.uai} : {e.notice}" for e in self.establishments if e.notice]
+        if self.ignored:
+            lines += ["", f"Éléments du dépôt non lus : {t['ignored']} (détail en fin de rapport)."]
         lines += ["", f"Élèves non rattachés à SIECLE : {t['unmatched']} ; rattachements ambigus : {t['ambiguous']} ; "
                       f"élèves sans certification (absents) : {t['absents']}."]
         problems = [(f, p) for f in self.files for p in f.problems]
@@ -181,6 +197,9 @@ class RunReport:
             lines += ["", "## Problèmes", "", "| Fichier | Établissement | Ligne | Colonne | Message |", "|---|---|---|---|---|"]
             lines += [f"| {_md(f.name)} | {f.uai} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['column'] or '')} | {_md(p['message'])} |"
                       for f, p in problems]
+        if self.ignored:
+            lines += ["", "## Éléments non lus", "", "| Élément | Établissement | Raison |", "|---|---|---|"]
+            lines += [f"| {_md(i.name)} | {i.uai or 'racine'} | {_md(i.reason)} |" for i in self.ignored]
         return "\n".join(lines) + "\n"
 
 
@@ -212,4 +231,4 @@ def _public_problem(problem: dict) -> dict:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return printable(text).replace("|", "\\|")
