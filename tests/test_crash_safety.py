@@ -326,9 +326,10 @@ def test_kill_at_any_point_then_rerun_reaches_the_uninterrupted_end_state(db_url
     assert failures == [], "\n".join(failures)
 
 
-@pytest.mark.parametrize("migrated", [False, True], ids=["new-database", "migrated-database"])
-def test_two_runs_at_once_end_as_one(db_url, new_database, tmp_path, migrated):
-    """Both runs start together on an empty database (the académie's first night: both migrate it), or on one
+@pytest.mark.parametrize("migrated, count", [(False, 2), (True, 2), (True, 3)],
+                         ids=["two-new-database", "two-migrated-database", "three-migrated-database"])
+def test_runs_at_once_end_as_one(db_url, new_database, tmp_path, migrated, count):
+    """The runs start together on an empty database (the académie's first night: all migrate it), or on one
     migrated already (any other night)."""
     inbox, schools = make_academie(tmp_path)
     reference = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive_a", schools=schools,
@@ -341,16 +342,16 @@ def test_two_runs_at_once_end_as_one(db_url, new_database, tmp_path, migrated):
         engine = make_engine(shared)
         upgrade_to_head(engine)
         engine.dispose()
-    reports = [tmp_path / "first.json", tmp_path / "second.json"]
+    reports = [tmp_path / f"run{n}.json" for n in range(count)]
     runs = [start_run(inbox, shared, archive, report, schools, workers=2, wait_for_go=True) for report in reports]
     go(runs)
     statuses = [finish(run) for run in runs]
     stderr = [report.with_suffix(".stderr").read_text(errors="replace")[-3000:] for report in reports]
-    assert statuses == [0, 0], f"exit statuses {statuses}:\n" + "\n".join(stderr)
+    assert statuses == [0] * count, f"exit statuses {statuses}:\n" + "\n".join(stderr)
 
     both = [read_report(report) for report in reports]
     assert [e for report in both for e in report["establishments"] if e["error"]] == []
-    # every file taken by exactly one of the two runs, reported unchanged by the other
+    # every file taken by exactly one of the runs, reported unchanged by the others
     taken = Counter((f["uai"], f["name"]) for report in both for f in report["files"] if f["status"] != "unchanged")
     assert sorted(taken.elements()) == sorted((f.uai, f.name) for f in reference.files)
     assert sum(f["rows_loaded"] for report in both for f in report["files"] if f["status"] != "unchanged") \
