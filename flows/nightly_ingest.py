@@ -176,17 +176,38 @@ def publish_report(markdown: str, report_json: str | None, report_path: str | No
         Path(report_path).write_text(report_json, encoding="utf-8")
 
 
+class RunNotClean(Exception):
+    """The data of the run's Failed state: Prefect resolves a failed state's data into an exception (a worker does,
+    and logged a TypeError quoting the whole report when it was not one). Its message is the state's: counts only.
+    """
+
+    def __init__(self, report: RunReport) -> None:
+        super().__init__(report.state_message())
+        self.report = report
+
+    def __reduce__(self):
+        return type(self), (self.report,)
+
+
 def final_state(report: RunReport) -> State:
     """Completed when all is clean; otherwise a Failed state that counts the damage: named Quarantined when input
     was quarantined, AttestationsFailed when everything loaded but the attestations could not be made.
     """
     if report.failed:
-        return Failed(message=report.state_message(), data=report)
+        return Failed(message=report.state_message(), data=RunNotClean(report))
     if report.has_quarantine:
-        return Failed(name=QUARANTINED, message=report.state_message(), data=report)
+        return Failed(name=QUARANTINED, message=report.state_message(), data=RunNotClean(report))
     if report.attestations_failed:
-        return Failed(name=ATTESTATIONS_FAILED, message=report.state_message(), data=report)
+        return Failed(name=ATTESTATIONS_FAILED, message=report.state_message(), data=RunNotClean(report))
     return Completed(message=report.state_message(), data=report)
+
+
+def report_of(state: State) -> RunReport | None:
+    """The run's report from the flow's final state, clean or not; None when the run failed before it had one."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, RunNotClean):
+        return result.report
+    return result if isinstance(result, RunReport) else None
 
 
 def _run_status(report: RunReport) -> str:

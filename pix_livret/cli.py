@@ -85,17 +85,16 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     _reach_database(write=True)
     _start_prefect()
-    from flows.nightly_ingest import ATTESTATIONS_FAILED, nightly_ingest
+    from flows.nightly_ingest import ATTESTATIONS_FAILED, nightly_ingest, report_of
     from pix_livret.display import print_ingest_summary
-    from transforms.report import RunReport
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                            report_path=str(report) if report else None, attestations=attestations,
                            school_name=school_name, schools=str(schools) if schools else None, return_state=True)
-    result = state.result(raise_on_failure=False)
-    if isinstance(result, RunReport):
-        print_ingest_summary(result, console, verbose=verbose)
-        if result.failed:
+    outcome = report_of(state)
+    if outcome is not None:
+        print_ingest_summary(outcome, console, verbose=verbose)
+        if outcome.failed:
             errors.print("[red]Des établissements n'ont pas pu être enregistrés en base (voir la remarque) : "
                          "ils seront repris à la prochaine exécution.[/red]")
             raise typer.Exit(EXIT_FAILURE)
@@ -103,10 +102,11 @@ def ingest(
             errors.print("[red]Les données sont chargées, mais les attestations n'ont pas pu être produites.[/red]")
             raise typer.Exit(EXIT_FAILURE)
         raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
-    if isinstance(result, InboxError):
-        errors.print(f"[red]{printable(result, markup=True)}[/red]")
+    failure = state.result(raise_on_failure=False)
+    if isinstance(failure, InboxError):
+        errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    errors.print(f"[red]Échec de l'import : {printable(state.message or result, markup=True)}[/red]")
+    errors.print(f"[red]Échec de l'import : {printable(state.message or failure, markup=True)}[/red]")
     raise typer.Exit(EXIT_FAILURE)
 
 

@@ -57,16 +57,16 @@ def _configured_for(folder: Path) -> Iterator[None]:
 
 def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, console: Console) -> None:
     from flows.livret_export import livret_export
-    from flows.nightly_ingest import nightly_ingest
+    from flows.nightly_ingest import nightly_ingest, report_of
 
     report_path = folder / "sorties" / "rapport-import.json"
     report_path.parent.mkdir(parents=True, exist_ok=True)
     console.print("\n[bold]1. Import de nuit[/bold] (flux Prefect nightly-ingest)")
     ingest = nightly_ingest(inbox=str(manifest.inbox), roster=str(manifest.roster_path), school_name=SCHOOL_NAME,
                             report_path=str(report_path), return_state=True)
-    report = ingest.result(raise_on_failure=False)
-    if isinstance(report, BaseException):
-        raise DemoError(f"L'import a échoué : {report}")
+    report = report_of(ingest)
+    if report is None:
+        raise DemoError(f"L'import a échoué : {ingest.message}")
     print_ingest_summary(report, console)
     console.print(f"Attendu d'après les données générées : {manifest.expected['rows_loaded']} lignes chargées, "
                   f"{manifest.expected['rows_quarantined']} en quarantaine, "

@@ -64,12 +64,16 @@ class EstablishmentReport:
         return None
 
 
-@dataclass
+@dataclass(repr=False)
 class RunReport:
     files: list[FileReport] = field(default_factory=list)
     establishments: list[EstablishmentReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run, for the operator
     ignored: list[IgnoredEntry] = field(default_factory=list)  # every inbox entry not read as results, and why
+
+    def __repr__(self) -> str:
+        # a repr reaches tracebacks and logs: the totals only, never a file's problems or the absents' ids
+        return f"RunReport({self.totals()})"
 
     @classmethod
     def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = ()) -> RunReport:

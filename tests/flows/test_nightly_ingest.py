@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import flows.nightly_ingest as nightly_module
-from flows.nightly_ingest import QUARANTINED, nightly_ingest
+from flows.nightly_ingest import QUARANTINED, RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.database import DatabaseFailure, make_engine
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
@@ -87,7 +87,7 @@ def test_newer_export_of_a_class_updates_its_rows(database, sample, tmp_path):
 
     state = nightly_ingest(inbox=str(inbox), return_state=True, attestations=False)
 
-    [file] = state.result(raise_on_failure=False).files
+    [file] = report_of(state).files
     assert file.rows_updated == 1
     assert count(database, select(Certification.score).where(Certification.number == first.number)) == first.score - 1
 
@@ -123,7 +123,7 @@ def test_cli_exit_codes_say_quarantine_and_usage(database, sample, tmp_path):
 
 
 def test_report_and_artifact_carry_no_names(database, sample):
-    report = ingest(sample).result(raise_on_failure=False)
+    report = report_of(ingest(sample))
     text = report.to_json() + report.to_markdown()
     for student in sample.students[:40]:
         assert student.last_name not in text and student.first_name not in text
@@ -134,7 +134,7 @@ def test_nightly_run_renders_attestations_of_new_results_only(database, sample, 
                            return_state=True)
     attestations = tmp_path / "out" / "attestations" / sample.uai / "2025-2026"
     student_pdfs = list(attestations.glob("*/*.pdf"))
-    assert first.result(raise_on_failure=False).totals()["attestations_written"] == sample.expected["validated"]
+    assert report_of(first).totals()["attestations_written"] == sample.expected["validated"]
     assert len(student_pdfs) == sample.expected["validated"]
     first_page = PdfReader(student_pdfs[0]).pages[0].extract_text()
     assert first_page.startswith("COLLÈGE JEAN MOULIN · 0861234Z")  # the header prints it in capitals
@@ -154,7 +154,7 @@ def test_attestations_that_cannot_be_written_fail_the_run_but_keep_the_loaded_da
 
     state = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    report = state.result(raise_on_failure=False)
+    report = report_of(state)
     assert state.name == QUARANTINED and "attestations en échec" in state.message  # the planted rows, and this
     assert report.totals()["attestations_failed"] == 1
     assert count(database, select(func.count()).select_from(Certification)) == len(sample.certifications)
@@ -230,3 +230,15 @@ def test_a_flow_that_fails_closes_its_run_as_failed_with_the_reason(database, sa
         [run] = connection.execute(select(PipelineRun.status, PipelineRun.message, PipelineRun.ended_at)).all()
     assert run.status == "failed" and run.ended_at is not None
     assert run.message == "Valeur refusée par la base de données (table certifications)."
+
+
+def test_a_quarantined_state_resolves_into_an_exception_that_quotes_no_absent(database, sample):
+    """A worker resolves a failed state's data into an exception: it must be one, worded with counts only."""
+    from prefect.states import get_state_exception
+
+    state = ingest(sample)
+
+    error = get_state_exception(state)
+    assert isinstance(error, RunNotClean) and str(error) == state.message
+    absents = [str(a["eleve_id"]) for e in error.report.establishments for a in e.absents]
+    assert absents and not any(eleve_id in repr(error.report) + str(error) for eleve_id in absents)
