@@ -101,8 +101,9 @@ def read_siecle_roster(content: bytes, name: str = SIECLE_FILE_NAME) -> Roster:
                                  "Fichier XML illisible : il déclare des entités (DOCTYPE), ce que SIECLE ne fait "
                                  "jamais : liste d'élèves ignorée")
     if root.tag != "BEE_ELEVES":
+        # its root element is the file's own text: not quoted (a file that is no roster is never echoed)
         return unreadable_roster(name, "not_siecle_roster",
-                                 f"Le fichier n'est pas un export SIECLE BEE_ELEVES (élément racine {root.tag}) : "
+                                 "Le fichier n'est pas un export SIECLE (l'élément racine n'est pas BEE_ELEVES) : "
                                  "liste d'élèves ignorée")
     uai, uai_problems = read_uai(root.findtext("PARAMETRES/UAJ"), name)
     school_year, year_problems = read_school_year(root.findtext("PARAMETRES/ANNEE_SCOLAIRE"), name)

@@ -11,6 +11,7 @@ from schemas.roster import RosterFrame
 from tests.builders import entity_bomb
 from transforms.identifiers import is_uai, uai_key_is_valid
 from transforms.read_roster import read_csv_roster, read_roster, read_siecle_roster
+from transforms.report import problems_as_records
 
 UAI = "0750680G"  # 750680 % 23 = 6 -> G
 
@@ -315,3 +316,10 @@ def test_a_roster_declaring_entities_is_unreadable_xml(levels, declaration):
     assert roster.students.empty and roster.uai is None
     assert roster.problems[["file", "rule"]].values.tolist() == [["ElevesSansAdresses.xml", "unreadable_xml"]]
     assert roster.problems.loc[0, "message"].startswith("Fichier XML illisible")
+
+
+def test_an_xml_file_that_is_no_roster_is_not_quoted():
+    roster = read_roster(b'<?xml version="1.0"?><Secretracine><a>Secretcontenu</a></Secretracine>', "autre.xml")
+
+    [problem] = problems_as_records(roster.problems)
+    assert problem["rule"] == "not_siecle_roster" and "Secret" not in str(problem)
