@@ -78,15 +78,17 @@ class AttestationsReport:
 
 
 @flow(name="make-attestations", log_prints=False, persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
-def make_attestations(school_year: str, uai: str | None = None, division: str | None = None,
+def make_attestations(school_year: str | None = None, uai: str | None = None, division: str | None = None,
                       out_dir: str | None = None, only_changed: bool = False, record_run: bool = True
                       ) -> AttestationsReport:
-    """Renders the attestations of SCHOOL_YEAR (YYYY-YYYY): per class one PDF, and one PDF per student.
+    """Renders the attestations of SCHOOL_YEAR (YYYY-YYYY; by default default_school_year's): per class one PDF,
+    and one PDF per student.
 
     ONLY_CHANGED renders only the classes whose pages changed; RECORD_RUN=False leaves the run history to the
     calling flow (the nightly run counts the pages it made).
     """
     # Parameters and database checked first: a refusal records nothing
+    school_year = school_year or default_school_year(uai, date.today())
     check_attestations_request(school_year)
     with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
         # One run at a time per establishment: a second one waits, then finds the pages rendered

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from pandera.typing import DataFrame
@@ -17,6 +17,7 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 import pix_livret
+from flows.attestations import default_school_year
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
@@ -85,12 +86,15 @@ class ExportReport:
 
 
 @flow(name="livret-export", log_prints=False)
-def livret_export(livret: Livret, school_year: str, uai: str | None = None, out_dir: str | None = None) -> ExportReport:
+def livret_export(livret: Livret, school_year: str | None = None, uai: str | None = None,
+                  out_dir: str | None = None) -> ExportReport:
     """Writes LIVRET_UAI_YEAR.xml for the livret scolaire (LSU: collège, LSL: lycée) and the CSV of the
-    certifications left out, for SCHOOL_YEAR (AAAA-AAAA). UAI may be omitted when the database holds one
-    establishment; OUT_DIR defaults to PIX_LIVRET_OUT_DIR.
+    certifications left out, for SCHOOL_YEAR (AAAA-AAAA; by default the year of the establishment's latest
+    certification, as for the attestations: a June deployment needs no edit each year). UAI may be omitted when
+    the database holds one establishment; OUT_DIR defaults to PIX_LIVRET_OUT_DIR.
     """
     # Parameters and database checked first: a refusal records nothing and writes nothing
+    school_year = school_year or default_school_year(uai, date.today())
     check_export_request(livret, school_year)
     ensure_database_ready()
     with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:

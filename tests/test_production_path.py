@@ -1,0 +1,186 @@
+"""The production path for real (issue 11): `prefect server start` with API authentication, a process work pool,
+`prefect deploy` on deploy/prefect.yaml exactly as the README says, a worker with the env file's variables; then
+the nightly run, the June export and the attestations triggered as an administrator would, on one server.
+
+Slow (~1 min: a server, a worker, five flow runs in their own processes): one module-scoped server for all.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pix_livret.database import make_engine
+from pix_livret.sample_data import make_sample_establishment
+from schemas.tables import PipelineRun
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+AUTH = "admin:un-secret-de-test"
+RUN_TIMEOUT = 240
+
+TRIGGER = """
+import json, sys
+from prefect.deployments import run_deployment
+run = run_deployment(sys.argv[1], parameters=json.loads(sys.argv[2]), job_variables=json.loads(sys.argv[3]),
+                     timeout=float(sys.argv[4]))
+print(json.dumps({"id": str(run.id), "type": run.state.type.value, "name": run.state.name,
+                  "message": run.state.message}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Production:
+    """A Prefect server, the pool, the deployments and one worker, as the README's Mise en production starts them."""
+
+    def __init__(self, root: Path) -> None:
+        port = free_port()
+        self.root, self.api = root, f"http://127.0.0.1:{port}/api"
+        self.database = f"sqlite:///{root / 'pix-livret.sqlite'}"
+        self.client_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PIX_LIVRET_"))} | {
+            "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": self.api, "PREFECT_API_AUTH_STRING": AUTH,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "INFO"}
+        self.server_env = self.client_env | {"PREFECT_SERVER_API_AUTH_STRING": AUTH, "PREFECT_UI_API_URL": self.api}
+        # the worker's environment: deploy/pix-livret.env.example's variables, with this test's folders
+        self.worker_env = self.client_env | {"PIX_LIVRET_DB_URL": self.database, "PIX_LIVRET_HOME": str(REPO),
+                                             "PIX_LIVRET_OUT_DIR": str(root / "out"),
+                                             "PIX_LIVRET_ARCHIVE_DIR": str(root / "archive")}
+        self.processes: list[subprocess.Popen] = []
+        self.server = self.start(["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                 self.server_env, "server")
+        self.wait_healthy()
+        self.prefect(["work-pool", "create", "pix-livret", "--type", "process"])
+        self.prefect(["--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"])
+        self.worker = self.start(["prefect", "worker", "start", "--pool", "pix-livret"], self.worker_env, "worker")
+
+    def start(self, command: list[str], env: dict, name: str) -> subprocess.Popen:
+        log = (self.root / f"{name}.log").open("wb")
+        process = subprocess.Popen([str(BIN / command[0]), *command[1:]], env=env, cwd=REPO, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def prefect(self, arguments: list[str]) -> str:
+        done = subprocess.run([str(BIN / "prefect"), *arguments], env=self.client_env, cwd=REPO, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def request(self, path: str, body: dict | None = None, auth: bool = True) -> dict | list:
+        headers = {"Content-Type": "application/json"}
+        if auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(AUTH.encode()).decode()
+        data = json.dumps(body).encode() if body is not None else None
+        with urllib.request.urlopen(urllib.request.Request(self.api + path, data=data, headers=headers),
+                                    timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                self.request("/health")
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert self.server.poll() is None, (self.root / "server.log").read_text(errors="replace")[-3000:]
+                time.sleep(0.5)
+        raise AssertionError("the Prefect server did not start")
+
+    def run(self, deployment: str, parameters: dict, job_variables: dict | None = None) -> dict:
+        done = subprocess.run([sys.executable, "-c", TRIGGER, deployment, json.dumps(parameters),
+                               json.dumps(job_variables or {}), str(RUN_TIMEOUT)], env=self.client_env, cwd=REPO,
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT + 30)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def logs(self, flow_run_id: str) -> str:
+        found = self.request("/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "limit": 200})
+        return "\n".join(entry["message"] for entry in found)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    server = Production(tmp_path_factory.mktemp("production"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory):
+    return make_sample_establishment(tmp_path_factory.mktemp("school") / "inbox")
+
+
+def test_the_api_refuses_a_request_without_the_auth_string(production):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        production.request("/flow_runs/filter", {}, auth=False)
+
+    assert refused.value.code == 401
+
+
+def test_a_nightly_run_with_quarantined_input_is_a_quarantined_state_and_logs_no_name(production, school):
+    run = production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                                     "school_name": "Collège Test"})
+
+    assert (run["type"], run["name"]) == ("FAILED", "Quarantined"), run
+    assert "écartée" in run["message"]
+    logs = production.logs(run["id"])
+    # Prefect's engine still logs its own traceback for any Failed final state (flow_engine.run_flow): it must
+    # carry the counts only, no report (it printed the whole RunReport, absents' ids included, before)
+    assert "TypeError" not in logs and "RunReport(" not in logs, logs[-6000:]
+    names = {s.last_name for s in school.students} | {s.first_name for s in school.students}
+    assert not [name for name in names if len(name) > 3 and name in logs]
+    assert not [s.eleve_id for s in school.students if s.eleve_id and f"{s.eleve_id}" in logs]
+    engine = make_engine(production.database)
+    with engine.connect() as connection:
+        history = connection.execute(select(PipelineRun.kind, PipelineRun.status, PipelineRun.flow_run_id)).all()
+    engine.dispose()
+    assert ("ingest", "quarantined", run["id"]) in history
+
+
+def test_the_june_export_and_the_attestations_run_with_their_default_year(production, school):
+    production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                              "attestations": False})
+
+    export = production.run("livret-export/export-lsu", {})
+    attestations = production.run("make-attestations/attestations", {})
+
+    assert export["type"] == "COMPLETED", export
+    assert attestations["type"] == "COMPLETED", attestations
+    out = production.root / "out"
+    assert list(out.glob("LSU_*_2025-2026.xml")) and list((out / "attestations").rglob("*.pdf"))
+
+
+def test_a_wrong_code_folder_fails_the_run_with_a_message_that_says_what_to_fix(production, school):
+    run = production.run("livret-export/export-lsu", {}, {"env": {"PIX_LIVRET_HOME": "/nulle/part"}})
+
+    assert run["type"] in ("CRASHED", "FAILED"), run
+    assert "introuvable dans /nulle/part" in (run["message"] or "") + production.logs(run["id"]), run
