@@ -9,7 +9,7 @@ DEMO_DIR ?= var/demo
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install system-deps bench bench-academie clean
+.PHONY: demo test install system-deps bench bench-academie ui-screenshot clean
 
 demo: install
 	$(BIN)/pix-livret demo --dir $(DEMO_DIR)
@@ -44,6 +44,13 @@ bench: install
 
 bench-academie: install
 	$(BIN)/python bench/bench_academie.py
+
+# A screenshot of a quarantined run in Prefect's UI (docs/ui-quarantined-run.png), in Debian's headless Chromium
+ui-screenshot: install
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else echo "Missing Chromium. Run: sudo apt-get install -y chromium"; exit 1; fi; }
+	$(BIN)/python deploy/screenshot_ui.py docs/ui-quarantined-run.png
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -49,19 +49,23 @@ def free_port() -> int:
 class Production:
     """A Prefect server, the pool, the deployments and one worker, as the README's Mise en production starts them."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, auth: str | None = AUTH) -> None:
         port = free_port()
-        self.root, self.api = root, f"http://127.0.0.1:{port}/api"
+        self.root, self.api, self.auth = root, f"http://127.0.0.1:{port}/api", auth
         self.database = f"sqlite:///{root / 'pix-livret.sqlite'}"
         self.client_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PIX_LIVRET_"))} | {
-            "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": self.api, "PREFECT_API_AUTH_STRING": AUTH,
+            "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": self.api,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "INFO"}
-        self.server_env = self.client_env | {"PREFECT_SERVER_API_AUTH_STRING": AUTH, "PREFECT_UI_API_URL": self.api}
+        if auth:
+            self.client_env["PREFECT_API_AUTH_STRING"] = auth
+        self.server_env = self.client_env | {"PREFECT_UI_API_URL": self.api} \
+            | ({"PREFECT_SERVER_API_AUTH_STRING": auth} if auth else {})
         # the worker's environment: deploy/pix-livret.env.example's variables, with this test's folders
         self.worker_env = self.client_env | {"PIX_LIVRET_DB_URL": self.database, "PIX_LIVRET_HOME": str(REPO),
                                              "PIX_LIVRET_OUT_DIR": str(root / "out"),
                                              "PIX_LIVRET_ARCHIVE_DIR": str(root / "archive")}
         self.processes: list[subprocess.Popen] = []
+        self.ui = f"http://127.0.0.1:{port}"
         self.server = self.start(["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                  self.server_env, "server")
         self.wait_healthy()
@@ -84,8 +88,8 @@ class Production:
 
     def request(self, path: str, body: dict | None = None, auth: bool = True) -> dict | list:
         headers = {"Content-Type": "application/json"}
-        if auth:
-            headers["Authorization"] = "Basic " + base64.b64encode(AUTH.encode()).decode()
+        if auth and self.auth:
+            headers["Authorization"] = "Basic " + base64.b64encode(self.auth.encode()).decode()
         data = json.dumps(body).encode() if body is not None else None
         with urllib.request.urlopen(urllib.request.Request(self.api + path, data=data, headers=headers),
                                     timeout=10) as response:
