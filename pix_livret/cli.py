@@ -9,7 +9,8 @@ import os
 # Prefect must not phone home, whatever the machine's settings; set before prefect is imported
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# the terminal gets warnings only; a configured server still gets every log line of the runs (its level stays INFO)
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -188,3 +188,18 @@ def test_a_wrong_code_folder_fails_the_run_with_a_message_that_says_what_to_fix(
 
     assert run["type"] in ("CRASHED", "FAILED"), run
     assert "introuvable dans /nulle/part" in (run["message"] or "") + production.logs(run["id"]), run
+
+
+def test_a_command_run_against_the_server_sends_its_logs_there(production, school):
+    production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                              "attestations": False})
+    env = {k: v for k, v in production.worker_env.items() if k != "PREFECT_LOGGING_LEVEL"}
+
+    done = subprocess.run([str(BIN / "pix-livret"), "export", "lsu", "--year", "2025-2026"], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert " | INFO " not in done.stdout + done.stderr  # the terminal stays quiet
+    [latest] = production.request("/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1,
+                                                        "flows": {"name": {"any_": ["livret-export"]}}})
+    assert latest["state_type"] == "COMPLETED" and production.logs(latest["id"]).strip()
