@@ -203,3 +203,15 @@ def test_a_command_run_against_the_server_sends_its_logs_there(production, schoo
     [latest] = production.request("/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1,
                                                         "flows": {"name": {"any_": ["livret-export"]}}})
     assert latest["state_type"] == "COMPLETED" and production.logs(latest["id"]).strip()
+
+
+def test_the_nightly_alert_automation_is_created_on_the_server(production):
+    done = subprocess.run([sys.executable, "deploy/notifications.py", "--webhook-url", "https://alertes.example.org/x"],
+                          env=production.client_env, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    [automation] = production.request("/automations/filter", {"automations": {"name": {"any_": [
+        "pix-livret : nuit à vérifier"]}}})
+    assert automation["enabled"]
+    assert {"prefect.flow-run.Quarantined", "prefect.flow-run.Failed"} <= set(automation["trigger"]["expect"])
+    assert automation["actions"][0]["type"] == "send-notification"
