@@ -1,4 +1,4 @@
-"""The pix-livret command line (design.md): ingest, export, attestations, runs, purge, forget, demo.
+"""The pix-livret command line (design.md): ingest, export, attestations, runs, purge, forget, serve, demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
 """
@@ -256,6 +256,17 @@ def forget(
     console.print("Pensez à retirer l'élève des fichiers de la boîte de dépôt et à refaire l'export du livret "
                   "s'il en avait un : les exports qui le nommaient sont supprimés.")
     raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
+
+
+@app.command()
+def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect démarré (sans PREFECT_API_URL)"),
+          db: Optional[str] = DbOption) -> None:
+    """Production la plus simple : serveur Prefect, import de nuit programmé, export et attestations, en un processus."""
+    from pix_livret.serve import serve as serve_deployments
+
+    _use_database(db)
+    _reach_database(write=True)
+    serve_deployments(port)
 
 
 @app.command()

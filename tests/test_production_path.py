@@ -215,3 +215,47 @@ def test_the_nightly_alert_automation_is_created_on_the_server(production):
     assert automation["enabled"]
     assert {"prefect.flow-run.Quarantined", "prefect.flow-run.Failed"} <= set(automation["trigger"]["expect"])
     assert automation["actions"][0]["type"] == "send-notification"
+
+
+
+def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school, tmp_path):
+    """`pix-livret serve` with no server configured, the single school's production: it starts a Prefect server
+    (the UI) on the port given, serves deploy/prefect.yaml's deployments with their schedule, runs what is
+    triggered itself (no pool, no worker), and stops its server when stopped."""
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PIX_LIVRET_"))} | {
+        "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+        "PIX_LIVRET_DB_URL": f"sqlite:///{tmp_path / 'served.sqlite'}", "PIX_LIVRET_OUT_DIR": str(tmp_path / "out"),
+        "PIX_LIVRET_ARCHIVE_DIR": str(tmp_path / "archive")}
+    served = subprocess.Popen([str(BIN / "pix-livret"), "serve", "--port", str(port)], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "serve.log").open("wb"),
+                              start_new_session=True)
+    client = env | {"PREFECT_API_URL": api}
+    try:
+        deadline, deployment = time.monotonic() + 120, None
+        while time.monotonic() < deadline and deployment is None and served.poll() is None:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(
+                        f"{api}/deployments/filter", data=b"{}", headers={"Content-Type": "application/json"}),
+                        timeout=5) as response:
+                    deployment = next((d for d in json.loads(response.read()) if d["name"] == "nightly"), None)
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(1)
+        assert deployment, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+        assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["30 2 * * *"]
+
+        done = subprocess.run([sys.executable, "-c", TRIGGER, "nightly-ingest/nightly", json.dumps(
+            {"inbox": str(school.inbox), "roster": str(school.roster_path), "attestations": False}), "{}",
+            str(RUN_TIMEOUT)], env=client, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT + 30)
+        assert done.returncode == 0, done.stderr[-3000:]
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        assert run["name"] == "Quarantined", (run, (tmp_path / "serve.log").read_text(errors="replace")[-3000:])
+    finally:
+        served.send_signal(signal.SIGTERM)  # as systemd stops it
+        served.wait(timeout=60)
+    with pytest.raises(urllib.error.URLError):
+        time.sleep(2)
+        urllib.request.urlopen(f"{api}/health", timeout=5)

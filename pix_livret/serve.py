@@ -1,0 +1,77 @@
+"""`pix-livret serve`: the simplest production, for one school and no Prefect server of its own.
+
+One long-running process: a Prefect server on the loopback (its UI at http://127.0.0.1:PORT), started as a
+child and stopped with us, unless PREFECT_API_URL names one already; and the three deployments of
+deploy/prefect.yaml (the one statement of their parameters and schedule) served from this process with
+prefect.serve, the nightly schedule included. It replaces server + pool + worker. Prefect's temporary server
+would not do: it runs no scheduler (prefect.server.services: only services marked run_in_ephemeral run there).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from pix_livret.temporary_server import WATCHDOG
+
+DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
+
+
+def serve(port: int = 4200) -> None:
+    """Serves the deployments until stopped (Ctrl-C or SIGTERM); starts a server on PORT first when none is set."""
+    server = None if os.environ.get("PREFECT_API_URL") else _start_server(port)
+    # the runner's flow run processes load each flow by its entrypoint, relative to the code folder
+    os.chdir(DEPLOYMENTS_FILE.parent.parent)
+    try:
+        from prefect import serve as serve_deployments
+
+        # on SIGTERM or Ctrl-C the runner exits; schedules stay on (paused, a restart would find them off)
+        serve_deployments(*served_deployments(), print_starting_message=False, pause_on_shutdown=False)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def served_deployments() -> list:
+    """deploy/prefect.yaml's deployments as this process serves them: same names, parameters and schedules."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    declared = yaml.safe_load(DEPLOYMENTS_FILE.read_text(encoding="utf-8"))["deployments"]
+    deployments = []
+    for entry in declared:
+        path, name = entry["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        schedules = [CronSchedule(cron=s["cron"], timezone=s.get("timezone")) for s in entry.get("schedules", [])]
+        deployments.append(flow.to_deployment(name=entry["name"], description=entry.get("description"),
+                                              parameters=entry.get("parameters") or {}, schedules=schedules or None))
+    return deployments
+
+
+def _start_server(port: int) -> subprocess.Popen:
+    url = f"http://127.0.0.1:{port}/api"
+    environment = os.environ | {"PREFECT_UI_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=environment, stdout=subprocess.DEVNULL)
+    # the server must not outlive us, even killed: the temporary server's watchdog
+    subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(server.pid)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/health", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"Le serveur Prefect n'a pas démarré (port {port} déjà pris ?)") from None
+            time.sleep(0.5)
+    os.environ["PREFECT_API_URL"] = url  # before prefect reads its settings: this process's flows report there
+    print(f"Serveur Prefect : http://127.0.0.1:{port} (interface) ; Ctrl-C pour arrêter.", flush=True)
+    return server
