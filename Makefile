@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 # WeasyPrint's native libraries and the font the attestations embed
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 DEMO_DIR ?= var/demo
+# Extras installed with the project: the tests' here; deploy/Dockerfile runs `make install EXTRAS=`,
+# so the image is installed by this very recipe (the one CI runs), without the test tools.
+EXTRAS ?= test
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -22,7 +25,7 @@ install: system-deps $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	touch $@
 
 system-deps:
