@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # WeasyPrint's native libraries and the font the attestations embed
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# For the tests only: docker-compose validates deploy/compose.yaml (its client alone; no engine runs here)
+TEST_DEB_PACKAGES := docker-compose
 DEMO_DIR ?= var/demo
 # Extras installed with the project: the tests' here; deploy/Dockerfile runs `make install EXTRAS=`,
 # so the image is installed by this very recipe (the one CI runs), without the test tools.
@@ -12,12 +14,12 @@ EXTRAS ?= test
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install system-deps bench bench-academie ui-screenshot clean
+.PHONY: demo test install system-deps test-deps bench bench-academie ui-screenshot clean
 
 demo: install
 	$(BIN)/pix-livret demo --dir $(DEMO_DIR)
 
-test: install
+test: install test-deps
 	$(BIN)/python -m pytest -q
 
 install: system-deps $(VENV)/.installed
@@ -28,8 +30,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".$(if $(EXTRAS),[$(EXTRAS)])"
 	touch $@
 
-system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# Debian packages $(1) installed when missing and running as root; otherwise the exact command, and a failure
+define debian_packages
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -40,6 +43,13 @@ system-deps:
 	    echo "Missing Debian packages. Run: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+
+system-deps:
+	$(call debian_packages,$(DEB_PACKAGES))
+
+test-deps:
+	$(call debian_packages,$(TEST_DEB_PACKAGES))
 
 bench: install
 	$(BIN)/python bench/bench_lsu_export.py

@@ -1,7 +1,7 @@
 """deploy/compose.yaml and deploy/Dockerfile, checked without a Docker engine (none runs on this machine).
 
-What Docker would only find at `up` time is checked here: the compose file against the Compose
-specification's schema, the Prefect setting names against the installed Prefect, the variables the
+What Docker would only find at `up` time is checked here: the compose file by Debian's `docker-compose config`
+(the client alone, no engine), the Prefect setting names against the installed Prefect, the variables the
 services read against the committed example, the worker's user and umask, the image's install step
 against the Makefile's, the database init script with a stand-in psql.
 """
@@ -16,7 +16,6 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +24,6 @@ COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
 PREFECT_YAML = yaml.safe_load((DEPLOY / "prefect.yaml").read_text(encoding="utf-8"))
-SCHEMA = Path(__file__).resolve().parent / "fixtures" / "compose-spec" / "compose-spec.json"
 
 
 def env_example() -> dict[str, str]:
@@ -46,20 +44,29 @@ def provided(service: str) -> set[str]:
     return set(environment(service)) | (set(env_example()) if SERVICES[service].get("env_file") else set())
 
 
-def test_compose_file_is_valid_against_the_compose_specification():
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft7Validator(schema)
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(COMPOSE)]
-    assert not errors
+def docker_compose_config(tmp_path: Path, compose: dict) -> subprocess.CompletedProcess:
+    """`docker-compose config` (Debian's, installed by `make test`) on COMPOSE beside the env example, in TMP_PATH."""
+    (tmp_path / "compose.yaml").write_text(yaml.safe_dump(compose, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "compose.env").write_text((DEPLOY / "compose.env.example").read_text(encoding="utf-8"),
+                                          encoding="utf-8")
+    return subprocess.run(["docker-compose", "-p", "pix-livret", "-f", str(tmp_path / "compose.yaml"), "config", "-q"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 
-def test_the_schema_catches_a_mistake():
-    # the schema is strict enough to matter: an unknown key and a wrong healthcheck field are refused
-    validator = jsonschema.Draft7Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+def test_compose_file_is_valid_for_docker_compose(tmp_path):
+    done = docker_compose_config(tmp_path, COMPOSE)
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_docker_compose_config_catches_a_mistake(tmp_path):
+    # the validation is strict enough to matter: an unknown key of a service is refused
     broken = json.loads(json.dumps(COMPOSE))
     broken["services"]["worker"]["stop_grace"] = "2m"
-    broken["services"]["postgres"]["healthcheck"]["start"] = "60s"
-    assert len(list(validator.iter_errors(broken))) == 2
+
+    done = docker_compose_config(tmp_path, broken)
+
+    assert done.returncode != 0 and "stop_grace" in done.stderr
 
 
 def test_compose_reads_no_variable_from_the_shell():
@@ -196,9 +203,10 @@ def test_deployments_pool_volumes_and_healthchecks_fit_together():
     assert "prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml" in " ".join(
         SERVICES["deployments"]["command"])
     assert f"work-pool create {pools.pop()} --type process" in " ".join(SERVICES["deployments"]["command"])
-    # the code is where prefect.yaml's pull step looks for it
-    workdir = PREFECT_YAML["pull"][0]["prefect.deployments.steps.set_working_directory"]["directory"]
-    assert f"WORKDIR {workdir}" in DOCKERFILE
+    # the code is where prefect.yaml's pull step looks for it: PIX_LIVRET_HOME, the image's WORKDIR
+    assert PREFECT_YAML["pull"][0]["pix_livret.deployment_steps.enter_code_folder"]["directory"] \
+        == "{{ $PIX_LIVRET_HOME }}"
+    assert f"WORKDIR {environment('worker')['PIX_LIVRET_HOME']}" in DOCKERFILE
     # the folders the worker writes and reads are volumes
     mounts = {volume.split(":")[1] for volume in SERVICES["worker"]["volumes"]}
     nightly = next(d for d in PREFECT_YAML["deployments"] if d["name"] == "nightly")

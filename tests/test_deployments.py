@@ -21,3 +21,10 @@ def test_deployment_points_at_a_flow_that_takes_its_parameters(deployment):
     assert set(deployment.get("parameters", {})) <= set(accepted)
     required = {n for n, p in accepted.items() if p.default is inspect.Parameter.empty}
     assert required <= set(deployment.get("parameters", {})), "the schedule would start the flow without them"
+
+
+def test_the_worker_env_example_sets_what_the_deployments_and_the_flows_read():
+    example = (Path(__file__).resolve().parent.parent / "deploy" / "pix-livret.env.example").read_text()
+    names = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
+    assert {"PIX_LIVRET_DB_URL", "PIX_LIVRET_OUT_DIR", "PIX_LIVRET_ARCHIVE_DIR", "PIX_LIVRET_HOME",
+            "PREFECT_API_URL", "PREFECT_API_AUTH_STRING"} <= names
