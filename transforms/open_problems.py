@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 
-from sqlalchemy import ColumnElement, Connection, and_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, select, update
 
 from schemas.tables import FileProblem, SourceFile
 
@@ -44,22 +44,30 @@ def is_open() -> ColumnElement[bool]:
     files load, so that the export that sorts last is the newer one, as for the certifications. A file whose name
     gives no division is closed by acknowledgement only. A newer export quarantined whole replaces nothing.
     """
-    newer = aliased(SourceFile)
-    replaced = (select(newer.id)
-                .where(newer.uai == SourceFile.uai, newer.division == SourceFile.division,
-                       newer.id > SourceFile.id, newer.status.in_(LOADED))
+    files, newer = SourceFile.__table__, SourceFile.__table__.alias("newer")
+    replaced = (select(newer.c.id)
+                .where(newer.c.uai == files.c.uai, newer.c.division == files.c.division,
+                       newer.c.id > files.c.id, newer.c.status.in_(LOADED))
                 .exists())
-    return and_(SourceFile.status.in_(SET_ASIDE), SourceFile.acknowledged_at.is_(None), ~replaced)
+    return and_(files.c.status.in_(SET_ASIDE), files.c.acknowledged_at.is_(None), ~replaced)
 
 
 def read_open_files(connection: Connection, uais: Sequence[str] | None = None) -> list[OpenFile]:
     """The open files of UAIS (all establishments when None), by UAI then registration: one query."""
-    query = (select(SourceFile.id, SourceFile.uai, SourceFile.name, SourceFile.status, SourceFile.registered_at,
-                    SourceFile.rows_quarantined)
-             .where(is_open(), *([SourceFile.uai.in_(list(uais))] if uais is not None else []))
-             .order_by(SourceFile.uai, SourceFile.id))
+    query = _open_files_query(every_uai=uais is None)
+    rows = connection.execute(query, {} if uais is None else {"uais": list(uais)})
     return [OpenFile(row.id, row.uai, row.name, row.status, _utc(row.registered_at), row.rows_quarantined)
-            for row in connection.execute(query)]
+            for row in rows]
+
+
+@cache
+def _open_files_query(every_uai: bool) -> Select:
+    # built once: the nightly run asks it for every establishment, and building it cost ten times running it
+    # (~1.2 ms against 0.1 on SQLite: 110 establishments of a quiet académie night)
+    files = SourceFile.__table__
+    query = select(files.c.id, files.c.uai, files.c.name, files.c.status, files.c.registered_at,
+                   files.c.rows_quarantined).where(is_open()).order_by(files.c.uai, files.c.id)
+    return query if every_uai else query.where(files.c.uai.in_(bindparam("uais", expanding=True)))
 
 
 def read_first_reasons(connection: Connection, file_ids: Sequence[int],
@@ -88,7 +96,7 @@ def acknowledge_files(connection: Connection, file_ids: Sequence[int], now: date
     """Closes those of FILE_IDS that are open, as acknowledged at NOW by run RUN_ID; returns their ids."""
     if not file_ids:
         return []
-    still_open = list(connection.execute(select(SourceFile.id).where(SourceFile.id.in_(list(file_ids)), is_open())
+    still_open = list(connection.execute(select(SourceFile.id).where(is_open(), SourceFile.id.in_(list(file_ids)))
                                          .order_by(SourceFile.id)).scalars())
     if still_open:
         connection.execute(update(SourceFile).where(SourceFile.id.in_(still_open))
