@@ -191,11 +191,13 @@ class RunNotClean(Exception):
 
 def final_state(report: RunReport) -> State:
     """Completed when all is clean; otherwise a Failed state that counts the damage: named Quarantined when input
-    was quarantined, AttestationsFailed when everything loaded but the attestations could not be made.
+    was quarantined or a problem of the run's establishments is still open (a quarantine is not green the next
+    night just because the bad file is unchanged), AttestationsFailed when everything loaded but the attestations
+    could not be made.
     """
     if report.failed:
         return Failed(message=report.state_message(), data=RunNotClean(report))
-    if report.has_quarantine:
+    if report.quarantined:
         return Failed(name=QUARANTINED, message=report.state_message(), data=RunNotClean(report))
     if report.attestations_failed:
         return Failed(name=ATTESTATIONS_FAILED, message=report.state_message(), data=RunNotClean(report))
@@ -213,7 +215,7 @@ def report_of(state: State) -> RunReport | None:
 def _run_status(report: RunReport) -> str:
     if report.failed:
         return "failed"
-    return "quarantined" if report.has_quarantine else "failed" if report.attestations_failed else "completed"
+    return "quarantined" if report.quarantined else "failed" if report.attestations_failed else "completed"
 
 
 def _flow_run_id() -> str | None:

@@ -1,4 +1,5 @@
-"""The pix-livret command line (design.md): ingest, export, attestations, runs, purge, forget, serve, demo.
+"""The pix-livret command line (design.md): ingest, export, attestations, problems, runs, purge, forget, serve,
+demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
 """
@@ -188,6 +189,78 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
     console.print(table)
 
 
+@app.command()
+def problems(
+    file_ids: Optional[list[int]] = typer.Argument(None, metavar="[N°…]", help="Numéros à acquitter (avec --acknowledge)"),
+    acknowledge: bool = typer.Option(False, "--acknowledge", help="Acquitter les problèmes de ces numéros"),
+    acknowledge_all: bool = typer.Option(False, "--acknowledge-all", help="Acquitter tous ceux de l'établissement --uai"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="Un seul établissement"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Problèmes ouverts : fichiers écartés, ni remplacés par un export plus récent de la classe, ni acquittés."""
+    from pix_livret import config
+    from pix_livret.database import NOT_READY, is_ready
+
+    writing = acknowledge or acknowledge_all
+    usage = _problems_usage(file_ids or [], acknowledge, acknowledge_all, uai)
+    if usage:
+        errors.print(f"[red]{usage}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    _use_database(db)
+    _reach_database(write=writing)
+    if not is_ready(config.database_url()):
+        errors.print(f"[red]{NOT_READY}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    from pix_livret.problems import ProblemsError, acknowledge as acknowledge_ids, acknowledge_all as acknowledge_uai
+
+    try:
+        if not writing:
+            _print_open_problems(uai)
+            return
+        closed = acknowledge_uai(uai) if acknowledge_all else acknowledge_ids(file_ids, uai)
+    except ProblemsError as error:
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(f"Problème(s) acquitté(s) : {len(closed)}" + (f" (n° {', '.join(map(str, closed))})" if closed else
+                                                                " : aucun n'était ouvert"))
+
+
+def _problems_usage(file_ids: list[int], acknowledge: bool, acknowledge_all: bool, uai: str | None) -> str | None:
+    """What is wrong with the options of `problems`, in French; None when they make sense."""
+    if acknowledge and acknowledge_all:
+        return "Donnez soit --acknowledge N° …, soit --acknowledge-all --uai UAI."
+    if acknowledge and not file_ids:
+        return "Donnez les numéros des problèmes à acquitter : --acknowledge N° … (« pix-livret problems » les liste)."
+    if file_ids and not acknowledge:
+        return "Des numéros sans --acknowledge : ajoutez --acknowledge pour acquitter ces problèmes."
+    if acknowledge_all and (uai is None or file_ids):
+        return "--acknowledge-all acquitte les problèmes d'un établissement : donnez --uai UAI, sans numéros."
+    return None
+
+
+def _print_open_problems(uai: str | None) -> None:
+    from pix_livret.display import FILE_STATUS_LABELS
+    from pix_livret.problems import list_problems
+
+    listed = list_problems(uai)
+    if not listed.files:
+        console.print("Aucun problème ouvert" + (f" pour {printable(uai, markup=True)}." if uai else "."))
+        return
+    console.print(f"Problèmes ouverts : {len(listed.files)} fichier(s) écarté(s), ni remplacé(s) par un export plus "
+                  "récent de la classe ni acquitté(s)")
+    # a block per file, not a table: file names and reasons are long, and a table cut them in an 80-column terminal
+    for f in listed.files:
+        console.print(f"\n[bold]N° {f.id}[/bold] · {f.uai} · {printable(f.name, markup=True)}", soft_wrap=True)
+        set_aside = f"{f.rows_quarantined} ligne(s) écartée(s)" if f.rows_quarantined else "fichier entier écarté"
+        console.print(f"  reçu le {_local(f.registered_at):%d/%m/%Y}, "
+                      f"{FILE_STATUS_LABELS.get(f.status, f.status)}, {set_aside}")
+        for reason in listed.reasons.get(f.id, []):
+            where = "fichier entier" if reason["row"] is None else f"ligne {reason['row']}"
+            console.print(f"  - {where} : {printable(reason['message'], markup=True)}")
+    console.print("\nPour clore un problème : déposez un export corrigé de la classe (la prochaine exécution le clôt), "
+                  "ou acquittez-le : pix-livret problems --acknowledge N° …")
+
+
 RUN_STATUS_LABELS = {"running": "en cours", "completed": "réussie", "quarantined": "quarantaine",
                      "failed": "échec", "interrupted": "interrompue"}
 
@@ -199,11 +272,14 @@ def _local(moment):
 
 def _run_outcome(kind: str, counts: dict) -> str:
     if kind == "ingest" and counts:
-        return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées"
+        still_open = f", {counts['open_problems']} problème(s) ouvert(s)" if counts.get("open_problems") else ""
+        return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées{still_open}"
     if kind.startswith("export") and counts:
         return f"{counts.get('students', 0)} élèves, {counts.get('left_out', 0)} certif. écartées"
     if kind == "attestations" and counts:
         return f"{counts.get('pages', 0)} attestations, {counts.get('divisions_rendered', 0)} classes"
+    if kind == "acknowledge" and counts:
+        return f"{counts.get('acknowledged', 0)} problème(s) acquitté(s)"
     return ""
 
 

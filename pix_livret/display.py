@@ -68,9 +68,9 @@ def _establishment_table(report: RunReport) -> Table:
     table.add_column("UAI", no_wrap=True)
     table.add_column("Nom")
     counts = ("files_new", "files_unchanged", "files_set_aside", "rows_loaded", "rows_quarantined", "unmatched",
-              "absents", "attestations", "ignored")
+              "absents", "attestations", "ignored", "open_problems")
     for column in ("Nouveaux", "Inchangés", "Écartés", "Chargées", "Quarant.", "Non ratt.", "Absents", "Attest.",
-                   "Non lus"):
+                   "Non lus", "Ouverts"):
         table.add_column(column, justify="right")
     table.add_column("Remarque")
     rows = report.establishment_rows()

@@ -23,6 +23,7 @@ class RunOutcome:
 
     counts: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    run_id: int | None = None  # the run's row, for work that points to it (None: not recorded)
 
 
 @contextmanager
@@ -39,7 +40,8 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
         yield outcome
         return
     with connect(config.database_url()) as connection:
-        run_id = start_run(connection, kind, parameters, flow_run_id, _now(), this_process(), is_gone)
+        run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, _now(), this_process(),
+                                             is_gone)
     try:
         yield outcome
     except BaseException as error:

@@ -25,6 +25,7 @@ from transforms.load import (LoadCounts, certification_records, find_source_file
                              quarantine_records, read_roster_digest, read_stored_roster, save_certifications,
                              save_establishment, save_quarantine_records, save_roster, save_source_files,
                              student_ids_of)
+from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
@@ -139,15 +140,19 @@ def survey(job: EstablishmentJob, database: Database) -> EstablishmentJob:
 
 
 def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutcome:
-    """An establishment with nothing new: its report read back; written to only when its name changed."""
+    """An establishment with nothing new: its report read back (open problems included, so that a quiet night
+    still says them); written to only when its name changed.
+    """
     with database.connect(write=False) as connection:
         name = read_establishment_name(connection, job.uai)
         students, absents = count_students(connection, job.uai), read_absents(connection, job.uai)
+        open_problems = tuple(read_open_files(connection, [job.uai]))
     if job.name and job.name != name:
         with database.connect() as connection:
             save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name)
         name = job.name
-    report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0)
+    report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0,
+                                 open_problems=open_problems)
     return EstablishmentOutcome(report, tuple(FileReport(name=file, uai=job.uai, status="unchanged")
                                               for file in job.unchanged), job.ignored)
 
@@ -285,6 +290,7 @@ class _Written:
     roster_students: int
     absents: list[dict]
     name: str | None
+    open_problems: list[OpenFile]  # after this load: its files may have closed earlier ones, or be open themselves
 
 
 def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
@@ -306,7 +312,8 @@ def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: 
         prepared.uai, written.roster_students, tuple(written.absents),
         problems_as_records(prepared.roster.problems) if prepared.roster else (), name=written.name,
         has_roster=prepared.students is not None or written.roster_students > 0,
-        unmatched_without_roster=sum(c.rows_good for c in written.fresh) if prepared.students is None else 0)
+        unmatched_without_roster=sum(c.rows_good for c in written.fresh) if prepared.students is None else 0,
+        open_problems=tuple(written.open_problems))
     return EstablishmentOutcome(report, files, prepared.job.ignored)
 
 
@@ -336,7 +343,8 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
         mark_attestations_due(connection, uai, True)
     return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,
                     len(student_ids) if student_ids else count_students(connection, uai),
-                    read_absents(connection, uai), read_establishment_name(connection, uai))
+                    read_absents(connection, uai), read_establishment_name(connection, uai),
+                    read_open_files(connection, [uai]))
 
 
 def _school_year_now() -> int:

@@ -76,6 +76,10 @@ class SourceFile(Base):
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
     first_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("pipeline_runs.id"))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(
+        DateTime(timezone=True), comment="set aside, and closed by someone without a newer export (pix-livret problems)")
+    acknowledged_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("pipeline_runs.id"),
+                                                               comment="the run of the history that closed it")
 
 
 def _level_columns() -> dict[str, Any]:

@@ -4,15 +4,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from schemas.referential import LEVEL_COLUMNS
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
+from pix_livret.database import make_engine
+from pix_livret.ingest import ingest_inbox
 from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
 from schemas.referential import Status
+from schemas.tables import PipelineRun, SourceFile
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.lsu_xml import validate_livret_xml
 
@@ -186,3 +191,106 @@ def test_a_status_cell_that_reads_like_markup_is_quarantined_not_a_crash(clean_i
 
     assert result.exit_code == EXIT_QUARANTINE, result.output
     assert "Traceback" not in result.output and report["totals"]["rows_quarantined"] == 1
+
+
+@pytest.fixture
+def open_problems(db_url, tmp_path):
+    """Two establishments loaded by the data path: 0861234Z with a clean 3A, a 3B whose third row is set aside and
+    a workbook renamed .csv; 0330001A (no roster) with a workbook renamed .csv. Returns the student of the bad row.
+    """
+    sample = make_sample_establishment(tmp_path / "sample")
+    inbox, other = tmp_path / "inbox", tmp_path / "other"
+    inbox.mkdir()
+    other.mkdir()
+    validated = [c for c in sample.certifications if c.student is not None and c.status is Status.VALIDATED]
+    write_class_csv(inbox / "20260320_resultats_3A.csv", [c for c in validated if c.student.division == "3A"][:3],
+                    "pix-niveau-score")
+    first, second, third = [c for c in validated if c.student.division == "3B"][:3]
+    write_class_csv(inbox / "20260320_resultats_3B.csv", [first, second, replace(third, levels={**third.levels,
+                                                                                                 "2.3": 9})],
+                    "pix-niveau-score")
+    (inbox / "20260321_resultats_3C.csv").write_bytes(b"PK\x03\x04 a workbook")
+    (other / "20260321_resultats_4A.csv").write_bytes(b"PK\x03\x04 another workbook")
+    ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=sample.roster_path, workers=1)
+    ingest_inbox(other, database_url=db_url, archive_dir=tmp_path / "archive", uai="0330001A", workers=1)
+    return third
+
+
+def problems(db_url, *arguments):
+    return CliRunner().invoke(app, ["problems", "--db", db_url, *arguments], terminal_width=200)
+
+
+def read(db_url, query):
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(query).all()
+    finally:
+        engine.dispose()
+
+
+def file_id(db_url, name):
+    [(found,)] = read(db_url, select(SourceFile.id).where(SourceFile.name == name))
+    return found
+
+
+def acknowledgements(db_url):
+    return read(db_url, select(PipelineRun.__table__).where(PipelineRun.kind == "acknowledge").order_by(PipelineRun.id))
+
+
+def test_problems_lists_each_open_file_with_its_first_reasons_and_no_name(open_problems, db_url):
+    listed = problems(db_url)
+    one_school = problems(db_url, "--uai", "0330001A")
+
+    assert listed.exit_code == EXIT_OK, listed.output
+    assert "Problèmes ouverts : 3 fichier(s) écarté(s)" in listed.output
+    assert f"N° {file_id(db_url, '20260320_resultats_3B.csv')} · 0861234Z · 20260320_resultats_3B.csv" in listed.output
+    assert "partiel, 1 ligne(s) écartée(s)" in listed.output and "- ligne 4 : 2.3 : valeur hors limites" in listed.output
+    assert "quarantaine, fichier entier écarté" in listed.output and "- fichier entier : " in listed.output
+    assert "20260320_resultats_3A.csv" not in listed.output
+    assert open_problems.last_name not in listed.output and open_problems.first_name not in listed.output
+    assert one_school.exit_code == EXIT_OK
+    assert "20260321_resultats_4A.csv" in one_school.output and "0861234Z" not in one_school.output
+
+
+def test_acknowledging_closes_the_numbers_given_and_is_in_the_run_history(open_problems, db_url):
+    partial = file_id(db_url, "20260320_resultats_3B.csv")
+
+    acknowledged = problems(db_url, "--acknowledge", str(partial))
+    all_of_one = problems(db_url, "--acknowledge-all", "--uai", "0861234Z")
+
+    assert acknowledged.exit_code == EXIT_OK and f"Problème(s) acquitté(s) : 1 (n° {partial})" in acknowledged.output
+    assert all_of_one.exit_code == EXIT_OK and "Problème(s) acquitté(s) : 1" in all_of_one.output
+    left = problems(db_url).output
+    assert "Problèmes ouverts : 1 fichier(s)" in left and "20260321_resultats_4A.csv" in left
+    assert "Aucun problème ouvert pour 0861234Z." in problems(db_url, "--uai", "0861234Z").output
+    assert [(r.status, r.counts, r.parameters["all"]) for r in acknowledgements(db_url)] == [
+        ("completed", {"acknowledged": 1, "already_closed": 0}, False),
+        ("completed", {"acknowledged": 1, "already_closed": 0}, True)]
+
+
+def test_a_number_that_is_not_open_acknowledges_nothing_and_fails(open_problems, db_url):
+    partial = file_id(db_url, "20260320_resultats_3B.csv")
+    loaded = file_id(db_url, "20260320_resultats_3A.csv")
+
+    refused = problems(db_url, "--acknowledge", str(partial), str(loaded))
+
+    assert refused.exit_code == EXIT_FAILURE
+    said = " ".join(refused.output.split())  # the error console folds lines at 80 columns
+    assert f"sous le(s) numéro(s) {loaded} (déjà clos, ou inconnu) : rien n'est acquitté" in said
+    assert "Problèmes ouverts : 3 fichier(s)" in problems(db_url).output
+    assert acknowledgements(db_url) == []
+
+
+@pytest.mark.parametrize("arguments", [["--acknowledge"], ["12"], ["--acknowledge-all"],
+                                       ["--acknowledge", "12", "--acknowledge-all", "--uai", "0861234Z"],
+                                       ["--acknowledge-all", "--uai", "0861234Z", "12"]])
+def test_problems_options_that_make_no_sense_are_usage_errors(arguments, tmp_path):
+    result = problems(f"sqlite:///{tmp_path / 'none.sqlite'}", *arguments)
+    assert result.exit_code == EXIT_USAGE, result.output
+
+
+def test_problems_on_a_database_never_created_says_so_and_creates_nothing(tmp_path):
+    result = problems(f"sqlite:///{tmp_path / 'none.sqlite'}")
+    assert result.exit_code == EXIT_FAILURE and "pas initialisée" in result.output
+    assert not (tmp_path / "none.sqlite").exists()

@@ -183,3 +183,28 @@ def test_a_second_copy_of_a_file_is_ignored_with_the_name_of_the_first_not_a_fai
     [copy] = [i for i in report.ignored if i.rule == "duplicate"]
     assert (copy.name, copy.reason) == (first.name, f"contenu identique à « {second.name} » : lu une seule fois")
     assert count(db_url, select(func.count()).select_from(Certification)) == academie.rows
+
+
+def test_an_unchanged_rerun_still_carries_each_establishments_open_problems_one_query_each(academie, db_url,
+                                                                                           tmp_path):
+    with_problem = sorted(academie.uais)[1]
+    (academie.root / with_problem / "20260101_resultats_3Z.csv").write_bytes(b"not;a;pix;export\n1;2;3;4\n")
+    first = run(academie, db_url, tmp_path, workers=1)
+    statements: list[str] = []
+
+    def spy(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        again = run(academie, db_url, tmp_path, workers=1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)
+
+    assert [(p.uai, p.name, p.status) for p in first.open_problems] == \
+        [(with_problem, "20260101_resultats_3Z.csv", "quarantined")]
+    assert [(p.uai, p.name, p.id) for p in again.open_problems] == [(p.uai, p.name, p.id) for p in first.open_problems]
+    assert not again.has_quarantine and again.quarantined and again.totals()["open_problems"] == 1
+    assert [len(e.open_problems) for e in again.establishments] == [0, 1, 0]
+    # the rule's query, once per establishment of the quiet re-run: nothing more
+    assert sum("acknowledged_at" in s for s in statements) == len(academie.uais)

@@ -12,10 +12,12 @@ import pandas as pd
 
 from schemas.problems import PROBLEM_COLUMNS
 from transforms.inbox import IgnoredEntry
+from transforms.open_problems import OpenFile
 from transforms.printable import printable
 
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
 NO_ROSTER_NOTICE = "aucune liste d'élèves : {count} certification(s) non rattachée(s)"
+OPEN_PROBLEMS_SHOWN = 50  # lines of the artifact: an académie's whole list is in the JSON and `pix-livret problems`
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class EstablishmentReport:
     has_roster: bool = True
     unmatched_without_roster: int = 0  # said once for the establishment, not once per row
     error: str | None = None  # nothing of it was loaded (a database failure); the next run takes it again
+    open_problems: tuple[OpenFile, ...] = ()  # its files set aside, this run's or earlier, still open
 
     @property
     def notice(self) -> str | None:
@@ -106,12 +109,29 @@ class RunReport:
                 "establishments": len(self.establishments),
                 "establishments_failed": sum(e.error is not None for e in self.establishments),
                 "ignored": len(self.ignored),
-                "ignored_set_aside": sum(i.set_aside for i in self.ignored)}
+                "ignored_set_aside": sum(i.set_aside for i in self.ignored),
+                "open_problems": len(self.open_problems)}
 
     @property
     def has_quarantine(self) -> bool:
         """Some input was set aside: rows or files quarantined, or an entry refused (a link, an unreadable file)."""
         return any(f.set_aside for f in self.files) or any(i.set_aside for i in self.ignored)
+
+    @property
+    def open_problems(self) -> list[OpenFile]:
+        """The files of the run's establishments still set aside (transforms.open_problems.is_open), this run's
+        included: what keeps the run from being green until a newer export loads or someone acknowledges them.
+        """
+        return [p for e in self.establishments for p in e.open_problems]
+
+    @property
+    def has_open_problems(self) -> bool:
+        return any(e.open_problems for e in self.establishments)
+
+    @property
+    def quarantined(self) -> bool:
+        """What makes the run Quarantined (exit 3): input set aside by this run, or a problem still open."""
+        return self.has_quarantine or self.has_open_problems
 
     @property
     def failed(self) -> bool:
@@ -128,10 +148,9 @@ class RunReport:
                  "notices": [_public_problem(n) for n in f.notices]}
                 for f in self.files
             ],
-            "establishments": [asdict(e) | {"absents": list(e.absents),
-                                            "roster_problems": [_public_problem(p) for p in e.roster_problems]}
-                               for e in self.establishments],
+            "establishments": [_establishment_dict(e) for e in self.establishments],
             "ignored": [{"name": i.name, "uai": i.uai, "rule": i.rule, "reason": i.reason} for i in self.ignored],
+            "open_problems": [p.asdict() for p in self.open_problems],
             "totals": self.totals(),
             "timings": self.timings,
         }
@@ -147,7 +166,8 @@ class RunReport:
                          "rows_loaded": t["rows_loaded"], "rows_quarantined": t["rows_quarantined"],
                          "unmatched": t["unmatched"] + e.unmatched_without_roster, "absents": len(e.absents),
                          "attestations": e.attestations_written,
-                         "ignored": sum(i.uai == e.uai for i in self.ignored), "notice": e.error or e.notice})
+                         "ignored": sum(i.uai == e.uai for i in self.ignored),
+                         "open_problems": len(e.open_problems), "notice": e.error or e.notice})
         return rows
 
     def to_json(self) -> str:
@@ -162,13 +182,17 @@ class RunReport:
         t = self.totals()
         if not self.has_quarantine:
             message = (f"{t['files']} fichier(s), {t['rows_loaded']} ligne(s) chargée(s), "
-                       f"{t['files_unchanged']} fichier(s) inchangé(s) ; aucune quarantaine")
+                       f"{t['files_unchanged']} fichier(s) inchangé(s) ; "
+                       + ("aucune nouvelle quarantaine" if self.has_open_problems else "aucune quarantaine"))
         else:
             message = (f"Quarantaine : {t['files_quarantined'] + t['files_partial']} fichier(s) concerné(s), {t['rows_quarantined']} "
                        f"ligne(s) écartée(s) ; {t['rows_loaded']} ligne(s) valide(s) chargée(s)")
         if t["ignored_set_aside"]:
             message += (f" ; {t['ignored_set_aside']} élément(s) du dépôt refusé(s) (liens symboliques, fichiers "
                         "illisibles)")
+        if self.has_open_problems:
+            message += (f" ; problèmes ouverts : {t['open_problems']} fichier(s) écarté(s), ni remplacé(s) par un "
+                        "export plus récent de la classe ni acquitté(s) (voir « pix-livret problems »)")
         if self.failed:
             message += (f" ; {t['establishments_failed']} établissement(s) non chargé(s) "
                         "(erreur de base de données, repris à la prochaine exécution)")
@@ -182,10 +206,11 @@ class RunReport:
         t = self.totals()
         lines = ["# Import des résultats Pix", "", self.state_message(), ""]
         if len(self.establishments) > 1:
-            lines += ["| UAI | Nouveaux | Inchangés | Écartés | Chargées | En quarantaine | Non rattachés | Absents | Remarque |",
-                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += ["| UAI | Nouveaux | Inchangés | Écartés | Chargées | En quarantaine | Non rattachés | Absents | "
+                      "Problèmes ouverts | Remarque |", "|---|---|---|---|---|---|---|---|---|---|"]
             lines += [f"| {r['uai']} | {r['files_new']} | {r['files_unchanged']} | {r['files_set_aside']} | "
                       f"{r['rows_loaded']} | {r['rows_quarantined']} | {r['unmatched']} | {r['absents']} | "
+                      f"{r['open_problems']} | "
                       f"{_md(r['notice'] or '')} |" for r in self.establishment_rows()]
         else:
             lines += ["| Fichier | Établissement | Statut | Lues | Chargées | En quarantaine |", "|---|---|---|---|---|---|"]
@@ -204,6 +229,8 @@ class RunReport:
         if self.ignored:
             lines += ["", "## Éléments non lus", "", "| Élément | Établissement | Raison |", "|---|---|---|"]
             lines += [f"| {_md(i.name)} | {i.uai or 'racine'} | {_md(i.reason)} |" for i in self.ignored]
+        if self.has_open_problems:
+            lines += ["", *_open_problems_markdown(self.open_problems)]
         return "\n".join(lines) + "\n"
 
 
@@ -228,6 +255,25 @@ def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:
     for record in records:
         record["row"] = None if pd.isna(record["row"]) else int(record["row"])
     return tuple(sorted(records, key=lambda p: p["row"] or 0))
+
+
+def _establishment_dict(e: EstablishmentReport) -> dict:
+    # open problems are listed once, at the top of the report: the establishment's entry keeps its fields
+    return {key: value for key, value in asdict(e).items() if key != "open_problems"} | {
+        "absents": list(e.absents), "roster_problems": [_public_problem(p) for p in e.roster_problems]}
+
+
+def _open_problems_markdown(problems: list[OpenFile]) -> list[str]:
+    """File names, dates and counts only; the reasons are in `pix-livret problems` (and were in the run's report)."""
+    lines = ["## Problèmes ouverts", "",
+             "Fichiers écartés ni remplacés par un export plus récent de la classe ni acquittés : déposez un export "
+             "corrigé, ou acquittez-les (« pix-livret problems --acknowledge N° »).", "",
+             "| N° | Établissement | Fichier | Reçu le | Statut | Lignes écartées |", "|---|---|---|---|---|---|"]
+    lines += [f"| {p.id} | {p.uai} | {_md(p.name)} | {p.registered_at:%d/%m/%Y} | {p.status} | {p.rows_quarantined} |"
+              for p in problems[:OPEN_PROBLEMS_SHOWN]]
+    if len(problems) > OPEN_PROBLEMS_SHOWN:
+        lines += ["", f"… et {len(problems) - OPEN_PROBLEMS_SHOWN} autre(s) : « pix-livret problems »."]
+    return lines
 
 
 def _public_problem(problem: dict) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
@@ -62,17 +63,19 @@ def test_sample_inbox_loads_the_good_rows_and_quarantines_exactly_the_planted_on
     assert quarantined == planted_rows
 
 
-def test_second_run_of_the_same_inbox_loads_nothing_and_completes(database, sample):
-    ingest(sample)
+def test_second_run_of_the_same_inbox_loads_nothing_and_still_says_its_open_problems(database, sample):
+    first = report_of(ingest(sample))
     loaded_at = count(database, select(func.max(Certification.updated_at)))
 
     state = ingest(sample)
 
-    report = state.result()
-    assert state.is_completed()
+    # the planted files are still in the inbox, unchanged: the night is not green for that
+    report = report_of(state)
+    assert state.name == QUARANTINED
     assert {f.status for f in report.files} == {"unchanged"}
     assert report.totals()["rows_loaded"] == 0
     assert count(database, select(func.max(Certification.updated_at))) == loaded_at
+    assert sorted(p.name for p in report.open_problems) == sorted(f.name for f in first.files if f.set_aside)
 
 
 def test_newer_export_of_a_class_updates_its_rows(database, sample, tmp_path):
@@ -112,13 +115,17 @@ def test_cli_exit_codes_say_quarantine_and_usage(database, sample, tmp_path):
     quarantined = runner.invoke(app, ["ingest", str(sample.inbox), "--roster", str(sample.roster_path),
                                       "--no-attestations", "--report", str(tmp_path / "r.json")])
     assert quarantined.exit_code == EXIT_QUARANTINE, quarantined.output
+    # the bad files are still there and nobody acknowledged them: still 3 (this test said 0 before open problems)
     again = runner.invoke(app, ["ingest", str(sample.inbox), "--roster", str(sample.roster_path), "--no-attestations"])
-    assert again.exit_code == EXIT_OK, again.output
+    assert again.exit_code == EXIT_QUARANTINE, again.output
+    assert runner.invoke(app, ["problems", "--acknowledge-all", "--uai", sample.uai]).exit_code == EXIT_OK
+    clean = runner.invoke(app, ["ingest", str(sample.inbox), "--roster", str(sample.roster_path), "--no-attestations"])
+    assert clean.exit_code == EXIT_OK, clean.output
     missing = runner.invoke(app, ["ingest", str(tmp_path / "nowhere")])
     assert missing.exit_code == EXIT_USAGE
     history = runner.invoke(app, ["runs"])
     assert history.exit_code == EXIT_OK
-    # the two ingests, newest first: the clean re-run, then the one that quarantined input
+    # newest first: the clean re-run, then the ones that quarantined input or still had it open
     assert history.output.index("réussie") < history.output.index("quarantaine")
 
 
@@ -142,7 +149,8 @@ def test_nightly_run_renders_attestations_of_new_results_only(database, sample, 
 
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    assert again.is_completed() and again.result().totals()["attestations_written"] == 0
+    # Quarantined by the sample's planted files, still open; nothing to render again
+    assert report_of(again).totals()["attestations_written"] == 0 and not report_of(again).attestations_failed
     assert {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")} == written_at
 
 
@@ -187,7 +195,8 @@ def test_attestations_subflow_runs_only_where_results_changed(database, sample, 
     monkeypatch.setattr(nightly_module, "make_attestations", refuse)
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    assert again.is_completed(), again.message
+    # Quarantined (the sample's planted files are still open), not failed by the refusal above
+    assert again.name == QUARANTINED and report_of(again) is not None, again.message
 
 
 def test_attestations_that_failed_are_made_by_the_next_run(database, sample, tmp_path, monkeypatch):
@@ -199,7 +208,7 @@ def test_attestations_that_failed_are_made_by_the_next_run(database, sample, tmp
 
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    assert again.result().totals()["attestations_written"] == sample.expected["validated"]
+    assert report_of(again).totals()["attestations_written"] == sample.expected["validated"]
 
 
 def test_academie_summary_is_one_line_per_establishment_named_from_its_schools_file(database, tmp_path):
@@ -242,3 +251,100 @@ def test_a_quarantined_state_resolves_into_an_exception_that_quotes_no_absent(da
     assert isinstance(error, RunNotClean) and str(error) == state.message
     absents = [str(a["eleve_id"]) for e in error.report.establishments for a in e.absents]
     assert absents and not any(eleve_id in repr(error.report) + str(error) for eleve_id in absents)
+
+
+def _validated_of(sample, division):
+    return [c for c in sample.certifications
+            if c.student is not None and c.student.division == division and c.status is Status.VALIDATED]
+
+
+def _with_a_bad_3b(sample, inbox):
+    """A clean 3A, and a 3B whose third row has a level out of range (one row set aside, the file partial)."""
+    inbox.mkdir(exist_ok=True)
+    write_class_csv(inbox / "20260320_resultats_3A.csv", _validated_of(sample, "3A")[:3], "pix-niveau-score")
+    first, second, third = _validated_of(sample, "3B")[:3]
+    bad = replace(third, levels={**third.levels, "2.3": 9})
+    write_class_csv(inbox / "20260320_resultats_3B.csv", [first, second, bad], "pix-niveau-score")
+    return third
+
+
+def test_a_file_set_aside_is_still_reported_by_the_next_unchanged_run(database, sample, tmp_path):
+    inbox = tmp_path / "inbox"
+    bad = _with_a_bad_3b(sample, inbox)
+    runner = CliRunner()
+    command = ["ingest", str(inbox), "--roster", str(sample.roster_path), "--no-attestations"]
+    assert runner.invoke(app, command).exit_code == EXIT_QUARANTINE
+
+    again = runner.invoke(app, [*command, "--report", str(tmp_path / "again.json")])
+    state = nightly_ingest(inbox=str(inbox), roster=str(sample.roster_path), return_state=True, attestations=False)
+
+    assert again.exit_code == EXIT_QUARANTINE, again.output
+    assert "problèmes ouverts : 1 fichier(s) écarté(s)" in unwrapped(again.output)
+    report = json.loads((tmp_path / "again.json").read_text())
+    assert report["totals"]["open_problems"] == 1 and report["totals"]["files_partial"] == 0
+    [problem] = report["open_problems"]
+    assert (problem["name"], problem["uai"], problem["status"], problem["rows_quarantined"]) == \
+        ("20260320_resultats_3B.csv", sample.uai, "partial", 1)
+    assert state.name == QUARANTINED and "aucune nouvelle quarantaine" in state.message
+    assert "problèmes ouverts : 1" in state.message
+    markdown = report_of(state).to_markdown()
+    assert "## Problèmes ouverts" in markdown and f"| {problem['id']} | {sample.uai} | 20260320_resultats_3B.csv |" \
+        in markdown
+    for text in (state.message, markdown, json.dumps(report)):
+        assert bad.last_name not in text and bad.first_name not in text
+    with database.connect() as connection:
+        statuses = connection.execute(select(PipelineRun.status).order_by(PipelineRun.id)).scalars().all()
+    assert statuses == ["quarantined"] * 3
+
+
+def test_a_newer_export_of_the_same_class_that_loads_closes_the_problem(database, sample, tmp_path):
+    inbox = tmp_path / "inbox"
+    _with_a_bad_3b(sample, inbox)
+    assert ingest_state(inbox, sample).name == QUARANTINED
+    # a newer export of another class closes nothing
+    write_class_csv(inbox / "20260401_resultats_3A.csv", _validated_of(sample, "3A")[:4], "pix-niveau-score")
+    assert ingest_state(inbox, sample).name == QUARANTINED
+
+    # the corrected 3B downloaded again; the old file stays in the inbox, unchanged
+    write_class_csv(inbox / "20260402_resultats_3B.csv", _validated_of(sample, "3B")[:3], "pix-niveau-score")
+    closing = ingest_state(inbox, sample)
+    after = ingest_state(inbox, sample)
+
+    assert closing.is_completed(), closing.message
+    assert report_of(closing).open_problems == [] and report_of(closing).totals()["open_problems"] == 0
+    assert after.is_completed() and "aucune quarantaine" in after.message
+
+
+def unwrapped(output):
+    # rich folds lines at the terminal's width
+    return " ".join(output.split())
+
+
+def ingest_state(inbox, sample):
+    return nightly_ingest(inbox=str(inbox), roster=str(sample.roster_path), return_state=True, attestations=False)
+
+
+def test_acknowledging_closes_the_problem_and_the_next_run_is_green(database, sample, tmp_path):
+    inbox = tmp_path / "inbox"
+    _with_a_bad_3b(sample, inbox)
+    runner = CliRunner()
+    command = ["ingest", str(inbox), "--roster", str(sample.roster_path), "--no-attestations"]
+    assert runner.invoke(app, command).exit_code == EXIT_QUARANTINE
+    with database.connect() as connection:
+        [file_id] = connection.execute(select(SourceFile.id).where(SourceFile.status == "partial")).scalars()
+
+    listed = runner.invoke(app, ["problems"])
+    acknowledged = runner.invoke(app, ["problems", "--acknowledge", str(file_id)])
+    green = runner.invoke(app, command)
+
+    assert listed.exit_code == EXIT_OK and f"N° {file_id}" in listed.output and "20260320_resultats_3B.csv" in listed.output
+    assert acknowledged.exit_code == EXIT_OK, acknowledged.output
+    assert green.exit_code == EXIT_OK, green.output
+    assert "aucune quarantaine" in unwrapped(green.output)
+    assert "Aucun problème ouvert." in runner.invoke(app, ["problems"]).output
+    with database.connect() as connection:
+        runs = connection.execute(select(PipelineRun.kind, PipelineRun.status, PipelineRun.counts)
+                                  .order_by(PipelineRun.id)).all()
+    assert [(r.kind, r.status) for r in runs] == [("ingest", "quarantined"), ("acknowledge", "completed"),
+                                                 ("ingest", "completed")]
+    assert runs[1].counts == {"acknowledged": 1, "already_closed": 0}
