@@ -43,6 +43,7 @@ class RetentionReport:
                  f"Élèves retirés de la liste : {counts['students_removed']}",
                  f"Lignes en quarantaine supprimées : {counts['quarantined_rows_removed']}",
                  f"Attestations retirées : {counts['attestations_removed']}",
+                 f"Problèmes ouverts de ces années, clos : {counts['open_problems_closed']}",
                  f"Fichiers et dossiers supprimés (archives, attestations, exports) : {len(self.deleted)}"]
         head = f"Ces données {verb} supprimées{' (simulation : rien n’est modifié)' if self.dry_run else ''} :"
         tail = [f"Fichiers impossibles à supprimer : {len(self.failed)}"] if self.failed else []

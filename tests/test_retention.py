@@ -44,7 +44,9 @@ def age_one_class(engine) -> tuple[int, str]:
         students = select(Certification.student_id).where(Certification.source_file_id == file_id)
         connection.execute(update(Certification).where(Certification.source_file_id == file_id)
                            .values(passed_on=date(2024, 3, 1)))
-        connection.execute(update(SourceFile).where(SourceFile.id == file_id).values(registered_at=OLD_DAY))
+        # set aside back then (a partial file): an open problem the purge must close
+        connection.execute(update(SourceFile).where(SourceFile.id == file_id)
+                           .values(registered_at=OLD_DAY, status="partial"))
         connection.execute(update(Student).where(Student.id.in_(students)).values(last_roster_year=2023))
         connection.execute(insert(QuarantinedRow).values(source_file_id=file_id, row_number=9,
                                                          raw_text="1;Jean;Secret;01/01/2010", reasons="test"))
@@ -78,7 +80,7 @@ def test_purge_anonymises_past_years_and_keeps_the_counts_and_the_current_year(s
 
     counts = report.removed.counts()
     assert counts == {"certifications_anonymised": per_file, "students_removed": per_file,
-                      "quarantined_rows_removed": 1, "attestations_removed": 0}
+                      "quarantined_rows_removed": 1, "attestations_removed": 0, "open_problems_closed": 1}
     old = rows(engine, select(Certification.first_name, Certification.last_name, Certification.birth_date,
                               Certification.student_id, Certification.score, Certification.status)
                .where(Certification.source_file_id == old_file))
@@ -125,7 +127,8 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
     report = forget(ine=ine.lower())
 
     assert report.removed.counts() == {"certifications_anonymised": 1, "students_removed": 1,
-                                       "quarantined_rows_removed": 1, "attestations_removed": 1}
+                                       "quarantined_rows_removed": 1, "attestations_removed": 1,
+                                       "open_problems_closed": 0}
     assert rows(engine, select(func.count()).where(Student.id == student_id))[0][0] == 0
     assert rows(engine, select(Certification.last_name, Certification.external_id)
                 .where(Certification.number == number)) == [("", None)]

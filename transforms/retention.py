@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, exists, or_, select, true, update
 from schemas.tables import Attestation, Certification, Establishment, QuarantinedRow, SourceFile, Student
 from transforms.identifiers import clean_identifier
 from transforms.match import LIGATURES, normalise_name
+from transforms.open_problems import is_open
 
 ANONYMOUS = {"first_name": "", "last_name": "", "birth_date": None, "birthplace": None, "external_id": None,
              "jury_comment": None, "student_id": None}
@@ -33,12 +34,14 @@ class Removed:
     students: int = 0
     quarantined_rows: int = 0
     attestations: int = 0
+    problems_closed: int = 0  # open problems of the purged years, closed
     establishments: set[str] = field(default_factory=set)  # whose attestations must be made again
     files: list[Path] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"certifications_anonymised": self.certifications, "students_removed": self.students,
-                "quarantined_rows_removed": self.quarantined_rows, "attestations_removed": self.attestations}
+                "quarantined_rows_removed": self.quarantined_rows, "attestations_removed": self.attestations,
+                "open_problems_closed": self.problems_closed}
 
 
 # ---- purge: every school year before a given one ----
@@ -64,6 +67,9 @@ def purge_before(connection: Connection, first_day: date, now: datetime) -> Remo
     removed.quarantined_rows = connection.execute(
         delete(QuarantinedRow).where(QuarantinedRow.source_file_id.in_(old_files))).rowcount
     removed.files = attestation_files + _archive_copies_only_of(connection, SourceFile.registered_at < cutoff)
+    # a file of a purged year set aside is no problem to solve any more: closed, or every night stays Quarantined
+    removed.problems_closed = connection.execute(
+        update(SourceFile).where(SourceFile.registered_at < cutoff, is_open()).values(acknowledged_at=now)).rowcount
     return removed
 
 
