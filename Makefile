@@ -63,7 +63,7 @@ ui-screenshot: install
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "Missing Chromium. Run: sudo apt-get install -y chromium"; exit 1; fi; }
-	$(BIN)/python deploy/screenshot_ui.py docs/ui-quarantined-run.png
+	$(BIN)/python deploy/screenshot_ui.py docs/ui-quarantined-run.png  # and docs/ui-quarantined-runs-list.png
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

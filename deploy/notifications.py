@@ -3,7 +3,8 @@
     PREFECT_API_URL=… PREFECT_API_AUTH_STRING=… python deploy/notifications.py --webhook-url https://…
 
 Creates (or replaces) the webhook block "pix-livret-alertes" and the automation "pix-livret : nuit à vérifier",
-triggered by the nightly deployment's flow runs that end Failed, Crashed, Quarantined or AttestationsFailed.
+triggered by the nightly deployment's flow runs that end Failed (input set aside, establishments not loaded,
+attestations in failure: the message says which) or Crashed.
 The message carries the run's name and its state message (counts only: pix-livret's state messages never name a
 student). Run it again after `prefect deploy`: the automation is tied to the deployment's id.
 """
@@ -20,8 +21,8 @@ from prefect.events.actions import SendNotification
 BLOCK = "pix-livret-alertes"
 AUTOMATION = "pix-livret : nuit à vérifier"
 DEPLOYMENT = "nightly-ingest/nightly"
-# pix-livret's non-clean end states (flows/nightly_ingest.py) and Prefect's own
-NOT_CLEAN = ("Failed", "Crashed", "Quarantined", "AttestationsFailed")
+# every non-clean end of a nightly run (flows/nightly_ingest.final_state) is Failed; Crashed is the process's death
+NOT_CLEAN = ("Failed", "Crashed")
 BODY = ("Exécution de nuit {{ flow_run.name }} : {{ flow_run.state.name }}.\n"
         "{{ flow_run.state.message }}\nDétail : onglet Artifacts de l'exécution dans l'interface Prefect.")
 

@@ -4,7 +4,7 @@
 
 Starts the production path of tests/test_production_path.py (server, pool, deployments, worker) on a free
 loopback port, without the API's auth string (the UI would ask for it first), runs the nightly deployment on
-the sample establishment (it sets bad rows aside: Quarantined), opens the run's page and saves the screenshot.
+the sample establishment (it sets bad rows aside: Failed, « Quarantaine : … »), opens the run's page and saves the screenshot.
 Every process it starts is stopped at the end.
 """
 from __future__ import annotations
@@ -37,10 +37,13 @@ def main(target: Path) -> None:
                                                              "school_name": "Collège Jean Moulin"})
             print(f"run {run['id']}: {run['type']} {run['name']} — {run['message']}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={root / 'chromium'}",
-                            f"--screenshot={target.resolve()}", f"{production.ui}/runs/flow-run/{run['id']}"],
-                           check=True, timeout=120, capture_output=True)
-            print(f"screenshot: {target}")
+            # the run's page, and the runs list with the UI's default filter (it must show the run)
+            runs_list = target.with_name(target.stem.replace("run", "runs-list") + target.suffix)
+            for path, page in ((target, f"/runs/flow-run/{run['id']}"), (runs_list, "/runs")):
+                subprocess.run(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={root / 'chromium'}",
+                                f"--screenshot={path.resolve()}", f"{production.ui}{page}"],
+                               check=True, timeout=120, capture_output=True)
+                print(f"screenshot: {path}")
         finally:
             production.stop()
 

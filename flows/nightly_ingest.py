@@ -31,10 +31,8 @@ from transforms.report import RunReport
 from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
 
-QUARANTINED = "Quarantined"
 # errors whose message is written for administrators and names nobody: kept as the run's reason
 WORDED_ERRORS = (DatabaseFailure, InboxError)
-ATTESTATIONS_FAILED = "AttestationsFailed"
 
 
 @flow(name="nightly-ingest", log_prints=False)
@@ -190,17 +188,17 @@ class RunNotClean(Exception):
 
 
 def final_state(report: RunReport) -> State:
-    """Completed when all is clean; otherwise a Failed state that counts the damage: named Quarantined when input
-    was quarantined or a problem of the run's establishments is still open (a quarantine is not green the next
-    night just because the bad file is unchanged), AttestationsFailed when everything loaded but the attestations
-    could not be made.
+    """Completed when all is clean; otherwise Failed, whose message says what happened: « Quarantaine : … » when
+    input was set aside or a problem of the run's establishments is still open (a quarantine is not green the
+    next night just because the bad file is unchanged), the establishments not loaded, the attestations in
+    failure.
+
+    The state keeps Prefect's own name: the UI's run lists filter on state names by default (Pending … Completed,
+    Cancelled, Crashed, Failed, TimedOut: prefect/server/ui's bundle, 3.8.8), so a run named « Quarantined » was
+    hidden from them.
     """
-    if report.failed:
+    if report.failed or report.quarantined or report.attestations_failed:
         return Failed(message=report.state_message(), data=RunNotClean(report))
-    if report.quarantined:
-        return Failed(name=QUARANTINED, message=report.state_message(), data=RunNotClean(report))
-    if report.attestations_failed:
-        return Failed(name=ATTESTATIONS_FAILED, message=report.state_message(), data=RunNotClean(report))
     return Completed(message=report.state_message(), data=report)
 
 

@@ -87,7 +87,7 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     _reach_database(write=True)
     _start_prefect()
-    from flows.nightly_ingest import ATTESTATIONS_FAILED, nightly_ingest, report_of
+    from flows.nightly_ingest import nightly_ingest, report_of
     from pix_livret.display import print_ingest_summary
 
     state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
@@ -100,10 +100,12 @@ def ingest(
             errors.print("[red]Des établissements n'ont pas pu être enregistrés en base (voir la remarque) : "
                          "ils seront repris à la prochaine exécution.[/red]")
             raise typer.Exit(EXIT_FAILURE)
-        if state.name == ATTESTATIONS_FAILED:
+        if outcome.quarantined:
+            raise typer.Exit(EXIT_QUARANTINE)
+        if outcome.attestations_failed:
             errors.print("[red]Les données sont chargées, mais les attestations n'ont pas pu être produites.[/red]")
             raise typer.Exit(EXIT_FAILURE)
-        raise typer.Exit(EXIT_OK if state.is_completed() else EXIT_QUARANTINE)
+        raise typer.Exit(EXIT_OK)
     failure = state.result(raise_on_failure=False)
     if isinstance(failure, InboxError):
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
