@@ -130,7 +130,8 @@ class RunReport:
 
     @property
     def quarantined(self) -> bool:
-        """What makes the run Quarantined (exit 3): input set aside by this run, or a problem still open."""
+        """What puts the run in quarantine (« Quarantaine », exit 3): input set aside by this run, or a problem
+        still open."""
         return self.has_quarantine or self.has_open_problems
 
     @property

@@ -67,7 +67,7 @@ def purge_before(connection: Connection, first_day: date, now: datetime) -> Remo
     removed.quarantined_rows = connection.execute(
         delete(QuarantinedRow).where(QuarantinedRow.source_file_id.in_(old_files))).rowcount
     removed.files = attestation_files + _archive_copies_only_of(connection, SourceFile.registered_at < cutoff)
-    # a file of a purged year set aside is no problem to solve any more: closed, or every night stays Quarantined
+    # a file of a purged year set aside is no problem to solve any more: closed, or every night stays in quarantine
     removed.problems_closed = connection.execute(
         update(SourceFile).where(SourceFile.registered_at < cutoff, is_open()).values(acknowledged_at=now)).rowcount
     return removed

@@ -155,7 +155,7 @@ def test_nightly_run_renders_attestations_of_new_results_only(database, sample, 
 
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    # Quarantined by the sample's planted files, still open; nothing to render again
+    # in quarantine: the sample's planted files, still open; nothing to render again
     assert report_of(again).totals()["attestations_written"] == 0 and not report_of(again).attestations_failed
     assert {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")} == written_at
 
@@ -201,7 +201,7 @@ def test_attestations_subflow_runs_only_where_results_changed(database, sample, 
     monkeypatch.setattr(nightly_module, "make_attestations", refuse)
     again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
 
-    # Quarantined (the sample's planted files are still open), not failed by the refusal above
+    # in quarantine (the sample's planted files are still open), not failed by the refusal above
     assert is_quarantined(again) and report_of(again) is not None, again.message
 
 
