@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,7 @@ from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
+from transforms.select_livret import school_year_of
 
 BATCH_FILES = 200  # files checked together: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
 WORKERS = os.cpu_count() or 1
@@ -325,7 +326,9 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     save_establishment(connection, uai, roster.school_year if roster else None,
                        Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
                        prepared.roster_digest if roster else None)
-    student_ids = save_roster(connection, uai, roster.students, roster.school_year or _school_year_now()) if roster else \
+    # a CSV roster says no school year: the one today falls in (2025 for 2025-2026)
+    roster_year = (roster.school_year or int(school_year_of(date.today())[:4])) if roster else None
+    student_ids = save_roster(connection, uai, roster.students, roster_year) if roster else \
         student_ids_of(connection, uai) if checked else {}
     # registered since this run looked (another run at the same time): unchanged, not loaded twice
     known = find_source_files(connection, uai)
@@ -345,12 +348,6 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
                     len(student_ids) if student_ids else count_students(connection, uai),
                     read_absents(connection, uai), read_establishment_name(connection, uai),
                     read_open_files(connection, [uai]))
-
-
-def _school_year_now() -> int:
-    """The first year of the school year today falls in (a CSV roster says none): 2025 until 31 August 2026."""
-    today = datetime.now().date()
-    return today.year if today.month >= 9 else today.year - 1
 
 
 def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key: dict[str, int],

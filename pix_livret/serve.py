@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from pix_livret.temporary_server import WATCHDOG
+from pix_livret.temporary_server import watch_over
 
 DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
 
@@ -59,10 +59,7 @@ def _start_server(port: int) -> subprocess.Popen:
     environment = os.environ | {"PREFECT_UI_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
                                "--port", str(port)], env=environment, stdout=subprocess.DEVNULL)
-    # the server must not outlive us, even killed: the temporary server's watchdog
-    subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(server.pid)],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True)
+    watch_over(server.pid)  # the server must not outlive us, even killed
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

@@ -46,8 +46,12 @@ def start_tied_temporary_server() -> int | None:
         return None
     server = SubprocessASGIServer()
     server.start()
-    pid = server.server_process.pid
-    subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(pid), WATCHDOG_MARK],
+    watch_over(server.server_process.pid)
+    return server.server_process.pid
+
+
+def watch_over(server_pid: int) -> None:
+    """Starts the watchdog that stops SERVER_PID once this process is gone (killed included)."""
+    subprocess.Popen([sys.executable, "-c", WATCHDOG, str(os.getpid()), str(server_pid), WATCHDOG_MARK],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True)  # a Ctrl-C to the command's group must not stop the watchdog first
-    return pid

@@ -1,7 +1,6 @@
 """Database errors as the administrator and Prefect see them: what failed and where, never a value of a row."""
 from __future__ import annotations
 
-import socket
 import time
 import traceback
 from datetime import date, datetime, timezone
@@ -11,6 +10,7 @@ from sqlalchemy import insert
 
 from pix_livret.database import DatabaseFailure, connect, is_ready, upgrade_to_head
 from schemas.tables import Establishment, Student
+from tests.builders import free_port
 
 SECRET = "Léa-Inès Secretname"
 
@@ -35,10 +35,7 @@ def test_a_refused_row_is_told_by_table_without_its_values(db_url):
 
 
 def test_an_unreachable_server_is_said_quickly_with_the_address_but_not_the_password():
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"postgresql+psycopg://pix:motdepasse@127.0.0.1:{port}/pix"
+    url = f"postgresql+psycopg://pix:motdepasse@127.0.0.1:{free_port()}/pix"
     started = time.monotonic()
 
     with pytest.raises(DatabaseFailure) as caught:

@@ -3,7 +3,6 @@ within 10 s (the commands ask the database before starting Prefect)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import pytest
 
 from pix_livret.database import connect, upgrade_to_head
 from pix_livret.sample_data import make_sample_academie
+from tests.builders import free_port
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")
 COMMANDS = {
@@ -21,12 +21,6 @@ COMMANDS = {
     "attestations": ["attestations", "--year", "2025-2026"],
     "runs": ["runs"],
 }
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_cli(arguments: list[str], url: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, float]:
@@ -44,7 +38,7 @@ def inbox(tmp_path):
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_server_out_of_reach_is_said_in_french_within_10_s(command, inbox, tmp_path):
-    url = f"postgresql+psycopg://pix:motdepasse@127.0.0.1:{closed_port()}/pix"
+    url = f"postgresql+psycopg://pix:motdepasse@127.0.0.1:{free_port()}/pix"
 
     done, seconds = run_cli([a.format(inbox=inbox) for a in COMMANDS[command]], url, tmp_path)
 
@@ -70,7 +64,7 @@ def test_a_read_only_sqlite_database_is_said_before_anything_is_loaded(inbox, tm
 @pytest.mark.parametrize("arguments", [["purge", "--before", "2023-2024"], ["forget", "--ine", "1234567890A"]],
                          ids=["purge", "forget"])
 def test_the_retention_commands_say_a_server_out_of_reach_too(arguments, tmp_path):
-    done, seconds = run_cli(arguments, f"postgresql+psycopg://pix@127.0.0.1:{closed_port()}/pix", tmp_path)
+    done, seconds = run_cli(arguments, f"postgresql+psycopg://pix@127.0.0.1:{free_port()}/pix", tmp_path)
 
     assert done.returncode == 1 and seconds < 10
     assert "Base de données injoignable" in done.stderr and "Traceback" not in done.stderr

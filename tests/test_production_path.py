@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from sqlalchemy import select
 from pix_livret.database import make_engine
 from pix_livret.sample_data import make_sample_establishment
 from schemas.tables import PipelineRun
+from tests.builders import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -38,12 +38,6 @@ run = run_deployment(sys.argv[1], parameters=json.loads(sys.argv[2]), job_variab
 print(json.dumps({"id": str(run.id), "type": run.state.type.value, "name": run.state.name,
                   "message": run.state.message}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Production:

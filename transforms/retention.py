@@ -17,9 +17,11 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, exists, or_, select, true, update
 
 from schemas.tables import Attestation, Certification, Establishment, QuarantinedRow, SourceFile, Student
+from transforms.attestations import class_file_name
 from transforms.identifiers import clean_identifier
 from transforms.match import LIGATURES, normalise_name
 from transforms.open_problems import is_open
+from transforms.read_csv import decode_content
 
 ANONYMOUS = {"first_name": "", "last_name": "", "birth_date": None, "birthplace": None, "external_id": None,
              "jury_comment": None, "student_id": None}
@@ -173,12 +175,7 @@ def _file_quotes(path: Path, person: Person) -> bool:
         content = path.read_bytes()
     except OSError:
         return False
-    for encoding in ("utf-8-sig", "utf-16", "cp1252"):
-        try:
-            return person.appears_in(content.decode(encoding))
-        except UnicodeDecodeError:
-            continue
-    return person.appears_in(content.decode("latin-1"))
+    return person.appears_in(decode_content(content)[0])
 
 
 # ---- shared steps ----
@@ -198,7 +195,7 @@ def _remove_attestations(connection: Connection, numbers: list[int]) -> tuple[in
         paths = list(connection.execute(select(Attestation.path).where(
             Attestation.certification_number.in_(chunk))).scalars())
         files += [Path(p) for p in paths]
-        files += [Path(p).parent.parent / f"Attestations_Pix_{Path(p).parent.name}.pdf" for p in paths]
+        files += [Path(p).parent.parent / class_file_name(Path(p).parent.name) for p in paths]
         count += connection.execute(delete(Attestation).where(Attestation.certification_number.in_(chunk))).rowcount
     return count, sorted(set(files))
 
