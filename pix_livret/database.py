@@ -9,14 +9,15 @@ from contextlib import contextmanager
 import re
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError,
                             SQLAlchemyError)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is said within the commands' 10 s, not after minutes
 MIGRATION_LOCK = 0x7069786C  # "pixl": the advisory lock the schema upgrade takes on PostgreSQL
@@ -52,7 +53,12 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
                          connect_args={"connect_timeout": CONNECT_TIMEOUT})
 
 
+# Alembic is imported where it is used: the engine's worker processes never migrate, and importing it costs
+# each of them 0.3 s.
+
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -69,6 +75,8 @@ def upgrade_to_head(bind: Engine | Connection) -> None:
     if bind.dialect.name == "postgresql":
         # two runs starting together would both create the tables: the second waits, then finds head
         bind.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = bind
     command.upgrade(config, "head")
@@ -76,6 +84,9 @@ def upgrade_to_head(bind: Engine | Connection) -> None:
 
 def is_at_head(engine: Engine) -> bool:
     """True when the database was migrated to the latest revision (never-migrated is False)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() == head

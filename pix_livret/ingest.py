@@ -1,22 +1,23 @@
 """The unit of work of the nightly run: an establishment's new files read, checked and loaded together.
 
 Takes establishment jobs (folders, paths, UAIs: small, picklable values) and the settings; returns one
-EstablishmentOutcome per establishment. An académie's establishments are checked in batches in worker
-processes (parsing and validation are CPU-bound), and each establishment is loaded in one transaction.
+EstablishmentOutcome per establishment. An académie's establishments are checked in batches shared out between
+this process and helper processes (parsing and validation are CPU-bound), and each establishment is loaded in one
+transaction.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from pix_livret.database import Database, DatabaseFailure, connect, upgrade_to_head
+from pix_livret.work_sharing import share_out
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
@@ -31,7 +32,7 @@ from transforms.read_roster import Roster, read_roster
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
 from transforms.select_livret import school_year_of
 
-BATCH_FILES = 200  # files checked together: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
+BATCH_FILES = 200  # files checked together at most: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
 WORKERS = os.cpu_count() or 1
 
 
@@ -97,7 +98,8 @@ def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: P
 
 def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, workers: int = WORKERS,
                           on_done: Callable[[EstablishmentOutcome], None] | None = None) -> list[EstablishmentOutcome]:
-    """Every job, in batches of about BATCH_FILES files: in WORKERS processes when there are several batches.
+    """Every job, in batches of at most about BATCH_FILES files: on WORKERS processes (this one included) when
+    there are more new files than a batch holds.
 
     ON_DONE is called in this process as each establishment is done (progress, logs); outcomes come back in
     the order of JOBS.
@@ -108,17 +110,12 @@ def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, 
         # nothing to parse: closed here, without starting a process (a quiet night reads no CSV at all)
         quiet = [i for i, job in enumerate(jobs) if job.quiet]
         _collect(quiet, [close_quiet(jobs[i], database) for i in quiet], outcomes, on_done)
-    batches = list(_batches(jobs, skip=set(quiet)))
-    if workers <= 1 or len(batches) <= 1:
-        for batch in batches:
-            _collect(batch, ingest_batch([jobs[i] for i in batch], settings), outcomes, on_done)
-    else:
-        # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock
-        with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(ingest_batch, [jobs[i] for i in batch], settings): batch for batch in batches}
-            for future in as_completed(futures):
-                _collect(futures[future], future.result(), outcomes, on_done)
+    # helpers only when there is more than a batch's work: a spawned process costs a second or two of imports
+    processes = workers if sum(len(job.files) for job in jobs) > BATCH_FILES else 1
+    batches = list(_batches(jobs, skip=set(quiet), processes=processes))
+    work = partial(ingest_batch, settings=settings)
+    for index, results in share_out([[jobs[i] for i in batch] for batch in batches], work, processes):
+        _collect(batches[index], results, outcomes, on_done)
     return [outcomes[i] for i in range(len(jobs))]
 
 
@@ -170,7 +167,12 @@ def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[E
         return [_load_establishment(p, files_of.get(p.uai, []), checked, database, settings) for p in prepared]
 
 
-def _batches(jobs: Sequence[EstablishmentJob], skip: set[int]) -> Iterator[list[int]]:
+def _batches(jobs: Sequence[EstablishmentJob], skip: set[int], processes: int) -> Iterator[list[int]]:
+    """Establishments in batches of at most BATCH_FILES files, smaller towards the end (a share of what is left
+    per process, down to one establishment): the processes then finish together instead of one waiting for the
+    other's last big batch.
+    """
+    remaining = sum(len(job.files) for i, job in enumerate(jobs) if i not in skip)
     batch: list[int] = []
     files = 0
     for i, job in enumerate(jobs):
@@ -178,8 +180,9 @@ def _batches(jobs: Sequence[EstablishmentJob], skip: set[int]) -> Iterator[list[
             continue
         batch.append(i)
         files += len(job.files)
-        if files >= BATCH_FILES:
+        if files >= (min(BATCH_FILES, remaining / (2 * processes)) if processes > 1 else BATCH_FILES):
             yield batch
+            remaining -= files
             batch, files = [], 0
     if batch:
         yield batch

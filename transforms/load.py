@@ -260,12 +260,11 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
 
 def _values(series: pd.Series) -> list:
     """The column as Python values, None where missing (NaN, NA, NaT)."""
-    values = series.astype(object).tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in values]
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def _dates(series: pd.Series) -> list:
-    return [None if pd.isna(v) else v.date() for v in series.tolist()]
+    return series.dt.date.astype(object).where(series.notna(), None).tolist()
 
 
 def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: Sequence[dict],

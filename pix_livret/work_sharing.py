@@ -1,0 +1,59 @@
+"""Items of work shared out between this process and helper processes, each helper given work once it is ready.
+
+A spawned helper spends one to two seconds importing pandas, pandera and SQLAlchemy before it can take its first
+item. Meanwhile this process works through the items itself, so a run is never slower for having helpers, and a
+run this process finishes alone never waits for them.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+AHEAD = 2  # items given to each helper at a time: one to work on, one queued, so that it never waits for this one
+
+
+def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int) -> Iterator[tuple[int, Result]]:
+    """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included.
+
+    Items are taken in order, by this process between two of its own and by the helpers as they finish theirs.
+    WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing.
+    """
+    pending = deque(range(len(items)))
+    if processes <= 1 or len(items) <= 1:
+        for index in pending:
+            yield index, work(items[index])
+        return
+    helpers = processes - 1
+    # spawn, not fork: the flows run Prefect's threads, and forking a threaded process can deadlock
+    pool = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"))
+    finished = False
+    try:
+        # a helper's first call returns once it has imported what WORK needs (unpickling WORK imports its module)
+        ready = [pool.submit(_ready, work) for _ in range(helpers)]
+        given: dict[Future, int] = {}
+        while pending:
+            if any(future.done() for future in ready):
+                while pending and len(given) < AHEAD * helpers:
+                    index = pending.popleft()
+                    given[pool.submit(work, items[index])] = index
+            if pending:
+                index = pending.popleft()
+                yield index, work(items[index])
+            for future in [f for f in given if f.done()]:
+                yield given.pop(future), future.result()
+        for future in as_completed(given):
+            yield given[future], future.result()
+        finished = True
+    finally:
+        # after an error, what the helpers are doing ends before the caller goes on (it may be a transaction);
+        # after the last item, a helper still importing is not waited for: it stops once its import ends
+        pool.shutdown(wait=not finished, cancel_futures=True)
+
+
+def _ready(_work: Callable) -> bool:
+    return True

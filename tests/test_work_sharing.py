@@ -1,0 +1,48 @@
+"""Work shared out between this process and a helper: every item done once, the helper used once it is ready."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pix_livret.work_sharing import share_out
+
+
+def where_done(item: int) -> tuple[int, int]:
+    """The item and the process that did it; this test's process is slow, so that the helper gets its share."""
+    if os.getpid() == PARENT:
+        time.sleep(0.3)
+    return item, os.getpid()
+
+
+def fail_on_three(item: int) -> int:
+    if item == 3:
+        raise ValueError("item 3")
+    return item
+
+
+# a helper imports this module too, and learns the pid of the process that spawned it from the inherited environment
+PARENT = int(os.environ.setdefault("WORK_SHARING_TEST_PARENT", str(os.getpid())))
+
+
+def test_every_item_is_done_once_by_this_process_or_its_helper():
+    done = list(share_out(list(range(20)), where_done, processes=2))
+
+    assert sorted(index for index, _ in done) == list(range(20))
+    assert all(result[0] == index for index, result in done)
+    processes = {pid for _, (_, pid) in done}
+    assert os.getpid() in processes, "this process works too, while the helper starts"
+    assert len(processes) == 2, "the helper takes items once it has imported"
+
+
+def test_one_process_does_everything_in_order_here():
+    done = list(share_out([5, 6, 7], where_done, processes=1))
+
+    assert [index for index, _ in done] == [0, 1, 2]
+    assert {pid for _, (_, pid) in done} == {os.getpid()}
+
+
+def test_an_error_of_one_item_ends_the_sharing():
+    with pytest.raises(ValueError, match="item 3"):
+        list(share_out(list(range(8)), fail_on_three, processes=2))
