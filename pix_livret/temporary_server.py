@@ -39,11 +39,13 @@ WATCHDOG_MARK = "pix-livret-watchdog"  # in the watchdog's command line, to find
 
 def start_tied_temporary_server() -> int | None:
     """Starts Prefect's temporary server and its watchdog, unless a server is configured; returns the server's pid."""
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():
         return None
+    # imported only now: the server's module brings its web application and database models (~2 s a command)
+    from prefect.server.api.server import SubprocessASGIServer
+
     server = SubprocessASGIServer()
     server.start()
     watch_over(server.server_process.pid)
