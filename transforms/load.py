@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 
 from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
@@ -98,7 +98,7 @@ def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFram
     changed = [{"b_id": stored[r["eleve_id"]].id, **{k: r[k] for k in _STUDENT_FIELDS}} for r in records
                if r["eleve_id"] in stored and any(r[k] != getattr(stored[r["eleve_id"]], k) for k in _STUDENT_FIELDS)]
     if new:
-        connection.execute(insert(Student), new)
+        _insert_rows(connection, Student.__table__, new)
     if changed:
         connection.execute(update(Student).where(Student.id == bindparam("b_id")), changed)
     seen_again = [stored[r["eleve_id"]].id for r in records
@@ -188,21 +188,34 @@ def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -
 
 
 def _sqlite_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
-    """The upsert through the driver's executemany, values converted by the columns' own SQLAlchemy types.
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
+    _driver_executemany(connection, Certification.__table__, names, rows,
+                        f"ON CONFLICT (number) DO UPDATE SET {assignments}")
 
-    SQLAlchemy's executemany builds its parameters row by row: for an académie, a quarter of the write.
+
+def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Inserts ROWS (dicts with the same keys): on SQLite through the driver; elsewhere SQLAlchemy's own
+    executemany, which sends multi-row VALUES on PostgreSQL."""
+    if connection.dialect.name == "sqlite":
+        _driver_executemany(connection, table, list(rows[0]), rows)
+    else:
+        connection.execute(insert(table), rows)
+
+
+def _driver_executemany(connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]],
+                        suffix: str = "") -> None:
+    """INSERT … SUFFIX through the driver's executemany, values converted by the columns' own SQLAlchemy types.
+
+    SQLAlchemy's executemany builds its parameters row by row: for an académie, a quarter of the write on SQLite.
     """
-    columns = Certification.__table__.c
-    processors = [columns[name].type.bind_processor(connection.dialect) for name in names]
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
     converted = [name for name, processor in zip(names, processors) if processor is not None]
     values = [tuple(row[name] for name in names) for row in rows]
     if converted:
         positions = [(names.index(name), processors[names.index(name)]) for name in converted]
         values = [_converted(row, positions) for row in values]
-    assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
     connection.exec_driver_sql(
-        f"INSERT INTO {Certification.__tablename__} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
-        f"ON CONFLICT (number) DO UPDATE SET {assignments}", values)
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {suffix}", values)
 
 
 def _converted(row: tuple, positions: list[tuple[int, Any]]) -> tuple:
