@@ -5,6 +5,7 @@ Prefect orchestration (one task per class) over transforms/attestations.py; run_
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,8 +26,9 @@ from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.history import recorded_run
 from pix_livret.locks import establishment_lock
 from pix_livret.private_files import write_private_file
+from pix_livret.work_sharing import share_out
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
-                                     read_stored_attestations, render_class, save_attestations)
+                                     read_stored_attestations, render_job, save_attestations)
 from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
                               read_certifications, read_establishment_label, read_latest_passage,
                               read_roster_school_year)
@@ -113,11 +115,17 @@ def plan_attestations_task(school_year: str, uai: str, division: str | None, out
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)  # pages and PDFs carry names: never persisted
-def render_class_task(job: ClassJob, pool: ProcessPoolExecutor | None) -> RenderedClass:
-    """One class: a single WeasyPrint layout, its pages cut into the students' PDFs; in POOL when given."""
-    if pool is None:
-        return render_class(job.division, job.pages)
-    return pool.submit(render_class, job.division, job.pages).result()
+def render_class_task(job: ClassJob, pool: ProcessPoolExecutor | None,
+                      here: threading.Semaphore | None = None) -> RenderedClass:
+    """One class: a single WeasyPrint layout, its pages cut into the students' PDFs. Rendered in this process
+    when HERE (one class at a time) is free, else in POOL."""
+    if pool is None or (here is not None and here.acquire(blocking=False)):
+        try:
+            return render_job(job)
+        finally:
+            if here is not None and pool is not None:
+                here.release()
+    return pool.submit(render_job, job).result()
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -135,16 +143,19 @@ def publish_summary(report: AttestationsReport) -> None:
 
 
 def render_classes(jobs: tuple[ClassJob, ...]) -> list[RenderedClass]:
-    """render_class_task per class, in threads that each hand their class to a process of one shared pool.
+    """render_class_task per class, in WORKERS threads: one renders in this process while the others hand their
+    class to a helper process of one shared pool (WORKERS - 1 of them).
 
     Measured (2 classes of 30, same run): Prefect's ProcessPoolTaskRunner took 19 s, each of its processes
-    booting Prefect's engine, against 6 s for a plain process pool; this costs the same as the plain pool.
-    WeasyPrint holds the GIL, so threads alone would use one core.
+    booting Prefect's engine, against 6 s for a plain process pool; this costs the same as the plain pool, less
+    the helper's start, during which this process renders. WeasyPrint holds the GIL, so threads alone would use
+    one core.
     """
     if len(jobs) <= 1:  # a pool costs ~2 s (process start, WeasyPrint import): not for one class
         return [render_class_task(job, None) for job in jobs]
-    with _process_pool(min(WORKERS, len(jobs))) as pool:
-        return [future.result() for future in render_class_task.map(jobs, pool=unmapped(pool))]
+    with _process_pool(min(WORKERS - 1, len(jobs) - 1)) as pool:
+        here = threading.Semaphore(1)
+        return [future.result() for future in render_class_task.map(jobs, pool=unmapped(pool), here=unmapped(here))]
 
 
 # --- Without Prefect: the tests call this; the flow runs the same steps
@@ -203,11 +214,10 @@ def _recorded_attestations(school_year: str, uai: str | None, division: str | No
 
 
 def render_in_processes(jobs: tuple[ClassJob, ...], workers: int = WORKERS) -> list[RenderedClass]:
-    """render_class per class; in WORKERS processes when there is more than one class to share out."""
-    if workers <= 1 or len(jobs) <= 1:  # a pool costs ~2 s (process start, WeasyPrint import): not for one class
-        return [render_class(job.division, job.pages) for job in jobs]
-    with _process_pool(min(workers, len(jobs))) as pool:
-        return list(pool.map(render_class, [j.division for j in jobs], [j.pages for j in jobs]))
+    """render_class per class, in the order of JOBS; on WORKERS processes (this one included) when there is more
+    than one class to share out."""
+    rendered = dict(share_out(jobs, render_job, workers))
+    return [rendered[index] for index in range(len(jobs))]
 
 
 def choose_uai(uai: str | None) -> str:

@@ -192,6 +192,11 @@ def _attestation_html_class():
     return AttestationHTML
 
 
+def render_job(job: ClassJob) -> RenderedClass:
+    """render_class of one class job (what a helper process is handed)."""
+    return render_class(job.division, job.pages)
+
+
 def render_class(division: str, pages: tuple[AttestationPage, ...]) -> RenderedClass:
     """The class PDF (one page per student, in the order given) and each student's PDF cut out of it."""
     if not pages:
