@@ -40,16 +40,22 @@ def _use_database(url: Optional[str]) -> None:
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
 
 
-def _reach_database(*, write: bool) -> None:
+def _reach_database(*, write: bool, migrated: bool = False) -> None:
     """Exit 1 with the French reason, before Prefect starts, when the database is out of reach (or read-only,
-    for a command that writes): said in seconds, without a traceback."""
+    for a command that writes), or, for a command that only reads what runs wrote (MIGRATED), never created or
+    migrated: said in seconds, without a traceback."""
     from pix_livret import config
-    from pix_livret.database import DatabaseFailure, check_writable, is_ready
+    from pix_livret.database import NOT_READY, DatabaseFailure, check_writable, is_ready
 
     try:
-        check_writable(config.database_url()) if write else is_ready(config.database_url())
+        if write:
+            check_writable(config.database_url())
+        ready = is_ready(config.database_url()) if migrated or not write else True
     except DatabaseFailure as failure:
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    if migrated and not ready:
+        errors.print(f"[red]{NOT_READY}[/red]")
         raise typer.Exit(EXIT_FAILURE)
 
 
@@ -170,14 +176,11 @@ def attestations(
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
     from pix_livret import config
-    from pix_livret.database import NOT_READY, connect, is_ready
+    from pix_livret.database import connect
     from transforms.runs import list_runs
 
     _use_database(db)
-    _reach_database(write=False)
-    if not is_ready(config.database_url()):
-        errors.print(f"[red]{NOT_READY}[/red]")
-        raise typer.Exit(EXIT_FAILURE)
+    _reach_database(write=False, migrated=True)
     with connect(config.database_url(), write=False) as connection:
         history = list_runs(connection, limit)
     table = Table(title="Historique des exécutions")
@@ -200,19 +203,13 @@ def problems(
     db: Optional[str] = DbOption,
 ) -> None:
     """Problèmes ouverts : fichiers écartés, ni remplacés par un export plus récent de la classe, ni acquittés."""
-    from pix_livret import config
-    from pix_livret.database import NOT_READY, is_ready
-
     writing = acknowledge or acknowledge_all
     usage = _problems_usage(file_ids or [], acknowledge, acknowledge_all, uai)
     if usage:
         errors.print(f"[red]{usage}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _use_database(db)
-    _reach_database(write=writing)
-    if not is_ready(config.database_url()):
-        errors.print(f"[red]{NOT_READY}[/red]")
-        raise typer.Exit(EXIT_FAILURE)
+    _reach_database(write=writing, migrated=True)
     from pix_livret.problems import ProblemsError, acknowledge as acknowledge_ids, acknowledge_all as acknowledge_uai
 
     try:
