@@ -41,7 +41,8 @@ class RetentionReport:
         counts = self.removed.counts()
         lines = [f"Certifications anonymisées : {counts['certifications_anonymised']}",
                  f"Élèves retirés de la liste : {counts['students_removed']}",
-                 f"Lignes en quarantaine supprimées : {counts['quarantined_rows_removed']}",
+                 f"Lignes en quarantaine supprimées (ou vidées de leur texte, quand leur fichier reste à corriger) : "
+                 f"{counts['quarantined_rows_removed']}",
                  f"Attestations retirées : {counts['attestations_removed']}",
                  f"Problèmes ouverts de ces années, clos : {counts['open_problems_closed']}",
                  f"Fichiers et dossiers supprimés (archives, attestations, exports) : {len(self.deleted)}"]

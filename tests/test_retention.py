@@ -143,6 +143,25 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
     assert class_pdf.exists() and sum(again.pages.values()) >= 1
 
 
+def test_forget_keeps_the_reasons_of_a_row_whose_file_is_still_to_be_fixed(school):
+    _, engine, _ = school
+    [(ine, file_id)] = rows(engine, select(Student.ine, Certification.source_file_id)
+                            .join(Certification, Certification.student_id == Student.id)
+                            .where(Student.ine.is_not(None)).order_by(Student.id).limit(1))
+    with engine.begin() as connection:  # the file was set aside in part: an open problem
+        connection.execute(update(SourceFile).where(SourceFile.id == file_id).values(status="partial"))
+        connection.execute(insert(QuarantinedRow).values(source_file_id=file_id, row_number=40,
+                                                         raw_text=f"9;x;y;01/01/2011;;{ine}",
+                                                         reasons="Score : valeur non reconnue"))
+
+    assert forget(ine=ine).removed.counts()["quarantined_rows_removed"] == 1
+
+    [(text, reasons)] = rows(engine, select(QuarantinedRow.raw_text, QuarantinedRow.reasons)
+                             .where(QuarantinedRow.source_file_id == file_id, QuarantinedRow.row_number == 40))
+    assert ine not in text and "effacé" in text
+    assert reasons == "Score : valeur non reconnue"
+
+
 def test_forget_says_when_nobody_has_that_identifier(school):
     with pytest.raises(RetentionError, match="Aucun élève ni aucune certification pour cet INE"):
         forget(ine="00000000000")

@@ -26,6 +26,7 @@ from transforms.read_csv import decode_content
 ANONYMOUS = {"first_name": "", "last_name": "", "birth_date": None, "birthplace": None, "external_id": None,
              "jury_comment": None, "student_id": None}
 _CHUNK = 500
+ERASED_ROW = "(texte effacé : élève retiré de la base)"  # a quarantined row's text once its student is forgotten
 
 
 @dataclass
@@ -132,7 +133,8 @@ def find_person(connection: Connection, *, ine: str | None = None, eleve_id: int
 def erase_person(connection: Connection, student_ids: list[int], person: Person, uai: str | None,
                  now: datetime) -> Removed:
     """Anonymises every certification of the person (matched, by external id, or unmatched with the same names and
-    birth date), removes their roster records and the quarantined rows that quote them; returns their
+    birth date), removes their roster records and the quarantined rows that quote them (of a file still to be
+    fixed, only the row's text: its reasons stay); returns their
     attestations and the archive copies that hold them, for deletion."""
     numbers, uais = _certifications_of(connection, student_ids, person, uai)
     removed = Removed(establishments=uais)
@@ -140,10 +142,16 @@ def erase_person(connection: Connection, student_ids: list[int], person: Person,
     removed.certifications = _anonymise(connection, numbers, now)
     removed.students = _remove_students(connection, Student.id.in_(student_ids)) if student_ids else 0
     files_of = select(SourceFile.id).where(SourceFile.uai.in_(uais)) if uais else None
-    quarantined = connection.execute(select(QuarantinedRow.id, QuarantinedRow.raw_text).where(
-        QuarantinedRow.source_file_id.in_(files_of) if files_of is not None else true())).all()
-    quoting = [row.id for row in quarantined if person.appears_in(row.raw_text)]
-    for chunk in _chunks(quoting):
+    quarantined = connection.execute(select(QuarantinedRow.id, QuarantinedRow.raw_text, QuarantinedRow.source_file_id)
+                                     .where(QuarantinedRow.source_file_id.in_(files_of) if files_of is not None
+                                            else true())).all()
+    quoting = [row for row in quarantined if person.appears_in(row.raw_text)]
+    # a file still to be fixed keeps its rows' reasons (they name no one): only their text goes
+    still_open = set(connection.execute(select(SourceFile.id).where(
+        SourceFile.id.in_({row.source_file_id for row in quoting}), is_open())).scalars()) if quoting else set()
+    for chunk in _chunks([row.id for row in quoting if row.source_file_id in still_open]):
+        connection.execute(update(QuarantinedRow).where(QuarantinedRow.id.in_(chunk)).values(raw_text=ERASED_ROW))
+    for chunk in _chunks([row.id for row in quoting if row.source_file_id not in still_open]):
         connection.execute(delete(QuarantinedRow).where(QuarantinedRow.id.in_(chunk)))
     removed.quarantined_rows = len(quoting)
     archived = connection.execute(select(SourceFile.archived_path).where(
