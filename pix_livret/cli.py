@@ -300,8 +300,7 @@ def purge(
     except RetentionError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    for line in report.summary().splitlines():
-        console.print(printable(line, markup=True))
+    _print_lines(report.summary())
     raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)
 
 
@@ -326,8 +325,7 @@ def forget(
     except RetentionError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
-    for line in report.summary().splitlines():
-        console.print(printable(line, markup=True))
+    _print_lines(report.summary())
     console.print("Pensez à retirer l'élève des fichiers de la boîte de dépôt et à refaire l'export du livret "
                   "s'il en avait un : les exports qui le nommaient sont supprimés.")
     raise typer.Exit(EXIT_FAILURE if report.failed else EXIT_OK)

@@ -59,3 +59,15 @@ def add_certification(engine: Engine, number: int, *, student_id: int | None = N
     with engine.begin() as connection:
         connection.execute(insert(Certification).values(**values))
     return number
+
+
+def read_rows(db_url: str, query) -> list:
+    """The rows QUERY selects in the database at DB_URL (an engine of its own, disposed of)."""
+    from pix_livret.database import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(query).all()
+    finally:
+        engine.dispose()

@@ -13,12 +13,11 @@ from typer.testing import CliRunner
 
 from schemas.referential import LEVEL_COLUMNS
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.database import make_engine
 from pix_livret.ingest import ingest_inbox
 from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import PipelineRun, SourceFile
-from tests.db_builders import add_certification, add_establishment, add_student
+from tests.db_builders import add_certification, add_establishment, add_student, read_rows
 from transforms.lsu_xml import validate_livret_xml
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -220,13 +219,7 @@ def problems(db_url, *arguments):
     return CliRunner().invoke(app, ["problems", "--db", db_url, *arguments], terminal_width=200)
 
 
-def read(db_url, query):
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(query).all()
-    finally:
-        engine.dispose()
+read = read_rows
 
 
 def file_id(db_url, name):

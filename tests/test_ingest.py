@@ -9,11 +9,11 @@ from sqlalchemy.exc import OperationalError
 
 import pix_livret.ingest as ingest_module
 import transforms.check_files
-from pix_livret.database import make_engine
 from pix_livret.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, Establishment, SourceFile, Student
 from tests.builders import entity_bomb
+from tests.db_builders import read_rows
 from transforms.inbox import InboxError
 
 
@@ -27,12 +27,8 @@ def run(academie, db_url, tmp_path, **options):
 
 
 def count(db_url, query):
-    engine = make_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(query).scalar_one()
-    finally:
-        engine.dispose()
+    [(found,)] = read_rows(db_url, query)
+    return found
 
 
 def test_an_academie_loads_every_establishment_in_worker_processes(academie, db_url, tmp_path):
