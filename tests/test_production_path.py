@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -270,7 +271,7 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
     # the bound on establishments at once over all the workers: declared, and kept (3 runs, 2 at a time)
     queue = production.request("/work_pools/pix-livret/queues/etablissements")
     assert queue["concurrency_limit"] == 2
-    spans = [(c["start_time"], c["end_time"]) for c in children]
+    spans = [(datetime.fromisoformat(c["start_time"]), datetime.fromisoformat(c["end_time"])) for c in children]
     assert max(sum(start <= moment < end for start, end in spans) for moment, _ in spans) <= 2, spans
 
 
