@@ -38,13 +38,17 @@ WORDED_ERRORS = (DatabaseFailure, InboxError)
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
                    report_path: str | None = None, attestations: bool = True, school_name: str | None = None,
-                   schools: str | None = None) -> State:
+                   schools: str | None = None, fan_out: bool = False) -> State:
     """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run.
 
     SCHOOL_NAME (one establishment) or SCHOOLS (a uai;nom file, or the Annuaire de l'éducation export; an
-    académie's etablissements.csv is found by itself) name the establishments on the attestations.
+    académie's etablissements.csv is found by itself) name the establishments on the attestations. FAN_OUT runs
+    each establishment as a flow run of its own on the work pool, so that every worker shares the night.
     """
     jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
+    if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
+        from flows.fan_out import spread_establishments
+        return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path)
     # The database at the latest schema, and this run in its history
     prepare_database()
     run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,

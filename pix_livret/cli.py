@@ -273,6 +273,9 @@ def _run_outcome(kind: str, counts: dict) -> str:
     if kind == "ingest" and counts:
         still_open = f", {counts['open_problems']} problème(s) ouvert(s)" if counts.get("open_problems") else ""
         return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées{still_open}"
+    if kind == "ingest-academie" and counts:  # the fan-out's parent: its establishments each have their own row
+        return (f"{counts.get('establishments', 0)} établissement(s), {counts.get('establishments_quarantined', 0)} "
+                f"en quarantaine, {counts.get('establishments_failed', 0)} en échec")
     if kind.startswith("export") and counts:
         return f"{counts.get('students', 0)} élèves, {counts.get('left_out', 0)} certif. écartées"
     if kind == "attestations" and counts:

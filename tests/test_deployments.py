@@ -20,7 +20,8 @@ def test_deployment_points_at_a_flow_that_takes_its_parameters(deployment):
     accepted = inspect.signature(flow.fn).parameters
     assert set(deployment.get("parameters", {})) <= set(accepted)
     required = {n for n, p in accepted.items() if p.default is inspect.Parameter.empty}
-    assert required <= set(deployment.get("parameters", {})), "the schedule would start the flow without them"
+    if deployment.get("schedules"):  # an unscheduled one (an establishment of the fan-out) is given them by its caller
+        assert required <= set(deployment.get("parameters", {})), "the schedule would start the flow without them"
 
 
 def test_the_worker_env_example_sets_what_the_deployments_and_the_flows_read():
@@ -28,3 +29,15 @@ def test_the_worker_env_example_sets_what_the_deployments_and_the_flows_read():
     names = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
     assert {"PIX_LIVRET_DB_URL", "PIX_LIVRET_OUT_DIR", "PIX_LIVRET_ARCHIVE_DIR", "PIX_LIVRET_HOME",
             "PREFECT_API_URL", "PREFECT_API_AUTH_STRING"} <= names
+
+
+def test_the_fan_out_starts_a_deployment_of_the_file_on_the_queue_the_readme_limits():
+    from flows.fan_out import ESTABLISHMENT_DEPLOYMENT, QUEUE
+
+    flow_name, name = ESTABLISHMENT_DEPLOYMENT.split("/")
+    [deployment] = [d for d in DEPLOYMENTS if d["name"] == name]
+    path, attribute = deployment["entrypoint"].split(":")
+    assert getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), attribute).name == flow_name
+    assert deployment["work_pool"]["work_queue_name"] == QUEUE and not deployment.get("schedules")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"prefect work-queue create {QUEUE} --pool pix-livret --limit" in readme

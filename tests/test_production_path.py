@@ -15,14 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pix_livret.database import make_engine
-from pix_livret.sample_data import make_sample_establishment
-from schemas.tables import PipelineRun
+from pix_livret.sample_data import make_sample_academie, make_sample_establishment
+from schemas.tables import Certification, PipelineRun, Student
 from tests.builders import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,13 +58,17 @@ class Production:
         # the worker's environment: deploy/pix-livret.env.example's variables, with this test's folders
         self.worker_env = self.client_env | {"PIX_LIVRET_DB_URL": self.database, "PIX_LIVRET_HOME": str(REPO),
                                              "PIX_LIVRET_OUT_DIR": str(root / "out"),
-                                             "PIX_LIVRET_ARCHIVE_DIR": str(root / "archive")}
+                                             "PIX_LIVRET_ARCHIVE_DIR": str(root / "archive"),
+                                             # polls every 2 s instead of 10: the tests wait less for each run
+                                             "PREFECT_WORKER_QUERY_SECONDS": "2"}
         self.processes: list[subprocess.Popen] = []
         self.ui = f"http://127.0.0.1:{port}"
         self.server = self.start(["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                  self.server_env, "server")
         self.wait_healthy()
         self.prefect(["work-pool", "create", "pix-livret", "--type", "process"])
+        # the queue of the académie's establishment runs, with the limit the README sets (2 here: 3 establishments)
+        self.prefect(["work-queue", "create", "etablissements", "--pool", "pix-livret", "--limit", "2"])
         self.prefect(["--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"])
         self.worker = self.start(["prefect", "worker", "start", "--pool", "pix-livret"], self.worker_env, "worker")
 
@@ -211,6 +216,63 @@ def test_the_nightly_alert_automation_is_created_on_the_server(production):
     assert {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"} <= set(automation["trigger"]["expect"])
     assert automation["actions"][0]["type"] == "send-notification"
 
+
+
+def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(production, tmp_path):
+    """The académie's night spread over the pool (README « Une académie sur plusieurs machines »): a second worker
+    started as on another machine (same code, same env file, same server; here the same SQLite file stands for the
+    shared PostgreSQL and the same disk for the shared storage), the nightly run with fan_out, one establishment
+    with a file that cannot be read."""
+    academie = make_sample_academie(tmp_path / "academie", establishments=3, classes=1, students_per_class=6)
+    bad = academie.uais[1]
+    (academie.root / bad / "20260320_resultats_3Z.csv").write_text("pas un export Pix\n", encoding="utf-8")
+    production.start(["prefect", "worker", "start", "--pool", "pix-livret"], production.worker_env, "worker-2")
+
+    parent = production.run("nightly-ingest/nightly", {"inbox": str(academie.root), "fan_out": True})
+
+    # the parent fails as a single run would, saying which establishment, with counts
+    assert (parent["type"], parent["name"]) == ("FAILED", "Failed"), parent
+    assert parent["message"].startswith(f"Quarantaine : 1 établissement(s) sur 3 avec des fichiers écartés "
+                                        f"ou des problèmes ouverts ({bad})"), parent
+    # one flow run per establishment, a subflow of the parent's; only the bad one failed
+    children = production.request("/flow_runs/filter", {"flows": {"name": {"any_": ["establishment-ingest"]}}})
+    states = {c["parameters"]["uai"]: c["state_type"] for c in children}
+    assert states == {uai: "FAILED" if uai == bad else "COMPLETED" for uai in academie.uais}, children
+    assert all(c["parent_task_run_id"] and c["work_queue_name"] == "etablissements" for c in children)
+    assert {frozenset(c["parameters"]) for c in children} == {
+        frozenset({"folder", "uai", "school_name", "roster", "attestations"})}
+    # one artifact for the académie: the establishment table, no student
+    [artifact] = production.request("/artifacts/filter", {"artifacts": {
+        "key": {"any_": ["nightly-academie-report"]}, "flow_run_id": {"any_": [parent["id"]]}}})
+    table = [line for line in artifact["data"].splitlines() if line.startswith("| 0") and line.count(" | ") == 9]
+    said_state = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").rsplit("| ", 1)[1] for line in table}
+    assert said_state == {uai: "quarantaine" if uai == bad else "terminé" for uai in academie.uais}, artifact["data"]
+    assert all(f"| {uai} | {academie.school_names[uai]} |" in artifact["data"] for uai in academie.uais)
+    engine = make_engine(production.database)
+    with engine.connect() as connection:
+        students = connection.execute(select(Student.last_name, Student.first_name, Student.eleve_id)
+                                      .where(Student.uai.in_(academie.uais))).all()
+        loaded = dict(connection.execute(select(Certification.uai, func.count()).where(
+            Certification.uai.in_(academie.uais)).group_by(Certification.uai)).all())
+        runs = connection.execute(select(PipelineRun.kind, PipelineRun.status, PipelineRun.flow_run_id, PipelineRun.counts)
+                                  .where(PipelineRun.flow_run_id.in_([parent["id"], *(c["id"] for c in children)]))).all()
+    engine.dispose()
+    said = artifact["data"] + parent["message"] + production.logs(parent["id"])
+    assert len(students) == 18
+    assert not [s for s in students if s.last_name in said or s.first_name in said or str(s.eleve_id) in said]
+    # every establishment loaded its good rows; each child recorded its run, the parent its own with the sums
+    assert loaded == {uai: 6 for uai in academie.uais}
+    kinds = sorted((r.kind, r.status) for r in runs)
+    assert kinds == [("ingest", "completed"), ("ingest", "completed"), ("ingest", "quarantined"),
+                     ("ingest-academie", "quarantined")]
+    [umbrella] = [r for r in runs if r.kind == "ingest-academie"]
+    assert umbrella.flow_run_id == parent["id"] and umbrella.counts["rows_loaded"] == 18
+    assert umbrella.counts["attestations_written"] > 0  # each child made its establishment's attestations
+    # the bound on establishments at once over all the workers: declared, and kept (3 runs, 2 at a time)
+    queue = production.request("/work_pools/pix-livret/queues/etablissements")
+    assert queue["concurrency_limit"] == 2
+    spans = [(datetime.fromisoformat(c["start_time"]), datetime.fromisoformat(c["end_time"])) for c in children]
+    assert max(sum(start <= moment < end for start, end in spans) for moment, _ in spans) <= 2, spans
 
 
 def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school, tmp_path):

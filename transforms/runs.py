@@ -47,6 +47,14 @@ def finish_run(connection: Connection, run_id: int, status: str, counts: dict[st
         status=status, counts=counts, message=message, ended_at=now))
 
 
+def read_runs_of(connection: Connection, flow_run_ids: list[str]) -> dict[str, Row]:
+    """The rows (status, counts) of the runs recorded by these Prefect flow runs, by flow run id: how the nightly
+    fan-out learns what each establishment's run did, whichever machine ran it."""
+    rows = connection.execute(select(PipelineRun.flow_run_id, PipelineRun.status, PipelineRun.counts)
+                              .where(PipelineRun.flow_run_id.in_(flow_run_ids)).order_by(PipelineRun.id)).all()
+    return {row.flow_run_id: row for row in rows}  # the latest row of a flow run retried
+
+
 def list_runs(connection: Connection, limit: int = 50) -> list[Row]:
     """The latest runs first, as rows with the columns of pipeline_runs."""
     runs = PipelineRun.__table__
