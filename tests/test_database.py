@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from pix_livret.database import is_at_head, make_engine, upgrade_to_head
+from pix_livret.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.query import read_certifications
 
@@ -62,3 +62,9 @@ def test_absents_are_students_of_certified_divisions_without_a_certification_who
         absents = read_absents(connection, "0861234Z")
 
     assert absents == [{"eleve_id": 1003, "division": "3A"}, {"eleve_id": 1004, "division": "3A"}]
+
+
+def test_head_revision_is_the_latest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert HEAD_REVISION == ScriptDirectory.from_config(alembic_config()).get_current_head()
