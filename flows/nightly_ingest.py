@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.attestations import default_school_year, make_attestations
+from flows.heartbeats import without_heartbeats
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
@@ -139,8 +140,9 @@ def refresh_attestations(report: RunReport) -> RunReport:
     """
     written: dict[str, int | None] = {}
     for uai in find_attestations_due([e.uai for e in report.establishments if e.error is None]):
-        state = make_attestations(default_school_year(uai, date.today()), uai, only_changed=True,
-                                  record_run=False, return_state=True)
+        with without_heartbeats():
+            state = make_attestations(default_school_year(uai, date.today()), uai, only_changed=True,
+                                      record_run=False, return_state=True)
         if state.is_completed():
             clear_attestations_due(uai)
             written[uai] = sum(state.result().pages.values())

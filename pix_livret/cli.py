@@ -13,6 +13,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # the terminal gets warnings only; a configured server still gets every log line of the runs (its level stays INFO)
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Optional  # noqa: E402
@@ -59,11 +61,20 @@ def _reach_database(*, write: bool, migrated: bool = False) -> None:
         raise typer.Exit(EXIT_FAILURE)
 
 
-def _start_prefect() -> None:
-    # the temporary server (when no PREFECT_API_URL is set) must not outlive this command, even killed
+@contextmanager
+def _prefect_runs() -> Iterator[None]:
+    """Prefect ready for this command's flow runs: the temporary server when no PREFECT_API_URL is set (tied to this
+    command: it must not outlive it, even killed), and no flow-run heartbeats.
+
+    Heartbeats cost about a second a flow run (flows/heartbeats.py), and nothing listens to those of a command.
+    """
     from pix_livret.temporary_server import start_tied_temporary_server
 
     start_tied_temporary_server()
+    from flows.heartbeats import without_heartbeats
+
+    with without_heartbeats():
+        yield
 
 
 @app.command()
@@ -92,13 +103,13 @@ def ingest(
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _reach_database(write=True)
-    _start_prefect()
-    from flows.nightly_ingest import nightly_ingest, report_of
-    from pix_livret.display import print_ingest_summary
+    with _prefect_runs():
+        from flows.nightly_ingest import nightly_ingest, report_of
+        from pix_livret.display import print_ingest_summary
 
-    state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
-                           report_path=str(report) if report else None, attestations=attestations,
-                           school_name=school_name, schools=str(schools) if schools else None, return_state=True)
+        state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
+                               report_path=str(report) if report else None, attestations=attestations,
+                               school_name=school_name, schools=str(schools) if schools else None, return_state=True)
     outcome = report_of(state)
     if outcome is not None:
         print_ingest_summary(outcome, console, verbose=verbose)
@@ -134,11 +145,11 @@ def export(
         raise typer.Exit(EXIT_USAGE)
     _use_database(db)
     _reach_database(write=False)
-    _start_prefect()
-    from flows.livret_export import livret_export
+    with _prefect_runs():
+        from flows.livret_export import livret_export
 
-    state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
-                          return_state=True)
+        state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
+                              return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
         errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
@@ -159,11 +170,11 @@ def attestations(
 
     _use_database(db)
     _reach_database(write=False)
-    _start_prefect()
-    from flows.attestations import default_school_year, make_attestations
+    with _prefect_runs():
+        from flows.attestations import default_school_year, make_attestations
 
-    state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai, division=division,
-                              out_dir=str(out) if out else None, return_state=True)
+        state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai,
+                                  division=division, out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
         errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
@@ -351,9 +362,9 @@ def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la
     from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)
-    _start_prefect()
     try:
-        run_demo(dir, console)
+        with _prefect_runs():
+            run_demo(dir, console)
     except DemoError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE if isinstance(error, DemoFolderRefused) else EXIT_FAILURE)
