@@ -23,6 +23,7 @@ from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
 from pix_livret.ingest import EstablishmentJob, Settings, ingest_establishments
+from pix_livret.private_files import StorageFailure
 from pix_livret.processes import is_gone, this_process
 from pix_livret.progress import establishment_progress
 from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
@@ -33,7 +34,7 @@ from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
 
 # errors whose message is written for administrators and names nobody: kept as the run's reason
-WORDED_ERRORS = (DatabaseFailure, InboxError)
+WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
 
 
 @flow(name="nightly-ingest", log_prints=False)

@@ -127,7 +127,12 @@ def ingest(
     if isinstance(failure, InboxError):
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    errors.print(f"[red]Échec de l'import : {printable(state.message or failure, markup=True)}[/red]")
+    from pix_livret.database import DatabaseFailure
+    from pix_livret.private_files import StorageFailure
+
+    # a worded failure says what to fix; any other is named by the state (Prefect's own words)
+    reason = failure if isinstance(failure, DatabaseFailure | StorageFailure) else state.message or failure
+    errors.print(f"[red]Échec de l'import : {printable(reason, markup=True)}[/red]")
     raise typer.Exit(EXIT_FAILURE)
 
 

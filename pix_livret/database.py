@@ -201,6 +201,9 @@ class DatabaseFailure(RuntimeError):
         if "unable to open database file" in text_of_error:
             return cls(f"Base de données impossible à ouvrir ({safe_url(url)}) : vérifiez que son dossier existe "
                        "et que l'utilisateur qui lance pix-livret peut y écrire.", transient=False)
+        if "disk is full" in text_of_error or code == "53100":  # SQLITE_FULL; PostgreSQL's disk_full
+            return cls(f"Disque plein pour la base de données ({safe_url(url)}) : libérez de la place sur le disque "
+                       "qui la porte, puis relancez (rien de l'établissement en cours n'est chargé).", transient=False)
         if "locked" in text_of_error or code in ("40001", "40P01", "55P03"):
             return cls(f"Base de données occupée par une autre exécution{where}{detail} : réessayez plus tard.",
                        transient=True)

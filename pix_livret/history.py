@@ -13,6 +13,7 @@ from typing import Any
 
 from pix_livret import config
 from pix_livret.database import DatabaseFailure, connect
+from pix_livret.private_files import StorageFailure
 from pix_livret.processes import is_gone, this_process
 from transforms.runs import finish_run, start_run
 
@@ -45,7 +46,8 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     try:
         yield outcome
     except BaseException as error:
-        message = str(error) if isinstance(error, (*worded_errors, DatabaseFailure)) else f"Échec : {type(error).__name__}"
+        worded = isinstance(error, (*worded_errors, DatabaseFailure, StorageFailure))
+        message = str(error) if worded else f"Échec : {type(error).__name__}"
         _finish(run_id, "failed", {}, message)
         raise
     _finish(run_id, "completed", outcome.counts, outcome.message)

@@ -1,15 +1,36 @@
 """Writing output files that hold minors' personal data: atomically, readable by owner and group only.
 
-Takes a path and bytes; the XML export, its left-out list and the attestations all go through here.
+Takes a path and bytes; the XML export, its left-out list, the attestations and the archive copies all go through
+here. A full disk, a read-only or forbidden folder is a StorageFailure that names the folder, in French.
 """
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 FILE_MODE = 0o640
 DIR_MODE = 0o750
+# what an administrator can fix about a folder, in French; any other OSError is left as it is
+STORAGE_PROBLEMS = {
+    errno.ENOSPC: "disque plein : libérez de la place",
+    errno.EDQUOT: "quota de disque atteint : libérez de la place ou faites relever le quota",
+    errno.EROFS: "disque en lecture seule",
+    errno.EACCES: "droits insuffisants : l'utilisateur qui lance pix-livret doit pouvoir y écrire",
+    errno.EPERM: "droits insuffisants : l'utilisateur qui lance pix-livret doit pouvoir y écrire",
+}
+
+
+class StorageFailure(RuntimeError):
+    """A private file that could not be written, told in French by its folder (a file's own name may name a
+    student: it is never said); the system's error, which quotes the path, is dropped."""
+
+    @classmethod
+    def of(cls, error: OSError, folder: Path) -> StorageFailure:
+        return cls(f"Écriture impossible dans {folder} ({STORAGE_PROBLEMS[error.errno]}). Les dossiers se "
+                   "règlent par PIX_LIVRET_ARCHIVE_DIR et PIX_LIVRET_OUT_DIR ; les fichiers reçus restent dans la "
+                   "boîte de dépôt, la prochaine exécution les reprendra.")
 
 
 def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Path:
@@ -18,8 +39,13 @@ def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Pat
     A reader (the livret's import, a backup, a teacher opening a PDF) sees the old file or the new one, never
     half of one. DURABLE also flushes the file and the folder entry to disk, so the rename survives a power cut.
     """
-    make_private_dirs(path.parent)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        make_private_dirs(path.parent)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        if error.errno in STORAGE_PROBLEMS:
+            raise StorageFailure.of(error, path.parent) from None  # the OSError quotes the file's name
+        raise
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -28,8 +54,10 @@ def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Pat
                 os.fsync(handle.fileno())
         os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno in STORAGE_PROBLEMS:
+            raise StorageFailure.of(error, path.parent) from None
         raise
     if durable:
         _fsync_directory(path.parent)

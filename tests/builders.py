@@ -1,7 +1,9 @@
 """Builders for tests: small canonical frames (3–6 rows, every CertificationFrame column), hostile inputs."""
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from typing import Any
 
 import pandas as pd
@@ -52,3 +54,15 @@ def entity_bomb(levels: int, *, declaration: bool) -> bytes:
     prolog = '<?xml version="1.0" encoding="ISO-8859-15"?>\n' if declaration else ""
     return (f"{prolog}<!DOCTYPE BEE_ELEVES [{entities}]>\n"
             f"<BEE_ELEVES><PARAMETRES><UAJ>&lol{levels};</UAJ></PARAMETRES><DONNEES/></BEE_ELEVES>\n").encode()
+
+
+def full_disk_under(folder, monkeypatch):
+    """Temporary files made under FOLDER are written to /dev/full: the kernel's own ENOSPC, at the flush."""
+    make_temporary = tempfile.mkstemp
+
+    def on_full_disk(*args, dir=None, **kwargs):
+        if dir is not None and str(dir).startswith(str(folder)):
+            return os.open("/dev/full", os.O_WRONLY), str(folder / ".never-made.tmp")
+        return make_temporary(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", on_full_disk)

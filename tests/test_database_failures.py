@@ -60,3 +60,22 @@ def test_a_read_only_sqlite_database_is_said_in_french(tmp_path):
     with pytest.raises(DatabaseFailure, match=r"^Base de données en lecture seule"):
         with connect(url) as connection:
             connection.execute(insert(Establishment).values(uai="0860100S", updated_at=datetime.now(timezone.utc)))
+
+
+def test_a_full_sqlite_disk_is_said_in_french_without_the_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pix.sqlite'}"
+    with connect(url) as connection:
+        upgrade_to_head(connection)
+        connection.execute(insert(Establishment).values(uai="0860100S", updated_at=datetime.now(timezone.utc)))
+
+    with pytest.raises(DatabaseFailure) as caught:
+        with connect(url) as connection:
+            # the file may not grow by a page: what SQLite says when its disk is full (SQLITE_FULL)
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+            connection.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+            connection.execute(insert(Student), [
+                {"uai": "0860100S", "eleve_id": n, "first_name": SECRET, "last_name": SECRET,
+                 "birth_date": date(2011, 5, 4)} for n in range(1, 2000)])
+
+    assert "Disque plein" in str(caught.value) and not caught.value.transient
+    assert SECRET not in formatted(caught.value)

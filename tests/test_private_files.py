@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from pix_livret.private_files import write_private_file
+from pix_livret.private_files import StorageFailure, write_private_file
+from tests.builders import full_disk_under
 
 
 @pytest.mark.parametrize("durable", [False, True])
@@ -40,3 +41,15 @@ def test_missing_folders_are_created_private(tmp_path):
     write_private_file(tmp_path / "a" / "b" / "x.pdf", b"%PDF")
     assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o750
     assert stat.S_IMODE((tmp_path / "a" / "b").stat().st_mode) == 0o750
+
+
+def test_a_full_disk_is_said_in_french_by_the_folder_never_the_file(tmp_path, monkeypatch):
+    folder = tmp_path / "attestations" / "3A"
+    full_disk_under(tmp_path / "attestations", monkeypatch)
+
+    with pytest.raises(StorageFailure) as raised:
+        write_private_file(folder / "DUPONT_Lea.pdf", b"%PDF" * 10_000)
+
+    message = str(raised.value)
+    assert "disque plein" in message and str(folder) in message and "DUPONT" not in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # the OSError quotes the file

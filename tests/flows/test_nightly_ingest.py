@@ -14,9 +14,11 @@ import flows.nightly_ingest as nightly_module
 from flows.nightly_ingest import RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.database import DatabaseFailure, make_engine
+from pix_livret.private_files import StorageFailure
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
+from tests.builders import full_disk_under
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -245,6 +247,20 @@ def test_a_flow_that_fails_closes_its_run_as_failed_with_the_reason(database, sa
         [run] = connection.execute(select(PipelineRun.status, PipelineRun.message, PipelineRun.ended_at)).all()
     assert run.status == "failed" and run.ended_at is not None
     assert run.message == "Valeur refusée par la base de données (table certifications)."
+
+
+def test_a_full_disk_fails_the_run_with_the_folder_to_free_and_loads_nothing(database, sample, tmp_path,
+                                                                             monkeypatch):
+    full_disk_under(tmp_path / "archive", monkeypatch)  # the archive copies are written first
+
+    state = ingest(sample)
+
+    assert state.is_failed() and isinstance(state.result(raise_on_failure=False), StorageFailure)
+    with database.connect() as connection:
+        [run] = connection.execute(select(PipelineRun.status, PipelineRun.message)).all()
+        loaded = connection.execute(select(func.count()).select_from(Certification)).scalar_one()
+    assert run.status == "failed" and "disque plein" in run.message and str(tmp_path / "archive") in run.message
+    assert loaded == 0
 
 
 def test_a_quarantined_state_resolves_into_an_exception_that_quotes_no_absent(database, sample):
