@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
+from flows.failures import failure_published
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
@@ -89,20 +90,21 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
     ONLY_CHANGED renders only the classes whose pages changed; RECORD_RUN=False leaves the run history to the
     calling flow (the nightly run counts the pages it made).
     """
-    # Parameters and database checked first: a refusal records nothing
-    school_year = school_year or default_school_year(uai, date.today())
-    check_attestations_request(school_year)
-    with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
-        # One run at a time per establishment: a second one waits, then finds the pages rendered
-        uai = choose_uai(uai)
-        with establishment_lock(config.database_url(), "attestations", uai, on_wait=_waiting_said(uai)):
-            # What should exist, against what was rendered before
-            plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
-            # One coarse task per class, in WORKERS processes
-            rendered = render_classes(plan.jobs)
-            # Files first, then the table that makes the next run incremental
-            report = write_attestations_task(plan, rendered, uai, school_year, out_root)
-        outcome.counts, outcome.message = report.counts(), report.asstr()
+    with failure_published("attestations", (AttestationsError,)):
+        # Parameters and database checked first: a refusal records nothing
+        school_year = school_year or default_school_year(uai, date.today())
+        check_attestations_request(school_year)
+        with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
+            # One run at a time per establishment: a second one waits, then finds the pages rendered
+            uai = choose_uai(uai)
+            with establishment_lock(config.database_url(), "attestations", uai, on_wait=_waiting_said(uai)):
+                # What should exist, against what was rendered before
+                plan, out_root, uai = plan_attestations_task(school_year, uai, division, out_dir, only_changed)
+                # One coarse task per class, this process and a helper rendering
+                rendered = render_classes(plan.jobs)
+                # Files first, then the table that makes the next run incremental
+                report = write_attestations_task(plan, rendered, uai, school_year, out_root)
+            outcome.counts, outcome.message = report.counts(), report.asstr()
     publish_summary(report)
     return report
 

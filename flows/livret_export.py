@@ -18,6 +18,7 @@ from prefect.runtime import flow_run
 
 import pix_livret
 from flows.attestations import default_school_year
+from flows.failures import failure_published
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import NOT_READY, connect, is_ready
@@ -34,6 +35,9 @@ from transforms.select_livret import LivretSelection, school_year_bounds, select
 
 class ExportError(Exception):
     """An expected failure, with the administrator's message (French): nothing was written."""
+
+
+EXPORT_ERRORS = (ExportError, LivretXmlInvalid)  # their messages are written for administrators and name nobody
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,16 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
     certification, as for the attestations: a June deployment needs no edit each year). UAI may be omitted when
     the database holds one establishment; OUT_DIR defaults to PIX_LIVRET_OUT_DIR.
     """
-    # Parameters and database checked first: a refusal records nothing and writes nothing
-    school_year = school_year or default_school_year(uai, date.today())
-    check_export_request(livret, school_year)
-    ensure_database_ready()
-    with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:
-        # The establishment's certifications (the read is retried), then select, build, validate, write
-        uai, stored = read_certifications_task(uai)
-        report = write_export_task(livret, school_year, uai, stored, out_dir)
-        outcome.counts, outcome.message = report.counts(), report.asstr()
+    with failure_published(f"export-{str(livret).lower()}", EXPORT_ERRORS):
+        # Parameters and database checked first: a refusal records nothing and writes nothing
+        school_year = school_year or default_school_year(uai, date.today())
+        check_export_request(livret, school_year)
+        ensure_database_ready()
+        with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:
+            # The establishment's certifications (the read is retried), then select, build, validate, write
+            uai, stored = read_certifications_task(uai)
+            report = write_export_task(livret, school_year, uai, stored, out_dir)
+            outcome.counts, outcome.message = report.counts(), report.asstr()
     # What the Prefect UI shows
     publish_export_summary(report)
     return report
@@ -169,7 +174,7 @@ def ensure_database_ready() -> None:
 def _recorded_export(livret: str, school_year: str, uai: str | None, flow_run_id: str | None):
     """The export's row in the run history; its parameters are the livret, the year and the UAI."""
     return recorded_run(f"export-{livret.lower()}", {"livret": livret, "school_year": school_year, "uai": uai},
-                        flow_run_id, worded_errors=(ExportError, LivretXmlInvalid))
+                        flow_run_id, worded_errors=EXPORT_ERRORS)
 
 
 def read_establishment_certifications(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:

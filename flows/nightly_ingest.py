@@ -22,6 +22,7 @@ from flows.heartbeats import without_heartbeats
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
 from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
+from pix_livret.history import failure_reason
 from pix_livret.ingest import EstablishmentJob, Settings, ingest_establishments
 from pix_livret.private_files import StorageFailure
 from pix_livret.processes import is_gone, this_process
@@ -126,7 +127,7 @@ def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        reason = str(error) if isinstance(error, WORDED_ERRORS) else f"Échec : {type(error).__name__}"
+        reason = failure_reason(error, WORDED_ERRORS)
         try:
             close_run.fn(run_id, "failed", {}, reason)
         except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted

@@ -46,11 +46,18 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     try:
         yield outcome
     except BaseException as error:
-        worded = isinstance(error, (*worded_errors, DatabaseFailure, StorageFailure))
-        message = str(error) if worded else f"Échec : {type(error).__name__}"
-        _finish(run_id, "failed", {}, message)
+        _finish(run_id, "failed", {}, failure_reason(error, worded_errors))
         raise
     _finish(run_id, "completed", outcome.counts, outcome.message)
+
+
+def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException], ...] = ()) -> str:
+    """Why a run failed, for its history row, its artifact and its state: the message of an error written for
+    administrators (WORDED_ERRORS, the database's, the disk's), which names nobody; of any other error, which may
+    quote a value from the data, its type only."""
+    if isinstance(error, (*worded_errors, DatabaseFailure, StorageFailure)):
+        return str(error)
+    return f"Échec : {type(error).__name__}"
 
 
 def _finish(run_id: int, status: str, counts: dict[str, Any], message: str) -> None:

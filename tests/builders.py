@@ -66,3 +66,14 @@ def full_disk_under(folder, monkeypatch):
         return make_temporary(*args, dir=dir, **kwargs)
 
     monkeypatch.setattr(tempfile, "mkstemp", on_full_disk)
+
+
+def artifacts_of(state) -> dict[str, str]:
+    """Key -> markdown of the keyed artifacts the flow run of STATE published (Prefect's API of the test session)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    return {artifact.key: artifact.data for artifact in found if artifact.key}

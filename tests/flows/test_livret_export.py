@@ -13,6 +13,7 @@ from flows.livret_export import ExportError, run_livret_export
 from pix_livret.database import make_engine
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
+from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.lsu_xml import validate_livret_xml
 
@@ -156,3 +157,14 @@ def test_flow_tasks_run_the_same_steps(school):
     uai, stored = read_certifications_task.fn(None)
     report = write_export_task.fn("LSU", YEAR, uai, stored, None)
     assert uai == "0861234Z" and report.students == 3
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_refused_export_says_why_in_an_artifact_of_its_run(school):
+    from flows.livret_export import livret_export
+
+    state = livret_export(livret="LSU", school_year=YEAR, uai="0330099X", return_state=True)
+
+    assert state.is_failed()
+    why = artifacts_of(state)["export-lsu"]
+    assert why.startswith("# Échec de l'exécution") and "0330099X" in why
