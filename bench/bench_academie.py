@@ -10,8 +10,9 @@ of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a 
 `test` database): the floor (pandas read_csv of every file + concat + to_sql), the rosters' floor (read_xml of
 every roster + concat + to_sql: the step the floor leaves out), the data path (ingest_inbox, also rosterless,
 without Prefect), the whole `pix-livret ingest --no-attestations` command with Prefect's temporary server and
-with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, its peak
-memory, the rosterless variant, one establishment's night with attestations, the attestations' throughput.
+with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, the export of
+one establishment (issue 11: under 3 s), its peak memory, the rosterless variant, one establishment's night with
+attestations, the attestations' throughput.
 Prints the machine, the sizes and one table: measure, seconds, ratio to the floor or figure, target.
 """
 from __future__ import annotations
@@ -354,6 +355,23 @@ def memory_row(run: CliRun) -> Row:
                failed=peak > 1024 * 1024)
 
 
+def export_one(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path, runs: int = 3) -> Row:
+    """`pix-livret export lsu --uai` of one establishment of the loaded académie, against the running server: the
+    whole command, RUNS times; the best and the median."""
+    measure, target = "export lsu of one establishment, whole command, running server", "< 3 s"
+    times = []
+    for _ in range(runs):
+        run = run_cli(["export", "lsu", "--year", "2025-2026",  # make_sample_academie's default year
+                       "--uai", manifest.uais[0], "--db", url,
+                       "--out", str(work / "export")], env, work)
+        if run.code != 0:
+            return failed_row(measure, run, target)
+        times.append(run.seconds)
+    times.sort()
+    return Row(measure, times[0], f"best of {runs}; median {times[len(times) // 2]:.2f} s", target,
+               failed=times[0] >= 3)
+
+
 def one_establishment(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path) -> Row:
     """The night of one establishment, attestations included; the report's timings if it has any."""
     measure, target = "one establishment 6×30, attestations, running server", "≤ 10 s"
@@ -455,6 +473,8 @@ def bench_backend(backend: str, inputs: dict[str, AcademieManifest], databases: 
                                  floor)
         rerun.failed = rerun.failed or (rerun.seconds or 0) > 5
         rows.append(rerun)
+        step("export of one establishment")
+        rows.append(export_one(academie, url, env, workdir("export")))
     rows.append(memory_row(first))
 
     step("rosterless, running server")
