@@ -90,26 +90,26 @@ def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | 
     return BilansReport(school_year, written, empty, academie=academie)
 
 
-def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], made_on: date) -> BilansReport:
+def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], made_on: date,
+                   workers: int = WORKERS) -> BilansReport:
     """The bilan of each UAI of YEARS (UAI → its school year) whose data changed since its bilan was made.
 
-    One process: the nightly run has few changed establishments, and a pool costs seconds to start.
+    Whether it changed is one query per establishment (a digest, kept beside the bilan): an unchanged night
+    renders nothing.
     """
-    written, empty, unchanged = [], [], []
-    for uai, school_year in years.items():
-        with connect(database_url, write=False) as connection:
-            digest = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
-        digest_path = bilan_folder(out_root, uai, school_year) / DIGEST_FILE
-        if _is_current(digest_path, digest, bilan_paths(out_root, uai, school_year)):
-            unchanged.append(uai)
-            continue
-        made = write_establishment_bilan(database_url, uai, school_year, out_root, made_on)
-        if made is None:
-            empty.append(uai)
-            continue
-        write_private_file(digest_path, digest.encode())
-        written.append(made)
-    return BilansReport(", ".join(sorted(set(years.values()))), tuple(written), tuple(empty), tuple(unchanged))
+    digests = {}
+    with connect(database_url, write=False) as connection:
+        for uai, school_year in years.items():
+            digests[uai] = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
+    due = [uai for uai, school_year in years.items()
+           if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
+                              bilan_paths(out_root, uai, school_year))]
+    made = _each(write_establishment_bilan, [(database_url, u, years[u], out_root, made_on) for u in due], workers)
+    for uai, bilan in zip(due, made):
+        if bilan is not None:
+            write_private_file(bilan_folder(out_root, uai, years[uai]) / DIGEST_FILE, digests[uai].encode())
+    return BilansReport(", ".join(sorted(set(years.values()))), tuple(b for b in made if b is not None),
+                        tuple(u for u, b in zip(due, made) if b is None), tuple(u for u in years if u not in due))
 
 
 def default_year(database_url: str, uai: str | None, today: date) -> str:

@@ -375,7 +375,7 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
 
 @app.command()
 def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la démonstration (recréé)")) -> None:
-    """Démonstration : un établissement fictif, l'import de nuit, l'export LSU et les attestations, en SQLite."""
+    """Démonstration : un établissement fictif, l'import de nuit, l'export LSU, les attestations et le bilan, en SQLite."""
     from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)

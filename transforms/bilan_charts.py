@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, Bilan)
 
@@ -89,6 +91,7 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
                  color=colour, edgecolor="white", linewidth=0.4)
         axes.set_title(f"{division} (n = {int(bins['n'].sum())})", fontsize=8)
         axes.set_ylim(0, max(top, 1) * 1.1)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
     for axes in grid.ravel()[len(divisions):]:
         axes.set_visible(False)
     figure.supxlabel("Score (pix)", fontsize=8)
@@ -136,7 +139,8 @@ def draw_domains(domains: pd.DataFrame) -> Chart:
     for offset, ((column, label), colour) in enumerate(zip(shares, _colours(3))):
         axes.bar(positions + (offset - 1) * 0.27, np.nan_to_num(domains[column].to_numpy(dtype=float)) * 100,
                  width=0.27, color=colour, label=label)
-    axes.set_xticks(positions, [f"{r.code}. {_shortened(r.label, 22)}" for r in domains.itertuples()])
+    # two short lines per domain: five labels side by side in 6.8 inches
+    axes.set_xticks(positions, [f"{r.code}. " + "\n".join(textwrap.wrap(r.label, 18)) for r in domains.itertuples()])
     axes.set_ylabel("% des niveaux évalués")
     axes.set_ylim(0, 105)
     axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
@@ -151,8 +155,7 @@ def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
         return None
     values = heat_map.to_numpy(dtype=float)
     figure, axes = _figure("heat-map", 6.8, 0.9 + 0.3 * len(heat_map))
-    colours = matplotlib.colormaps[PALETTE].copy()
-    colours.set_bad(MISSING_COLOUR)
+    colours = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)
     top = max(4.0, float(np.nanmax(values))) if not np.isnan(values).all() else 4.0
     image = axes.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=0, vmax=top, aspect="auto")
     axes.set_xticks(range(len(heat_map.columns)), heat_map.columns)
