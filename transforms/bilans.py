@@ -83,11 +83,11 @@ class Bilan:
         """The per-class counts and rates (no names), rates rounded to 0.1 %, for the Prefect artifact."""
         rows = []
         for row in self.classes.itertuples(index=False):
-            rows.append({"Classe": row.division, "Effectif": int(row.roster), "Candidats": int(row.candidates),
+            rows.append({"Classe": row.division, "Élèves inscrits": int(row.roster), "Candidats": int(row.candidates),
                          "Absents": int(row.absents), "Validées": int(row.validated),
                          "Non obtenues": int(row.not_obtained), "Annulées ou en erreur": int(row.cancelled_or_error),
                          "Validées / candidats": _percent(row.rate_of_candidates),
-                         "Validées / effectif": _percent(row.rate_of_roster)})
+                         "Validées / inscrits": _percent(row.rate_of_roster)})
         return rows
 
 
