@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, Bilan)
 
@@ -61,7 +60,7 @@ def draw_outcomes(classes: pd.DataFrame) -> Chart:
     rows = classes[classes["division"] != ESTABLISHMENT].iloc[::-1]
     parts = [(VALIDATED, "Validées"), (NOT_OBTAINED, "Non obtenues"), (CANCELLED_OR_ERROR, "Annulées ou en erreur"),
              ("absents", "Absents")]
-    figure, axes = _figure("outcomes", 6.8, 0.9 + 0.28 * len(rows))
+    figure, axes = _figure("outcomes", 6.8, 0.9 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.35)
     left = np.zeros(len(rows))
     for (column, label), colour in zip(parts, _colours(len(parts))):
         values = rows[column].to_numpy(dtype=float)
@@ -75,35 +74,38 @@ def draw_outcomes(classes: pd.DataFrame) -> Chart:
 
 @_styled
 def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
-    """One small histogram of the validated scores per class, on the same axes."""
+    """One histogram of the validated scores per class, stacked as rows of one axis (all on the same scale).
+
+    One axis rather than a grid of small ones: matplotlib's cost is per axis (~50 ms each), the bars are cheap.
+    """
     if histogram.empty:
         return None
     divisions = list(dict.fromkeys(histogram["division"]))
-    columns = min(4, len(divisions))
-    lines = -(-len(divisions) // columns)
-    figure = _new_figure("histograms", 6.8, 0.3 + 1.35 * lines)
-    grid = figure.subplots(lines, columns, squeeze=False, sharex=True, sharey=True)
+    figure, axes = _figure("histograms", 6.8, 0.7 + 0.42 * len(divisions), left=1.1, bottom=0.45, top=0.1)
     colour = _colours(3)[1]
-    top = int(histogram["n"].max())
-    for axes, division in zip(grid.ravel(), divisions):
+    top = max(int(histogram["n"].max()), 1)
+    labels = []
+    for row, division in enumerate(reversed(divisions)):
         bins = histogram[histogram["division"] == division]
-        axes.bar(bins["bin_start"], bins["n"], width=bins["bin_end"] - bins["bin_start"], align="edge",
-                 color=colour, edgecolor="white", linewidth=0.4)
-        axes.set_title(f"{division} (n = {int(bins['n'].sum())})", fontsize=8)
-        axes.set_ylim(0, max(top, 1) * 1.1)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # students come whole
-    for axes in grid.ravel()[len(divisions):]:
-        axes.set_visible(False)
-    figure.supxlabel("Score (pix)", fontsize=8)
+        # a row is one unit high: the tallest bar of all the classes fills 85 % of it
+        axes.bar(bins["bin_start"], bins["n"] / top * 0.85, bottom=row, width=bins["bin_end"] - bins["bin_start"],
+                 align="edge", color=colour, edgecolor="white", linewidth=0.4)
+        labels.append(f"{division} (n = {int(bins['n'].sum())})")
+    axes.set_yticks(np.arange(len(divisions)) + 0.4, labels)
+    axes.set_ylim(0, len(divisions))
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="y", color="#bbbbbb", linewidth=0.5)
+    axes.set_xlabel(f"Score (pix) ; la plus haute barre : {top} élève(s)")
     return _chart("histograms", figure, "Scores des certifications validées, par classe",
-                  "Histogrammes des scores des certifications validées, une vignette par classe, tranches de 64 pix.")
+                  "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 pix, "
+                  "toutes à la même échelle.")
 
 
 @_styled
 def draw_global_levels(levels: pd.DataFrame) -> Chart | None:
     if levels.empty:
         return None
-    figure, axes = _figure("levels", 6.8, 2.2)
+    figure, axes = _figure("levels", 6.8, 2.2, left=0.6, bottom=0.65, top=0.1)
     axes.bar(levels["level"], levels["n"], color=_colours(len(levels)))
     axes.set_ylabel("Certifications validées")
     axes.tick_params(axis="x", labelrotation=30)
@@ -116,7 +118,7 @@ def draw_competences(competences: pd.DataFrame) -> Chart:
     """Mean level per competence; a competence nobody was evaluated on is named, without a bar."""
     rows = competences.iloc[::-1]
     labels = [f"{r.code} {_shortened(r.label)}" for r in rows.itertuples()]
-    figure, axes = _figure("competences", 6.8, 3.6)
+    figure, axes = _figure("competences", 6.8, 3.6, left=2.75, bottom=0.45, top=0.1)
     means = rows["mean"].to_numpy(dtype=float)
     colours = [_colours(5)[int(domain) - 1] for domain in rows["domain"]]
     axes.barh(labels, np.nan_to_num(means), color=colours)
@@ -133,7 +135,7 @@ def draw_competences(competences: pd.DataFrame) -> Chart:
 @_styled
 def draw_domains(domains: pd.DataFrame) -> Chart:
     """Per domain, the shares of evaluated levels at 1 or more, 2 or more, 3 or more."""
-    figure, axes = _figure("domains", 6.8, 2.4)
+    figure, axes = _figure("domains", 6.8, 2.4, left=0.6, bottom=0.5, top=0.35)
     positions = np.arange(len(domains))
     shares = [("share_ge_1", "niveau ≥ 1"), ("share_ge_2", "niveau ≥ 2"), ("share_ge_3", "niveau ≥ 3")]
     for offset, ((column, label), colour) in enumerate(zip(shares, _colours(3))):
@@ -154,7 +156,7 @@ def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
     if heat_map.empty:
         return None
     values = heat_map.to_numpy(dtype=float)
-    figure, axes = _figure("heat-map", 6.8, 0.9 + 0.3 * len(heat_map))
+    figure, axes = _figure("heat-map", 6.8, 0.6 + 0.3 * len(heat_map), left=0.7, bottom=0.3, top=0.1, right=0.8)
     colours = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)
     top = max(4.0, float(np.nanmax(values))) if not np.isnan(values).all() else 4.0
     image = axes.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=0, vmax=top, aspect="auto")
@@ -166,7 +168,8 @@ def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
         ink = "black" if np.isnan(value) or value > top * 0.55 else "white"
         axes.text(column, row, "–" if np.isnan(value) else f"{value:.1f}".replace(".", ","), ha="center",
                   va="center", fontsize=6.5, color=ink)
-    figure.colorbar(image, ax=axes, label="Niveau moyen", fraction=0.03, pad=0.02)
+    figure.colorbar(image, cax=figure.add_axes((0.9, 0.3 / figure.get_figheight(), 0.015,
+                                                1 - 0.4 / figure.get_figheight())), label="Niveau moyen")
     return _chart("heat-map", figure, "Niveau moyen par classe et par compétence",
                   "Carte de chaleur : une ligne par classe, une colonne par compétence, le niveau moyen dans chaque "
                   "case ; une case grise marquée d'un tiret : personne n'a été évalué.")
@@ -176,7 +179,7 @@ def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
 def draw_years(years: pd.DataFrame) -> Chart | None:
     if len(years) < 2:
         return None
-    figure, axes = _figure("years", 6.8, 2.2)
+    figure, axes = _figure("years", 6.8, 2.2, left=0.6, bottom=0.35, top=0.1)
     axes.plot(years["school_year"], years["rate"] * 100, marker="o", color=_colours(3)[0])
     axes.set_ylabel("Validées / candidats (%)")
     axes.set_ylim(0, 105)
@@ -184,14 +187,16 @@ def draw_years(years: pd.DataFrame) -> Chart | None:
                   "Courbe du taux de certifications validées parmi les candidats, par année scolaire.")
 
 
-def _figure(key: str, width: float, height: float):
-    figure = _new_figure(key, width, height)
-    return figure, figure.subplots()
+def _figure(key: str, width: float, height: float, *, left: float, bottom: float, top: float, right: float = 0.2):
+    """A figure of WIDTH × HEIGHT inches with one axis, its margins in inches (room for the labels).
 
-
-def _new_figure(key: str, width: float, height: float) -> Figure:
+    Margins set by hand, not by matplotlib's constrained layout: it lays each figure out several times, a
+    third of the drawing time.
+    """
     # a Figure of its own (no pyplot): no global state, safe in threads and worker processes
-    return Figure(figsize=(width, height), layout="constrained")
+    figure = Figure(figsize=(width, height))
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
+    return figure, figure.subplots()
 
 
 def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
