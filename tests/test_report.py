@@ -53,6 +53,10 @@ def test_report_writes_the_html_pdf_and_workbook_readable_by_owner_and_group(sch
     assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # nothing fetched
     assert html.count('class="chart"') >= 5 and "Simon" in html  # the follow-up list is the establishment's own
     assert not (tmp_path / "out" / "bilans" / "academie").exists()  # one establishment: no académie summary
+    from pypdf import PdfReader
+
+    printed = "\n".join(page.extract_text() for page in PdfReader(bilan_files(tmp_path / "out")[1]).pages)
+    assert "Résultats par classe" in printed and "Élèves à suivre" in printed and "Simon" in printed
 
 
 def test_the_per_class_counts_in_the_workbook_equal_those_counted_from_the_inputs(school, tmp_path):
