@@ -39,6 +39,7 @@ def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec) -
     shown = shown.astype(object).where(shown.notna(), None)
     shown.to_excel(writer, sheet_name=spec.sheet, index=False, freeze_panes=(1, 0))
     sheet, book = writer.sheets[spec.sheet], writer.book
+    _printable(sheet)
     for position, column in enumerate(spec.columns):
         cell_format = book.add_format({"num_format": NUMBER_FORMATS[column.kind]})
         if column.kind == "mixed":  # "< 5" and "n.d." stand right-aligned among the numbers
@@ -51,6 +52,7 @@ def _write_heat_map(writer: pd.ExcelWriter, heat_map: pd.DataFrame) -> None:
     frame = heat_map.rename_axis("Classe").astype(float)
     frame.to_excel(writer, sheet_name=HEAT_MAP_SHEET, freeze_panes=(1, 1), na_rep="")
     sheet, book = writer.sheets[HEAT_MAP_SHEET], writer.book
+    _printable(sheet)
     sheet.set_column(0, 0, max(8, max((len(str(d)) for d in frame.index), default=0) + 2))
     sheet.set_column(1, len(frame.columns), 7, book.add_format({"num_format": "0.0"}))
     if len(frame):
@@ -59,6 +61,14 @@ def _write_heat_map(writer: pd.ExcelWriter, heat_map: pd.DataFrame) -> None:
             "type": "3_color_scale", "min_color": "#00224E", "mid_color": "#7C7B78", "max_color": "#FEE838"})
     sheet.write(len(frame) + 2, 0, "Niveau moyen des candidats évalués (certifications validées) ; vide : "
                 "personne n'a été évalué.")
+
+
+def _printable(sheet) -> None:
+    # printed (or converted to PDF) as A4 landscape, every column on the page, the header row on each page
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
 
 
 def _width(values: pd.Series, label: str, kind: Kind) -> int:
