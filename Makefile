@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # WeasyPrint's native libraries and the font the attestations embed
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-# For the tests only: docker-compose validates deploy/compose.yaml (its client alone; no engine runs here)
-TEST_DEB_PACKAGES := docker-compose
+# For the tests only: docker-compose validates deploy/compose.yaml (its client alone; no engine runs here);
+# chromium opens the bilan's HTML page from disk (tests/test_report.py)
+TEST_DEB_PACKAGES := docker-compose chromium
 DEMO_DIR ?= var/demo
 # Extras installed with the project: the tests' here; deploy/Dockerfile runs `make install EXTRAS=`,
 # so the image is installed by this very recipe (the one CI runs), without the test tools.
@@ -54,6 +55,7 @@ test-deps:
 bench: install
 	$(BIN)/python bench/bench_lsu_export.py
 	$(BIN)/python bench/bench_attestations.py
+	$(BIN)/python bench/bench_bilans.py
 
 bench-academie: install
 	$(BIN)/python bench/bench_academie.py

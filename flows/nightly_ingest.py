@@ -12,7 +12,7 @@ from pathlib import Path
 from time import perf_counter
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
@@ -64,6 +64,8 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         if attestations:
             started = perf_counter()
             report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
+        # The bilans whose data changed, each class's counts and rates published as an artifact
+        refresh_bilans([e.uai for e in report.establishments if e.error is None])
     # Record and publish the outcome; the state says it to the Prefect UI
     close_run(run_id, _run_status(report), report.totals(), report.state_message())
     publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
@@ -165,6 +167,28 @@ def find_attestations_due(uais: list[str]) -> list[str]:
 def clear_attestations_due(uai: str) -> None:
     with connect(config.database_url()) as connection:
         mark_attestations_due(connection, uai, False)
+
+
+@task(cache_policy=NO_CACHE)
+def refresh_bilans(uais: list[str]) -> None:
+    """The bilan of each establishment whose data changed since it was made, for the year of its latest results.
+
+    A bilan that cannot be made is logged and tried again the next night: the data loaded stands.
+    """
+    from pix_livret.bilans import refresh_bilans as refresh
+
+    try:
+        refreshed = refresh(config.database_url(), config.output_dir().resolve(),
+                            {uai: default_school_year(uai, date.today()) for uai in uais}, date.today())
+    except Exception as error:  # its message may quote data: only its type is logged
+        get_run_logger().error("Bilans : échec (%s), ils seront refaits à la prochaine exécution", type(error).__name__)
+        return
+    for bilan in refreshed.written:
+        create_table_artifact(key=f"bilan-{bilan.uai.lower()}", table=list(bilan.headline),
+                              description=f"Bilan Pix {bilan.uai} : résultats par classe (effectifs et taux, "
+                                          "sans données nominatives)")
+    get_run_logger().info("Bilans : %d refait(s), %d inchangé(s), %d sans certification", len(refreshed.written),
+                          len(refreshed.unchanged), len(refreshed.empty))
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,

@@ -1,5 +1,5 @@
-"""The pix-livret command line (design.md): ingest, export, attestations, problems, runs, purge, forget, serve,
-demo.
+"""The pix-livret command line (design.md): ingest, export, attestations, report, problems, runs, purge, forget,
+serve, demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
 """
@@ -189,6 +189,32 @@ def attestations(
 
 
 @app.command()
+def report(
+    year: Optional[str] = typer.Option(None, "--year", help="Année scolaire (défaut : celle de la dernière certification)"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="Un seul établissement (sinon tous, et la synthèse académique)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR) : "
+                                       "les bilans vont dans bilans/UAI/ANNÉE"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Produit le bilan Pix de l'établissement (HTML, PDF, tableur), et la synthèse académique s'il y en a plusieurs."""
+    from datetime import date
+
+    from pix_livret import config
+    from pix_livret.bilans import BilanError, default_year, make_bilans
+
+    _use_database(db)
+    _reach_database(write=False)
+    url = config.database_url()
+    try:
+        result = make_bilans(url, (out or config.output_dir()).resolve(), year or default_year(url, uai, date.today()),
+                             uai, date.today())
+    except BilanError as error:
+        errors.print(f"[red]{printable(error, markup=True)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    _print_lines(result.asstr())
+
+
+@app.command()
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
     from pix_livret import config
@@ -363,7 +389,7 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
 
 @app.command()
 def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la démonstration (recréé)")) -> None:
-    """Démonstration : un établissement fictif, l'import de nuit, l'export LSU et les attestations, en SQLite."""
+    """Démonstration : un établissement fictif, l'import de nuit, l'export LSU, les attestations et le bilan, en SQLite."""
     from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)

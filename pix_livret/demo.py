@@ -1,4 +1,4 @@
-"""`pix-livret demo`: a sample establishment, the nightly flow, the June LSU export, on a SQLite file.
+"""`pix-livret demo`: a sample establishment, the nightly flow, the June LSU export and the bilan, on a SQLite file.
 
 Takes a folder (recreated) and a console; prints what ran and where everything is.
 """
@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from rich.console import Console
@@ -79,13 +80,27 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
         raise DemoError(f"L'export LSU a échoué : {exported}")
     console.print(exported.asstr())
 
+    console.print(f"\n[bold]3. Bilan de l'établissement[/bold] (pix-livret report, {school_year})")
+    bilan = _make_bilan(folder, manifest.uai, school_year)
+    console.print(bilan.asstr())
+
     console.print("\n[bold]Où sont les résultats[/bold]")
     console.print(f"- base de données : {folder / 'pix-livret.sqlite'} (historique : pix-livret runs --db "
                   f"sqlite:///{folder / 'pix-livret.sqlite'})")
     console.print(f"- compte rendu de l'import : {report_path}")
     console.print(f"- fichier LSU : {exported.path}")
     console.print(f"- attestations : {folder / 'sorties' / 'attestations' / manifest.uai / school_year}")
+    console.print(f"- bilan (à ouvrir dans un navigateur) : {bilan.written[0].paths[0]}")
     console.print(f"- copies des fichiers reçus : {folder / 'archive'}")
+
+
+def _make_bilan(folder: Path, uai: str, school_year: str):
+    from pix_livret.bilans import BilanError, make_bilans
+
+    try:
+        return make_bilans(os.environ["PIX_LIVRET_DB_URL"], folder / "sorties", school_year, uai, date.today())
+    except BilanError as error:
+        raise DemoError(f"Le bilan a échoué : {error}") from error
 
 
 def _recreate(folder: Path) -> None:

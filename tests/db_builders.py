@@ -20,12 +20,13 @@ def add_establishment(engine: Engine, uai: str = "0861234Z", school_year: int = 
 
 def add_student(engine: Engine, eleve_id: int, *, uai: str = "0861234Z", last_name: str = "DURAND",
                 first_name: str = "Louis", birth_date: date = date(2011, 4, 4), division: str = "3A",
-                ine: str | None = None, usage_name: str | None = None, left_on: date | None = None) -> int:
+                ine: str | None = None, usage_name: str | None = None, left_on: date | None = None,
+                sex: str | None = "1") -> int:
     """Inserts a roster student; returns its students.id."""
     with engine.begin() as connection:
         return connection.execute(insert(Student).values(
             uai=uai, eleve_id=eleve_id, ine=ine, last_name=last_name, usage_name=usage_name,
-            first_name=first_name, birth_date=birth_date, division=division, sex="1", left_on=left_on,
+            first_name=first_name, birth_date=birth_date, division=division, sex=sex, left_on=left_on,
         ).returning(Student.id)).scalar_one()
 
 

@@ -76,6 +76,8 @@ def test_demo_runs_the_whole_pipeline_and_says_where_things_are(tmp_path, monkey
     assert (tmp_path / "demo" / "sorties" / "LSU_0861234Z_2025-2026.xml").exists()
     assert list((tmp_path / "demo" / "sorties" / "attestations" / "0861234Z" / YEAR).glob("*.pdf"))
     assert "Quarantaine" in result.output and "fichier LSU" in result.output
+    bilan = tmp_path / "demo" / "sorties" / "bilans" / "0861234Z" / YEAR / f"Bilan_Pix_0861234Z_{YEAR}.html"
+    assert bilan.exists() and "bilan (à ouvrir dans un navigateur)" in result.output
 
 
 def test_demo_refuses_to_wipe_a_folder_that_is_not_its_own(tmp_path):

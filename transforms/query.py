@@ -4,6 +4,7 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 import pandas as pd
@@ -97,3 +98,18 @@ def read_absents(connection: Connection, uai: str) -> list[dict]:
              .where(s.uai == uai, s.left_on.is_(None), s.division.in_(certified), ~has_certification)
              .order_by(s.division, s.eleve_id))
     return [{"eleve_id": int(e), "division": d} for e, d in connection.execute(query)]
+
+
+def read_bilan_inputs_digest(connection: Connection, uai: str) -> str:
+    """A digest of what UAI's bilan is made of: its certifications (how many, the last written), its roster (the
+    last file's SHA-256, how many students) and its name. Equal digests: the bilan would come out the same.
+    """
+    c, s = Certification.__table__.c, Student.__table__.c
+    certifications = connection.execute(
+        select(func.count(), func.max(c.updated_at), func.sum(c.number))
+        .where(c.uai == uai, c.anonymised_at.is_(None))).one()
+    students = connection.execute(select(func.count(), func.sum(s.eleve_id)).where(s.uai == uai)).one()
+    establishment = connection.execute(
+        select(Establishment.roster_sha256, Establishment.name).where(Establishment.uai == uai)).one_or_none()
+    summary = repr((tuple(certifications), tuple(students), tuple(establishment or ())))
+    return hashlib.sha256(summary.encode()).hexdigest()

@@ -1,0 +1,192 @@
+"""The bilans on disk: the reporting database → per establishment an HTML page, its PDF and a workbook, and for
+several establishments the académie summary. Used by `pix-livret report`, the nightly flow and the demo.
+
+Takes the database URL, an output folder and a school year; returns a BilansReport (UAIs, counts, paths; no names).
+"""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pix_livret.database import NOT_READY, connect, is_ready
+from pix_livret.private_files import write_private_file
+from transforms.bilan_charts import draw_bilan_charts
+from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
+from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
+from transforms.bilans import EmptyYearError, make_bilan, summarise_academie, summarise_establishment
+from transforms.load import read_stored_roster
+from transforms.query import (list_establishments, read_bilan_inputs_digest, read_certifications,
+                              read_establishment_name)
+from transforms.select_livret import school_year_bounds
+
+WORKERS = 2  # the machine's two cores: an académie's establishments are shared out between them
+SUFFIXES = ("html", "pdf", "xlsx")
+DIGEST_FILE = ".donnees.sha256"  # beside the bilan: the digest of the data it was made from
+ACADEMIE_FOLDER = "academie"
+
+
+class BilanError(Exception):
+    """No bilan can be made as asked (French message for the administrator); nothing was written."""
+
+
+@dataclass(frozen=True)
+class EstablishmentBilan:
+    """What was written for one establishment. headline: the per-class counts and rates (no names)."""
+
+    uai: str
+    paths: tuple[str, ...]
+    summary: dict
+    headline: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class BilansReport:
+    school_year: str
+    written: tuple[EstablishmentBilan, ...] = ()
+    empty: tuple[str, ...] = ()  # establishments without a certification that year: no bilan
+    unchanged: tuple[str, ...] = ()  # nightly refresh: data as at the last bilan, left as it was
+    academie: tuple[str, ...] = ()  # the académie summary's files
+
+    def asstr(self) -> str:
+        lines = [f"Bilans Pix {self.school_year} : {len(self.written)} établissement(s)."]
+        lines += [f"- {b.uai} : {Path(b.paths[0]).parent}" for b in self.written]
+        if self.empty:
+            lines.append(f"Sans certification cette année (pas de bilan) : {', '.join(self.empty)}")
+        if self.academie:
+            lines.append(f"Synthèse académique : {Path(self.academie[0]).parent}")
+        return "\n".join(lines)
+
+
+def bilan_folder(out_root: Path, uai: str, school_year: str) -> Path:
+    return out_root / "bilans" / uai / school_year
+
+
+def bilan_paths(out_root: Path, uai: str, school_year: str) -> tuple[Path, ...]:
+    folder = bilan_folder(out_root, uai, school_year)
+    return tuple(folder / f"Bilan_Pix_{uai}_{school_year}.{suffix}" for suffix in SUFFIXES)
+
+
+def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | None, made_on: date,
+                workers: int = WORKERS) -> BilansReport:
+    """The bilan of UAI, or of every establishment plus the académie summary when there are several.
+
+    BilanError (nothing written) for a database not ready, a malformed year, an unknown UAI, or a year without
+    any certification (for UAI, or for every establishment).
+    """
+    targets = choose_targets(database_url, school_year, uai)
+    made = _each(write_establishment_bilan, [(database_url, u, school_year, out_root, made_on) for u in targets],
+                 workers)
+    written = tuple(b for b in made if b is not None)
+    empty = tuple(u for u, b in zip(targets, made) if b is None)
+    if not written:
+        whom = f"l'établissement {uai}" if uai else "aucun établissement de la base"
+        raise BilanError(f"Aucune certification Pix en {school_year} pour {whom} : pas de bilan.")
+    academie = ()
+    if uai is None and len(targets) > 1:
+        academie = write_academie_summary(out_root, school_year, [b.summary for b in written], made_on)
+    return BilansReport(school_year, written, empty, academie=academie)
+
+
+def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], made_on: date,
+                   workers: int = WORKERS) -> BilansReport:
+    """The bilan of each UAI of YEARS (UAI → its school year) whose data changed since its bilan was made.
+
+    Whether it changed is one query per establishment (a digest, kept beside the bilan): an unchanged night
+    renders nothing.
+    """
+    digests = {}
+    with connect(database_url, write=False) as connection:
+        for uai, school_year in years.items():
+            digests[uai] = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
+    due = [uai for uai, school_year in years.items()
+           if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
+                              bilan_paths(out_root, uai, school_year))]
+    made = _each(write_establishment_bilan, [(database_url, u, years[u], out_root, made_on) for u in due], workers)
+    for uai, bilan in zip(due, made):
+        if bilan is not None:
+            write_private_file(bilan_folder(out_root, uai, years[uai]) / DIGEST_FILE, digests[uai].encode())
+    return BilansReport(", ".join(sorted(set(years.values()))), tuple(b for b in made if b is not None),
+                        tuple(u for u, b in zip(due, made) if b is None), tuple(u for u in years if u not in due))
+
+
+def default_year(database_url: str, uai: str | None, today: date) -> str:
+    """The year asked for when none is given, as for the attestations: that of the latest certification (of UAI,
+    else the latest of any establishment), else of the last roster, else the one TODAY falls in.
+    """
+    from flows.attestations import default_school_year
+
+    if uai is not None or not is_ready(database_url):
+        return default_school_year(uai, today)
+    with connect(database_url, write=False) as connection:
+        known = list_establishments(connection)
+    return max((default_school_year(u, today) for u in known), default=default_school_year(None, today))
+
+
+def choose_targets(database_url: str, school_year: str, uai: str | None) -> list[str]:
+    """The UAIs to make bilans of; BilanError when the request cannot be met."""
+    try:
+        school_year_bounds(school_year)
+    except ValueError as error:  # already French
+        raise BilanError(str(error)) from None
+    if not is_ready(database_url):
+        raise BilanError(NOT_READY)
+    with connect(database_url, write=False) as connection:
+        known = list_establishments(connection)
+    if uai is not None and uai not in known:
+        raise BilanError(f"Établissement inconnu dans la base : {uai}.")
+    if not known:
+        raise BilanError("Aucun établissement dans la base : lancez d'abord « pix-livret ingest ».")
+    return [uai] if uai is not None else known
+
+
+def write_establishment_bilan(database_url: str, uai: str, school_year: str, out_root: Path,
+                              made_on: date) -> EstablishmentBilan | None:
+    """Reads, computes, draws, renders and writes UAI's bilan (mode 0640); None when the year has no certification."""
+    with connect(database_url, write=False) as connection:
+        stored = read_certifications(connection, uai)
+        roster = read_stored_roster(connection, uai)
+        name = read_establishment_name(connection, uai)
+    try:
+        bilan = make_bilan(stored, roster, school_year, uai, name)
+    except EmptyYearError:
+        return None
+    html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
+    contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan))
+    paths = bilan_paths(out_root, uai, school_year)
+    for path, content in zip(paths, contents):
+        write_private_file(path, content)
+    return EstablishmentBilan(uai, tuple(str(p) for p in paths), summarise_establishment(bilan),
+                              tuple(bilan.headline()))
+
+
+def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date) -> tuple[str, ...]:
+    """The académie summary (establishments × indicators, no names) as HTML, PDF and XLSX."""
+    summary = summarise_academie(rows)
+    html = render_academie_html(summary, school_year, made_on)
+    folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
+    contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
+    paths = [folder / f"Bilan_Pix_academie_{school_year}.{suffix}" for suffix in SUFFIXES]
+    return tuple(str(write_private_file(p, c)) for p, c in zip(paths, contents))
+
+
+def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool:
+    try:
+        return digest_path.read_text() == digest and all(p.exists() for p in paths)
+    except OSError:
+        return False
+
+
+def _each(function, arguments: list[tuple], workers: int) -> list:
+    """FUNCTION over ARGUMENTS, in WORKERS processes when there is more than one establishment to share out.
+
+    Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL. Spawn, not fork: the caller may run
+    Prefect's threads, and forking a threaded process can deadlock.
+    """
+    if workers <= 1 or len(arguments) <= 1:
+        return [function(*a) for a in arguments]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(arguments)), mp_context=context) as pool:
+        return list(pool.map(function, *zip(*arguments), chunksize=max(1, len(arguments) // (workers * 8))))

@@ -1,0 +1,148 @@
+"""The bilan's statistics against figures worked out by hand on the small establishment of tests/bilan_school.py."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from tests.bilan_school import UAI, YEAR, build_school
+from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, WITHHELD, EmptyYearError, make_bilan, split_by_sex,
+                               summarise_academie, summarise_establishment)
+from transforms.load import read_stored_roster
+from transforms.query import read_certifications
+
+
+@pytest.fixture
+def bilan(engine):
+    build_school(engine)
+    with engine.connect() as connection:
+        return make_bilan(read_certifications(connection, UAI), read_stored_roster(connection, UAI), YEAR, UAI,
+                          "Collège Jean Moulin")
+
+
+def row(frame: pd.DataFrame, column: str, value) -> pd.Series:
+    return frame[frame[column] == value].iloc[0]
+
+
+def test_per_class_counts_and_rates_worked_out_by_hand(bilan):
+    table = bilan.classes.set_index("division")
+    counts = ["roster", "candidates", "absents", "validated", "not_obtained", "cancelled_or_error"]
+
+    assert table.loc["3A", counts].tolist() == [6, 4, 2, 2, 1, 1]  # the one who left is not counted
+    assert table.loc["3B", counts].tolist() == [3, 3, 1, 3, 0, 0]  # the unmatched candidate counts in 3B
+    assert table.loc["4C", counts].tolist() == [2, 0, 0, 0, 0, 0]
+    assert table.loc[ESTABLISHMENT, counts].tolist() == [11, 7, 3, 5, 1, 1]
+    assert table.loc["3A", "rate_of_candidates"] == 0.5 and table.loc["3A", "rate_of_roster"] == pytest.approx(2 / 6)
+    assert math.isnan(table.loc["4C", "rate_of_candidates"]) and table.loc["4C", "rate_of_roster"] == 0
+    assert table.loc[ESTABLISHMENT, "rate_of_candidates"] == pytest.approx(5 / 7)
+
+
+def test_a_candidate_counts_once_with_their_best_result(bilan):
+    # Léa validated, then had a cancelled certification: one candidate, validated
+    assert row(bilan.classes, "division", "3A")["cancelled_or_error"] == 1  # Jade's only
+
+
+def test_scores_of_the_validated_worked_out_by_hand(bilan):
+    scores = bilan.scores.set_index("division")
+
+    assert scores.loc["3A"].tolist() == [2, 400, 400, 350, 450]
+    assert scores.loc["3B", ["n", "median", "q1", "q3"]].tolist() == [3, 200, 150, 300]
+    assert scores.loc["3B", "mean"] == pytest.approx(700 / 3)
+    assert scores.loc[ESTABLISHMENT].tolist() == [5, 300, 300, 200, 400]
+    assert "4C" not in scores.index
+    histogram = bilan.histogram[bilan.histogram["division"] == "3B"]
+    assert histogram["n"].sum() == 3 and histogram[histogram["bin_start"] == 192]["n"].item() == 1
+
+
+def test_competence_levels_with_one_competence_nobody_was_evaluated_on(bilan):
+    c11, c34, c52 = (row(bilan.competences, "code", code) for code in ("1.1", "3.4", "5.2"))
+
+    # 1.1: Léa 1, Inès 2, Tom 2, Paul 3, the unmatched 3
+    assert (c11["evaluated"], c11["mean"], c11["share_ge_1"], c11["share_ge_2"], c11["share_ge_3"]) == \
+        (5, pytest.approx(2.2), 1.0, 0.8, 0.4)
+    assert c11["share_not_evaluated"] == 0
+    assert c34["evaluated"] == 0 and math.isnan(c34["mean"]) and math.isnan(c34["share_ge_1"])
+    assert c34["share_not_evaluated"] == 1.0
+    assert c52["evaluated"] == 4 and c52["mean"] == pytest.approx(13 / 4) and c52["share_not_evaluated"] == 0.2
+    assert c11["label"] == "Mener une recherche et une veille d’information"  # the referential's words
+
+
+def test_domain_levels_pool_their_competences(bilan):
+    creation = row(bilan.domains, "code", "3")
+
+    # 3.1–3.3 evaluated for the 5 validated (levels 3, 4, 2, 3, 3), 3.4 for nobody: 15 of 20
+    assert (creation["evaluated"], creation["mean"], creation["share_ge_3"], creation["share_not_evaluated"]) == \
+        (15, pytest.approx(3.0), pytest.approx(0.8), 0.25)
+
+
+def test_class_by_competence_means(bilan):
+    heat = bilan.heat_map
+
+    assert list(heat.index) == ["3A", "3B"] and len(heat.columns) == 16
+    assert heat.loc["3A", "1.1"] == 1.5 and heat.loc["3B", "1.1"] == pytest.approx(8 / 3)
+    assert heat["3.4"].isna().all()
+
+
+def test_the_strongest_and_weakest_competences_are_named_in_a_sentence(bilan):
+    sentence = bilan.extremes
+
+    assert sentence.startswith("Les compétences les mieux maîtrisées sont « Construire un environnement numérique » "
+                               "(5.2")
+    assert "les moins maîtrisées sont « Mener une recherche et une veille d’information » (1.1, niveau moyen 2,2)" \
+        in sentence
+    assert "Aucun candidat n'a été évalué sur « Programmer » (3.4)." in sentence
+
+
+def test_a_group_of_four_is_shown_as_under_five_never_as_a_number(bilan):
+    establishment = bilan.sexes[bilan.sexes["unit"] == ESTABLISHMENT].set_index("sex")
+
+    assert establishment.loc["Filles"].drop("unit").tolist() == [SMALL_GROUP] * 4  # the four girls of 3A
+    assert 4 not in bilan.sexes[["candidates", "validated"]].to_numpy()
+
+
+def test_a_split_is_shown_when_each_group_has_five_and_hidden_beside_a_small_one():
+    def candidates(sexes: str) -> pd.DataFrame:
+        return pd.DataFrame({"division": "3A", "sex": list(sexes), "score": 300,
+                             "outcome": ["validated"] * len(sexes)})
+
+    shown = split_by_sex(candidates("2" * 5 + "1" * 6)).set_index(["unit", "sex"])
+    assert shown.loc[(ESTABLISHMENT, "Filles"), "candidates"] == 5 and shown.loc[("3A", "Garçons"), "rate"] == 1.0
+    hidden = split_by_sex(candidates("2" * 4 + "1" * 6)).set_index(["unit", "sex"])
+    assert hidden.loc[(ESTABLISHMENT, "Filles"), "candidates"] == SMALL_GROUP
+    assert hidden.loc[(ESTABLISHMENT, "Garçons"), "candidates"] == WITHHELD  # 10 − 6 would give the 4 away
+
+
+def test_year_over_year(bilan):
+    assert bilan.years.to_dict("list") == {"school_year": ["2024-2025", YEAR], "candidates": [1, 7],
+                                           "validated": [1, 5], "rate": [1.0, pytest.approx(5 / 7)],
+                                           "mean_score": [250.0, 300.0]}
+
+
+def test_the_follow_up_list_names_the_roster_students_not_certified(bilan):
+    assert bilan.follow_up.to_dict("records") == [
+        {"division": "3A", "last_name": "Durand", "first_name": "Noé", "situation": "Absent(e)"},
+        {"division": "3A", "last_name": "Petit", "first_name": "Hugo", "situation": "Absent(e)"},
+        {"division": "3A", "last_name": "Richard", "first_name": "Jade", "situation": "Annulée ou en erreur"},
+        {"division": "3A", "last_name": "Robert", "first_name": "Zoé", "situation": "Non obtenue"},
+        {"division": "3B", "last_name": "Simon", "first_name": "Marc", "situation": "Absent(e)"},
+    ]
+
+
+def test_a_year_without_certification_has_no_bilan(engine):
+    build_school(engine)
+    with engine.connect() as connection:
+        stored, roster = read_certifications(connection, UAI), read_stored_roster(connection, UAI)
+
+    with pytest.raises(EmptyYearError, match="Aucune certification Pix en 2023-2024"):
+        make_bilan(stored, roster, "2023-2024", UAI)
+
+
+def test_the_academie_summary_sums_counts_and_recomputes_rates(bilan):
+    other = summarise_establishment(bilan) | {"uai": "0330001A", "name": ""}
+    summary = summarise_academie([summarise_establishment(bilan), other])
+
+    total = summary.iloc[-1]
+    assert (total["candidates"], total["validated"], total["roster"]) == (14, 10, 22)
+    assert total["rate_of_candidates"] == pytest.approx(10 / 14) and total["mean_score"] == 300
+    assert list(summary["uai"]) == ["0330001A", UAI, "Académie"]

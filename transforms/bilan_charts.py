@@ -1,0 +1,215 @@
+"""The bilan's charts: its frames (transforms/bilans.py) → SVG documents, drawn offline by matplotlib.
+
+Takes a Bilan; returns Charts (title, text alternative, SVG bytes), for the HTML page and the PDF alike.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, Bilan)
+
+# cividis: ordered in lightness, so its colours stay apart in grey print, and made for colour-blind readers
+PALETTE = "cividis"
+MISSING_COLOUR = "#d9d9d9"
+STYLE = {
+    "svg.fonttype": "none",  # text stays text: smaller files, selectable, drawn in the page's font
+    "font.family": "DejaVu Sans",  # the font the project already installs (fonts-dejavu-core)
+    "font.size": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _styled(draw):
+    """DRAW run inside the bilan's style: matplotlib reads most settings when an axis or a text is made."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return styled
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    alt: str  # what the chart shows, in words, for screen readers and when images are off
+    svg: bytes
+
+
+def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
+    """Every chart of the bilan, in the order of the page; those with nothing to show are left out."""
+    charts = [draw_outcomes(bilan.classes), draw_score_histograms(bilan.histogram),
+              draw_global_levels(bilan.global_levels), draw_competences(bilan.competences),
+              draw_domains(bilan.domains), draw_heat_map(bilan.heat_map), draw_years(bilan.years)]
+    return [chart for chart in charts if chart is not None]
+
+
+@_styled
+def draw_outcomes(classes: pd.DataFrame) -> Chart:
+    """Per class, candidates by outcome and absents, stacked."""
+    rows = classes[classes["division"] != ESTABLISHMENT].iloc[::-1]
+    parts = [(VALIDATED, "Validées"), (NOT_OBTAINED, "Non obtenues"), (CANCELLED_OR_ERROR, "Annulées ou en erreur"),
+             ("absents", "Absents")]
+    figure, axes = _figure("outcomes", 6.8, 0.9 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.35)
+    left = np.zeros(len(rows))
+    for (column, label), colour in zip(parts, _colours(len(parts))):
+        values = rows[column].to_numpy(dtype=float)
+        axes.barh(rows["division"], values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.5)
+        left += values
+    axes.set_xlabel("Élèves")
+    axes.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    return _chart("outcomes", figure, "Résultats par classe",
+                  "Barres empilées par classe : validées, non obtenues, annulées ou en erreur, absents.")
+
+
+@_styled
+def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
+    """One histogram of the validated scores per class, stacked as rows of one axis (all on the same scale).
+
+    One axis rather than a grid of small ones: matplotlib's cost is per axis (~50 ms each), the bars are cheap.
+    """
+    if histogram.empty:
+        return None
+    divisions = list(dict.fromkeys(histogram["division"]))
+    figure, axes = _figure("histograms", 6.8, 0.7 + 0.42 * len(divisions), left=1.1, bottom=0.45, top=0.1)
+    colour = _colours(3)[1]
+    top = max(int(histogram["n"].max()), 1)
+    labels = []
+    for row, division in enumerate(reversed(divisions)):
+        bins = histogram[histogram["division"] == division]
+        # a row is one unit high: the tallest bar of all the classes fills 85 % of it
+        axes.bar(bins["bin_start"], bins["n"] / top * 0.85, bottom=row, width=bins["bin_end"] - bins["bin_start"],
+                 align="edge", color=colour, edgecolor="white", linewidth=0.4)
+        labels.append(f"{division} (n = {int(bins['n'].sum())})")
+    axes.set_yticks(np.arange(len(divisions)) + 0.4, labels)
+    axes.set_ylim(0, len(divisions))
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="y", color="#bbbbbb", linewidth=0.5)
+    axes.set_xlabel(f"Score (pix) ; la plus haute barre : {top} élève(s)")
+    return _chart("histograms", figure, "Scores des certifications validées, par classe",
+                  "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 pix, "
+                  "toutes à la même échelle.")
+
+
+@_styled
+def draw_global_levels(levels: pd.DataFrame) -> Chart | None:
+    if levels.empty:
+        return None
+    figure, axes = _figure("levels", 6.8, 2.2, left=0.6, bottom=0.65, top=0.1)
+    axes.bar(levels["level"], levels["n"], color=_colours(len(levels)))
+    axes.set_ylabel("Certifications validées")
+    axes.tick_params(axis="x", labelrotation=30)
+    return _chart("levels", figure, "Niveaux globaux (exports v3)",
+                  "Nombre de certifications validées par niveau global, de Novice 1 à Expert 2.")
+
+
+@_styled
+def draw_competences(competences: pd.DataFrame) -> Chart:
+    """Mean level per competence; a competence nobody was evaluated on is named, without a bar."""
+    rows = competences.iloc[::-1]
+    labels = [f"{r.code} {_shortened(r.label)}" for r in rows.itertuples()]
+    figure, axes = _figure("competences", 6.8, 3.6, left=2.75, bottom=0.45, top=0.1)
+    means = rows["mean"].to_numpy(dtype=float)
+    colours = [_colours(5)[int(domain) - 1] for domain in rows["domain"]]
+    axes.barh(labels, np.nan_to_num(means), color=colours)
+    for position, mean in enumerate(means):
+        axes.text(0.05 if np.isnan(mean) else mean + 0.05, position, "non évaluée" if np.isnan(mean) else
+                  f"{mean:.1f}".replace(".", ","), va="center", fontsize=7)
+    axes.set_xlabel("Niveau moyen des évalués (0 à 8)")
+    axes.set_xlim(0, max(4.0, np.nanmax(means) + 0.8) if not np.isnan(means).all() else 4.0)
+    return _chart("competences", figure, "Niveau moyen par compétence",
+                  "Barres horizontales : niveau moyen des candidats évalués pour chacune des 16 compétences, "
+                  "colorées par domaine.")
+
+
+@_styled
+def draw_domains(domains: pd.DataFrame) -> Chart:
+    """Per domain, the shares of evaluated levels at 1 or more, 2 or more, 3 or more."""
+    figure, axes = _figure("domains", 6.8, 2.4, left=0.6, bottom=0.5, top=0.35)
+    positions = np.arange(len(domains))
+    shares = [("share_ge_1", "niveau ≥ 1"), ("share_ge_2", "niveau ≥ 2"), ("share_ge_3", "niveau ≥ 3")]
+    for offset, ((column, label), colour) in enumerate(zip(shares, _colours(3))):
+        axes.bar(positions + (offset - 1) * 0.27, np.nan_to_num(domains[column].to_numpy(dtype=float)) * 100,
+                 width=0.27, color=colour, label=label)
+    # two short lines per domain: five labels side by side in 6.8 inches
+    axes.set_xticks(positions, [f"{r.code}. " + "\n".join(textwrap.wrap(r.label, 18)) for r in domains.itertuples()])
+    axes.set_ylabel("% des niveaux évalués")
+    axes.set_ylim(0, 105)
+    axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    return _chart("domains", figure, "Niveaux atteints par domaine",
+                  "Barres groupées par domaine : part des niveaux évalués à 1 ou plus, 2 ou plus, 3 ou plus.")
+
+
+@_styled
+def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
+    """Classes × competences, the mean level in each cell; a cell nobody was evaluated on is grey, marked «–»."""
+    if heat_map.empty:
+        return None
+    values = heat_map.to_numpy(dtype=float)
+    figure, axes = _figure("heat-map", 6.8, 0.6 + 0.3 * len(heat_map), left=0.7, bottom=0.3, top=0.1, right=0.8)
+    colours = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)
+    top = max(4.0, float(np.nanmax(values))) if not np.isnan(values).all() else 4.0
+    image = axes.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=0, vmax=top, aspect="auto")
+    axes.set_xticks(range(len(heat_map.columns)), heat_map.columns)
+    axes.set_yticks(range(len(heat_map)), heat_map.index)
+    axes.tick_params(length=0)
+    for (row, column), value in np.ndenumerate(values):
+        # dark text on the light end of the palette, light text on the dark end
+        ink = "black" if np.isnan(value) or value > top * 0.55 else "white"
+        axes.text(column, row, "–" if np.isnan(value) else f"{value:.1f}".replace(".", ","), ha="center",
+                  va="center", fontsize=6.5, color=ink)
+    figure.colorbar(image, cax=figure.add_axes((0.9, 0.3 / figure.get_figheight(), 0.015,
+                                                1 - 0.4 / figure.get_figheight())), label="Niveau moyen")
+    return _chart("heat-map", figure, "Niveau moyen par classe et par compétence",
+                  "Carte de chaleur : une ligne par classe, une colonne par compétence, le niveau moyen dans chaque "
+                  "case ; une case grise marquée d'un tiret : personne n'a été évalué.")
+
+
+@_styled
+def draw_years(years: pd.DataFrame) -> Chart | None:
+    if len(years) < 2:
+        return None
+    figure, axes = _figure("years", 6.8, 2.2, left=0.6, bottom=0.35, top=0.1)
+    axes.plot(years["school_year"], years["rate"] * 100, marker="o", color=_colours(3)[0])
+    axes.set_ylabel("Validées / candidats (%)")
+    axes.set_ylim(0, 105)
+    return _chart("years", figure, "Évolution d'une année sur l'autre",
+                  "Courbe du taux de certifications validées parmi les candidats, par année scolaire.")
+
+
+def _figure(key: str, width: float, height: float, *, left: float, bottom: float, top: float, right: float = 0.2):
+    """A figure of WIDTH × HEIGHT inches with one axis, its margins in inches (room for the labels).
+
+    Margins set by hand, not by matplotlib's constrained layout: it lays each figure out several times, a
+    third of the drawing time.
+    """
+    # a Figure of its own (no pyplot): no global state, safe in threads and worker processes
+    figure = Figure(figsize=(width, height))
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
+    return figure, figure.subplots()
+
+
+def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
+    buffer = io.BytesIO()
+    # the salt keeps each chart's clip-path ids distinct from the other charts' on the same page
+    with matplotlib.rc_context({"svg.hashsalt": key}):
+        FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
+    return Chart(key, title, alt, buffer.getvalue())
+
+
+def _colours(count: int) -> list:
+    return [matplotlib.colormaps[PALETTE](x) for x in np.linspace(0.05, 0.85, count)]
+
+
+def _shortened(label: str, length: int = 38) -> str:
+    return label if len(label) <= length else label[:length - 1] + "…"

@@ -1,0 +1,86 @@
+"""The bilan as a workbook: a Bilan (or the académie summary) → XLSX bytes, one sheet per table, via pandas.
+
+Typed cells (numbers stay numbers, rates carry a % format), frozen header row, widths that fit the text,
+colours on the class × competence sheet. Written by XlsxWriter, pandas' writer engine.
+"""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, HEAT_MAP_SHEET, Kind, TableSpec, labelled
+from transforms.bilans import Bilan
+
+NUMBER_FORMATS: dict[Kind, str] = {"count": "0", "mixed": "0", "percent": "0.0%", "decimal": "0.0", "text": "@"}
+MAX_WIDTH = 60
+
+
+def build_bilan_workbook(bilan: Bilan) -> bytes:
+    """Every table of the bilan, its follow-up list (names) included, and the class × competence means."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        for spec in BILAN_TABLES:
+            _write_table(writer, getattr(bilan, spec.key), spec)
+        _write_heat_map(writer, bilan.heat_map)
+    return buffer.getvalue()
+
+
+def build_academie_workbook(summary: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        _write_table(writer, summary, ACADEMIE)
+    return buffer.getvalue()
+
+
+def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec) -> None:
+    shown = labelled(frame, spec)
+    # NaN (no denominator, nobody evaluated) becomes an empty cell, not an error value
+    shown = shown.astype(object).where(shown.notna(), None)
+    shown.to_excel(writer, sheet_name=spec.sheet, index=False, freeze_panes=(1, 0))
+    sheet, book = writer.sheets[spec.sheet], writer.book
+    _printable(sheet)
+    for position, column in enumerate(spec.columns):
+        cell_format = book.add_format({"num_format": NUMBER_FORMATS[column.kind]})
+        if column.kind == "mixed":  # "< 5" and "n.d." stand right-aligned among the numbers
+            cell_format.set_align("right")
+        sheet.set_column(position, position, _width(shown.iloc[:, position], column.label, column.kind),
+                         cell_format)
+
+
+def _write_heat_map(writer: pd.ExcelWriter, heat_map: pd.DataFrame) -> None:
+    frame = heat_map.rename_axis("Classe").astype(float)
+    frame.to_excel(writer, sheet_name=HEAT_MAP_SHEET, freeze_panes=(1, 1), na_rep="")
+    sheet, book = writer.sheets[HEAT_MAP_SHEET], writer.book
+    _printable(sheet)
+    sheet.set_column(0, 0, max(8, max((len(str(d)) for d in frame.index), default=0) + 2))
+    sheet.set_column(1, len(frame.columns), 7, book.add_format({"num_format": "0.0"}))
+    if len(frame):
+        # a 3-colour scale in cividis' colours: dark blue (low) to yellow (high), apart in grey print too
+        sheet.conditional_format(1, 1, len(frame), len(frame.columns), {
+            "type": "3_color_scale", "min_color": "#00224E", "mid_color": "#7C7B78", "max_color": "#FEE838"})
+    sheet.write(len(frame) + 2, 0, "Niveau moyen des candidats évalués (certifications validées) ; vide : "
+                "personne n'a été évalué.")
+
+
+def _printable(sheet) -> None:
+    # printed (or converted to PDF) as A4 landscape, every column on the page, the header row on each page
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+
+
+def _width(values: pd.Series, label: str, kind: Kind) -> int:
+    longest = max((len(_shown_text(v, kind)) for v in values), default=0)
+    return min(MAX_WIDTH, max(len(label), longest) + 2)
+
+
+def _shown_text(value, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind == "percent" and not isinstance(value, str):
+        return f"{value * 100:.1f}%"
+    if kind == "decimal" and not isinstance(value, str):
+        return f"{value:.1f}"
+    return str(value)

@@ -1,0 +1,365 @@
+"""The bilan's statistics: an establishment's stored certifications and roster → the tables of its bilan.
+
+Takes a StoredCertificationFrame, a RosterFrame and a school year; returns a Bilan of plain frames (pure, no I/O).
+The HTML, the PDF, the workbook, the académie summary and the Prefect artifact all read these frames.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandera.typing import DataFrame
+
+from schemas.referential import (COMPETENCES, CORE_CERTIFICATION_TYPE, DOMAINS, GLOBAL_LEVEL_LABELS, Status,
+                                 competences_of)
+from schemas.roster import RosterFrame
+from schemas.stored import StoredCertificationFrame
+from transforms.select_livret import school_year_bounds, school_year_of
+
+ESTABLISHMENT = "Établissement"  # the total row of the per-class tables
+NO_DIVISION = "Sans classe"
+MIN_GROUP = 5  # a group smaller than this is never shown as a number (it could point at a student)
+SMALL_GROUP = "< 5"
+WITHHELD = "n.d."  # the other groups of a split with a small one: with the total, they would give it away
+SEXES = {"2": "Filles", "1": "Garçons"}  # SIECLE CODE_SEXE
+SCORE_BIN = 64  # every v3 global level starts at a multiple of 64 pix: a bin never straddles two levels
+
+# Outcome of a candidate, in the order a candidate's certifications are ranked (best first)
+VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR = "validated", "not_obtained", "cancelled_or_error"
+ABSENT = "absent"
+_OUTCOME_OF_STATUS = {Status.VALIDATED.value: VALIDATED, Status.REJECTED.value: NOT_OBTAINED,
+                      Status.CANCELLED.value: CANCELLED_OR_ERROR, Status.ERROR.value: CANCELLED_OR_ERROR,
+                      Status.STARTED.value: CANCELLED_OR_ERROR}
+_RANK = {VALIDATED: 0, NOT_OBTAINED: 1, CANCELLED_OR_ERROR: 2}
+FOLLOW_UP_LABELS = {ABSENT: "Absent(e)", NOT_OBTAINED: "Non obtenue", CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+
+
+class EmptyYearError(ValueError):
+    """The establishment has no certification in the school year (French message)."""
+
+
+@dataclass(frozen=True)
+class Bilan:
+    """The tables of one establishment's bilan for one school year. Only follow_up holds names.
+
+    classes: one row per division then the ESTABLISHMENT total: roster, candidates, absents, validated,
+        not_obtained, cancelled_or_error (counts), rate_of_candidates (validated / candidates) and rate_of_roster
+        (validated / roster), NaN where the denominator is 0.
+    scores: per division then ESTABLISHMENT, scores of the validated certifications: n, mean, median, q1, q3.
+    histogram: division, bin_start, bin_end, n: validated scores by bins of SCORE_BIN pix.
+    global_levels: level, n, share (of the validated with a level); empty when the exports gave none (v2).
+    competences / domains: code, label, (domain), n (validated), evaluated, mean, share_ge_1, share_ge_2,
+        share_ge_3 (over the evaluated), share_not_evaluated (over n).
+    heat_map: divisions × competence codes, mean level over the evaluated (NaN: nobody evaluated).
+    extremes: the three strongest and weakest competences, as a French sentence.
+    sexes: unit, sex, candidates, validated, rate, mean_score; a unit where a group is under MIN_GROUP shows
+        SMALL_GROUP for that group and WITHHELD for the others (object columns).
+    years: school_year, candidates, validated, rate, mean_score; one row per school year of the database.
+    follow_up: division, last_name, first_name, situation: roster students of the certified classes who are not
+        certified (absent, not obtained, cancelled or in error).
+    """
+
+    uai: str
+    school_year: str
+    name: str | None
+    classes: pd.DataFrame
+    scores: pd.DataFrame
+    histogram: pd.DataFrame
+    global_levels: pd.DataFrame
+    competences: pd.DataFrame
+    domains: pd.DataFrame
+    heat_map: pd.DataFrame
+    extremes: str
+    sexes: pd.DataFrame
+    years: pd.DataFrame
+    follow_up: pd.DataFrame
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} · {self.uai}" if self.name else f"Établissement {self.uai}"
+
+    def headline(self) -> list[dict]:
+        """The per-class counts and rates (no names), rates rounded to 0.1 %, for the Prefect artifact."""
+        rows = []
+        for row in self.classes.itertuples(index=False):
+            rows.append({"Classe": row.division, "Élèves inscrits": int(row.roster), "Candidats": int(row.candidates),
+                         "Absents": int(row.absents), "Validées": int(row.validated),
+                         "Non obtenues": int(row.not_obtained), "Annulées ou en erreur": int(row.cancelled_or_error),
+                         "Validées / candidats": _percent(row.rate_of_candidates),
+                         "Validées / inscrits": _percent(row.rate_of_roster)})
+        return rows
+
+
+def make_bilan(stored: DataFrame[StoredCertificationFrame], roster: DataFrame[RosterFrame], school_year: str,
+               uai: str, name: str | None = None) -> Bilan:
+    """The bilan of UAI for SCHOOL_YEAR; EmptyYearError when it has no core Pix certification that year."""
+    candidates = select_candidates(stored, roster, school_year)
+    if candidates.empty:
+        raise EmptyYearError(f"Aucune certification Pix en {school_year} pour l'établissement {uai} : pas de bilan.")
+    present = current_roster(roster)
+    validated = candidates[candidates["outcome"] == VALIDATED]
+    competences = competence_levels(validated)
+    return Bilan(
+        uai=uai, school_year=school_year, name=name,
+        classes=count_classes(candidates, present), scores=score_statistics(validated),
+        histogram=score_histogram(validated), global_levels=global_level_shares(validated),
+        competences=competences, domains=domain_levels(validated), heat_map=class_competence_means(validated),
+        extremes=describe_extremes(competences), sexes=split_by_sex(candidates),
+        years=compare_years(stored, roster), follow_up=list_follow_up(candidates, present),
+    )
+
+
+def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: str) -> pd.DataFrame:
+    """One row per candidate of SCHOOL_YEAR's core Pix certification: their best certification of the year.
+
+    A candidate is a roster student (eleve_id) or, unmatched, a certification number. Their best is validated,
+    else not obtained, else cancelled or in error (started counts there); then the latest. Undated
+    certifications count in any year, as in the livret. Adds outcome, division (roster's, else the file's, else
+    NO_DIVISION) and sex (roster's, None when unmatched).
+    """
+    start, end = school_year_bounds(school_year)
+    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE)
+                  & (stored["passed_on"].isna() | stored["passed_on"].between(start, end))]
+    outcome = year["status"].map(_OUTCOME_OF_STATUS)
+    key = year["eleve_id"].astype("string").radd("e").fillna(year["number"].astype("string").radd("c"))
+    ranked = year.assign(outcome=outcome, _key=key, _rank=outcome.map(_RANK), _dated=year["passed_on"].notna())
+    ranked = ranked.sort_values(["_key", "_rank", "_dated", "passed_on", "number"],
+                                ascending=[True, True, False, False, False], kind="stable", na_position="last")
+    best = ranked.drop_duplicates("_key", keep="first")
+    division = best["student_division"].fillna(best["division"]).fillna(NO_DIVISION)
+    sexes = roster.set_index("eleve_id")["sex"]
+    sex = best["eleve_id"].map(sexes.to_dict()).where(best["eleve_id"].notna(), None)
+    return (best.assign(division=division.astype(object), sex=sex.astype(object))
+            .drop(columns=["_key", "_rank", "_dated"]).reset_index(drop=True))
+
+
+def current_roster(roster: pd.DataFrame) -> pd.DataFrame:
+    """The roster students who have not left, with NO_DIVISION for those without one."""
+    present = roster[roster["left_on"].isna()]
+    return present.assign(division=present["division"].fillna(NO_DIVISION).astype(object))
+
+
+def count_classes(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
+    """Per division (sorted) then the ESTABLISHMENT total: roster, candidates, absents, outcomes and rates.
+
+    Absents are the students of a certified division (one with a candidate) with no certification of the year.
+    """
+    absent = _absent_students(candidates, present)
+    counts = pd.DataFrame({
+        "roster": present.groupby("division").size(),
+        "candidates": candidates.groupby("division").size(),
+        "absents": absent.groupby("division").size(),
+        **{name: candidates[candidates["outcome"] == name].groupby("division").size()
+           for name in (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR)},
+    }).fillna(0).astype("int64").sort_index()
+    counts.loc[ESTABLISHMENT] = counts.sum()
+    counts["rate_of_candidates"] = _ratio(counts[VALIDATED], counts["candidates"])
+    counts["rate_of_roster"] = _ratio(counts[VALIDATED], counts["roster"])
+    return counts.rename_axis("division").reset_index()
+
+
+def score_statistics(validated: pd.DataFrame) -> pd.DataFrame:
+    """Per division then ESTABLISHMENT: n, mean, median, q1, q3 of the validated scores."""
+    scored = validated[validated["score"].notna()].assign(score=lambda f: f["score"].astype(float))
+    rows = [(_score_row(division, group["score"])) for division, group in scored.groupby("division", sort=True)]
+    rows.append(_score_row(ESTABLISHMENT, scored["score"]))
+    return pd.DataFrame(rows, columns=["division", "n", "mean", "median", "q1", "q3"])
+
+
+def score_histogram(validated: pd.DataFrame) -> pd.DataFrame:
+    """division, bin_start, bin_end, n: the validated scores per division, bins of SCORE_BIN pix from 0."""
+    scores = validated[validated["score"].notna()]
+    top = int(scores["score"].max()) if len(scores) else 0
+    edges = np.arange(0, (top // SCORE_BIN + 1) * SCORE_BIN + 1, SCORE_BIN)  # the top score falls in the last bin
+    rows = []
+    for division, group in scores.groupby("division", sort=True):
+        n, _ = np.histogram(group["score"].astype(float), bins=edges)
+        rows += [(division, int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], n)]
+    return pd.DataFrame(rows, columns=["division", "bin_start", "bin_end", "n"])
+
+
+def global_level_shares(validated: pd.DataFrame) -> pd.DataFrame:
+    """level, n, share among the validated certifications that have a global level (v3 exports); empty without."""
+    levels = validated["global_level"].dropna()  # v2 exports give none: nothing to count, nothing lost
+    if levels.empty:
+        return pd.DataFrame({"level": pd.Series(dtype=object), "n": pd.Series(dtype="int64"),
+                             "share": pd.Series(dtype=float)})
+    counts = levels.value_counts().reindex(list(GLOBAL_LEVEL_LABELS), fill_value=0)
+    return pd.DataFrame({"level": counts.index, "n": counts.to_numpy(dtype="int64"),
+                         "share": counts.to_numpy() / len(levels)})
+
+
+def competence_levels(validated: pd.DataFrame) -> pd.DataFrame:
+    """Per competence of the referential: levels of the validated certifications (None: not evaluated)."""
+    rows = [{"code": c.code, "label": c.label, "domain": c.domain, **_level_summary(validated[[c.column]])}
+            for c in COMPETENCES]
+    return pd.DataFrame(rows)
+
+
+def domain_levels(validated: pd.DataFrame) -> pd.DataFrame:
+    """Per domain: the levels of its competences pooled (a student evaluated on 3 competences counts 3 times)."""
+    rows = [{"code": d.code, "label": d.label, **_level_summary(validated[[c.column for c in competences_of(d)]])}
+            for d in DOMAINS]
+    return pd.DataFrame(rows)
+
+
+def class_competence_means(validated: pd.DataFrame) -> pd.DataFrame:
+    """Divisions (rows, sorted) × competence codes (columns): mean level over the evaluated, NaN for none."""
+    columns = [c.column for c in COMPETENCES]
+    levels = pd.DataFrame(validated[columns].to_numpy(dtype=float, na_value=np.nan), columns=columns,
+                          index=validated.index).assign(division=validated["division"])
+    means = levels.groupby("division", sort=True)[columns].mean()
+    return means.rename(columns={c.column: c.code for c in COMPETENCES}).rename_axis(index="division", columns=None)
+
+
+def describe_extremes(competences: pd.DataFrame, count: int = 3) -> str:
+    """The COUNT strongest and weakest competences by mean level, as a sentence for a council report."""
+    evaluated = competences[competences["mean"].notna()]
+    if evaluated.empty:
+        return "Aucune compétence n'a été évaluée cette année."
+    count = min(count, len(evaluated) // 2) or 1
+    strongest = evaluated.sort_values(["mean", "code"], ascending=[False, True]).head(count)
+    # ties at the same mean: the weakest are taken among the others, so no competence is named twice
+    others = evaluated[~evaluated["code"].isin(strongest["code"])]
+    weakest = others.sort_values(["mean", "code"], ascending=[True, True]).head(count)
+    missing = competences[competences["mean"].isna()]
+
+    def named(rows: pd.DataFrame) -> str:
+        return ", ".join(f"« {r.label} » ({r.code}, niveau moyen {_decimal(r.mean)})" for r in rows.itertuples())
+
+    sentence = (f"Les compétences les mieux maîtrisées sont {named(strongest)} ; "
+                f"les moins maîtrisées sont {named(weakest)}.")
+    if len(missing):
+        sentence += (" Aucun candidat n'a été évalué sur " +
+                     ", ".join(f"« {r.label} » ({r.code})" for r in missing.itertuples()) + ".")
+    return sentence
+
+
+def split_by_sex(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Per unit (ESTABLISHMENT, then each division): per sex, candidates, validated, rate, mean score of the
+    validated. Candidates without a known sex (unmatched) are left out of the split, not of the other tables.
+    """
+    known = candidates[candidates["sex"].isin(list(SEXES))]
+    units = [(ESTABLISHMENT, known)] + [(d, g) for d, g in known.groupby("division", sort=True)]
+    rows = []
+    for unit, group in units:
+        sizes = {sex: int((group["sex"] == sex).sum()) for sex in SEXES}
+        small = any(n < MIN_GROUP for n in sizes.values())
+        for sex, label in SEXES.items():
+            members = group[group["sex"] == sex]
+            if small:
+                hidden = SMALL_GROUP if sizes[sex] < MIN_GROUP else WITHHELD
+                rows.append([unit, label, hidden, hidden, hidden, hidden])
+                continue
+            valid = members[members["outcome"] == VALIDATED]
+            scores = valid["score"].dropna().astype(float)
+            rows.append([unit, label, len(members), len(valid), len(valid) / len(members),
+                         scores.mean() if len(scores) else np.nan])
+    return pd.DataFrame(rows, columns=["unit", "sex", "candidates", "validated", "rate", "mean_score"], dtype=object)
+
+
+def compare_years(stored: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    """Per school year holding a dated core certification (oldest first): candidates, validated, rate, mean score."""
+    dated = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & stored["passed_on"].notna()]
+    years = sorted({school_year_of(day) for day in dated["passed_on"].dt.date.unique()})
+    rows = []
+    for year in years:
+        candidates = select_candidates(stored, roster, year)
+        valid = candidates[candidates["outcome"] == VALIDATED]
+        rows.append([year, len(candidates), len(valid), len(valid) / len(candidates),
+                     valid["score"].dropna().astype(float).mean() if len(valid) else np.nan])
+    return pd.DataFrame(rows, columns=["school_year", "candidates", "validated", "rate", "mean_score"])
+
+
+def list_follow_up(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
+    """Roster students of the certified divisions not certified: absent, not obtained, cancelled or in error."""
+    absent = _absent_students(candidates, present).assign(situation=FOLLOW_UP_LABELS[ABSENT])
+    failed = candidates[candidates["eleve_id"].notna() & (candidates["outcome"] != VALIDATED)]
+    # the roster's spelling of the names, not Pix's
+    failed = failed[["eleve_id", "division", "outcome"]].merge(
+        present[["eleve_id", "last_name", "usage_name", "first_name"]], on="eleve_id")
+    failed = failed.assign(situation=failed["outcome"].map(FOLLOW_UP_LABELS))
+    columns = ["division", "usage_name", "last_name", "first_name", "situation"]
+    both = pd.concat([absent[columns], failed[columns]], ignore_index=True)
+    # the name the school uses: the usage name when SIECLE has one
+    both["last_name"] = both["usage_name"].fillna(both["last_name"])
+    return (both.drop(columns="usage_name").sort_values(["division", "last_name", "first_name"], kind="stable")
+            .reset_index(drop=True))
+
+
+def _absent_students(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
+    certified = set(candidates["division"]) - {NO_DIVISION}
+    sat = set(candidates["eleve_id"].dropna().astype("int64"))
+    return present[present["division"].isin(certified) & ~present["eleve_id"].isin(sat)]
+
+
+def _level_summary(levels: pd.DataFrame) -> dict:
+    values = levels.to_numpy(dtype=float, na_value=np.nan).ravel()  # a domain's competences side by side
+    evaluated = values[~np.isnan(values)]
+    pairs, seen = len(values), len(evaluated)
+
+    def share(reached: np.ndarray) -> float:
+        return reached.sum() / seen if seen else np.nan
+
+    return {"n": len(levels), "evaluated": seen, "mean": evaluated.mean() if seen else np.nan,
+            "share_ge_1": share(evaluated >= 1), "share_ge_2": share(evaluated >= 2),
+            "share_ge_3": share(evaluated >= 3), "share_not_evaluated": (pairs - seen) / pairs if pairs else np.nan}
+
+
+def _score_row(division: str, scores: pd.Series) -> tuple:
+    if scores.empty:
+        return (division, 0, np.nan, np.nan, np.nan, np.nan)
+    return (division, len(scores), scores.mean(), scores.median(), scores.quantile(0.25), scores.quantile(0.75))
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return (numerator / denominator.where(denominator > 0)).astype(float)
+
+
+def _percent(value: float) -> str | None:
+    return None if pd.isna(value) else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def _decimal(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+ACADEMIE = "Académie"  # the total row of the académie summary
+
+
+def summarise_establishment(bilan: Bilan) -> dict:
+    """The establishment's line of the académie summary: its totals, mean score and domain levels, no names.
+
+    The counts behind each mean (validated, evaluated levels) travel with it, for the académie's weighted means.
+    """
+    total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
+    scores = bilan.scores[bilan.scores["division"] == ESTABLISHMENT].iloc[0]
+    row = {"uai": bilan.uai, "name": bilan.name or "",
+           **{name: int(total[name]) for name in ("roster", "candidates", "absents", VALIDATED, NOT_OBTAINED,
+                                                   CANCELLED_OR_ERROR)},
+           "mean_score": scores["mean"], "scored": int(scores["n"])}
+    for domain in bilan.domains.itertuples():
+        row[f"domain_{domain.code}"], row[f"evaluated_{domain.code}"] = domain.mean, domain.evaluated
+    return row
+
+
+def summarise_academie(rows: list[dict]) -> pd.DataFrame:
+    """One row per establishment (by UAI) then the ACADEMIE total: counts summed, rates and means recomputed."""
+    frame = pd.DataFrame(rows).sort_values("uai", kind="stable").reset_index(drop=True)
+    counts = ["roster", "candidates", "absents", VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR]
+    total = {"uai": ACADEMIE, "name": f"{len(frame)} établissements", **frame[counts].sum().to_dict(),
+             "mean_score": _weighted(frame["mean_score"], frame["scored"]), "scored": frame["scored"].sum()}
+    for domain in DOMAINS:
+        total[f"domain_{domain.code}"] = _weighted(frame[f"domain_{domain.code}"], frame[f"evaluated_{domain.code}"])
+        total[f"evaluated_{domain.code}"] = frame[f"evaluated_{domain.code}"].sum()
+    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    frame[counts] = frame[counts].astype("int64")
+    frame["rate_of_candidates"] = _ratio(frame[VALIDATED], frame["candidates"])
+    frame["rate_of_roster"] = _ratio(frame[VALIDATED], frame["roster"])
+    return frame
+
+
+def _weighted(means: pd.Series, weights: pd.Series) -> float:
+    known = means.notna() & (weights > 0)
+    return float((means[known] * weights[known]).sum() / weights[known].sum()) if known.any() else np.nan
