@@ -9,7 +9,7 @@ into /tmp/pix-livret-bench/, keyed by the sizes, with a variant without rosters 
 of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a new schema of the PostgreSQL
 `test` database): the floor (pandas read_csv of every file + concat + to_sql), the rosters' floor (read_xml of
 every roster + concat + to_sql: the step the floor leaves out), the data path (ingest_inbox, also rosterless,
-without Prefect), the whole `pix-livret ingest --no-attestations` command with Prefect's temporary server and
+without Prefect), the whole `pix-livret ingest --no-attestations --no-bilans` command with Prefect's temporary server and
 with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, the export of
 one establishment (issue 11: under 3 s), its peak memory, the rosterless variant, one establishment's night with
 attestations, the attestations' throughput.
@@ -334,7 +334,7 @@ def ingest(manifest_root: Path, url: str, env: dict[str, str], work: Path, *extr
 
 def whole_command(measure: str, target: str, manifest: AcademieManifest, url: str, env: dict[str, str],
                   work: Path, floor: float, with_rosters: float | None = None) -> tuple[Row, CliRun]:
-    run = ingest(manifest.root, url, env, work, "--no-attestations")
+    run = ingest(manifest.root, url, env, work, "--no-attestations", "--no-bilans")  # the bilans: bench_bilans.py
     if not run.ok:
         return failed_row(measure, run, target), run
     loaded = count_certifications(url)

@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
+from prefect.utilities.annotations import quote
 
 from flows.attestations import default_school_year, make_attestations
 from flows.heartbeats import without_heartbeats
@@ -41,12 +42,13 @@ WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
                    report_path: str | None = None, attestations: bool = True, school_name: str | None = None,
-                   schools: str | None = None, fan_out: bool = False) -> State:
+                   schools: str | None = None, fan_out: bool = False, bilans: bool = True) -> State:
     """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run.
 
     SCHOOL_NAME (one establishment) or SCHOOLS (a uai;nom file, or the Annuaire de l'éducation export; an
     académie's etablissements.csv is found by itself) name the establishments on the attestations. FAN_OUT runs
-    each establishment as a flow run of its own on the work pool, so that every worker shares the night.
+    each establishment as a flow run of its own on the work pool, so that every worker shares the night. BILANS
+    remakes the bilan of each establishment whose data changed.
     """
     jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
     if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
@@ -55,17 +57,20 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     # The database at the latest schema, and this run in its history
     prepare_database()
     run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
-                       "school_name": school_name, "schools": schools})
+                       "bilans": bilans, "school_name": school_name, "schools": schools})
     with closed_as_failed_on_error(run_id):
         # Each establishment read, checked and loaded as one unit; an académie's over every core
         started = perf_counter()
-        report = load_establishments(jobs, ignored, run_id).with_timing("load", perf_counter() - started)
+        report = load_establishments(quote(jobs), quote(ignored), run_id).with_timing("load", perf_counter() - started)
         # Attestations only where results changed since they were last made
         if attestations:
             started = perf_counter()
             report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
         # The bilans whose data changed, each class's counts and rates published as an artifact
-        refresh_bilans([e.uai for e in report.establishments if e.error is None])
+        if bilans:
+            started = perf_counter()
+            refresh_bilans([e.uai for e in report.establishments if e.error is None])
+            report = report.with_timing("bilans", perf_counter() - started)
     # Record and publish the outcome; the state says it to the Prefect UI
     close_run(run_id, _run_status(report), report.totals(), report.state_message())
     publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
@@ -231,12 +236,15 @@ def final_state(report: RunReport) -> State:
     """
     if report.failed or report.quarantined or report.attestations_failed:
         return Failed(message=report.state_message(), data=RunNotClean(report))
-    return Completed(message=report.state_message(), data=report)
+    # quoted: Prefect walks a flow's return value for futures, and an académie's report has thousands of parts
+    return Completed(message=report.state_message(), data=quote(report))
 
 
 def report_of(state: State) -> RunReport | None:
     """The run's report from the flow's final state, clean or not; None when the run failed before it had one."""
     result = state.result(raise_on_failure=False)
+    if isinstance(result, quote):
+        result = result.unquote()
     if isinstance(result, RunNotClean):
         return result.report
     return result if isinstance(result, RunReport) else None

@@ -85,6 +85,7 @@ def ingest(
     db: Optional[str] = DbOption,
     report: Optional[Path] = typer.Option(None, "--report", help="Écrire le compte rendu JSON dans ce fichier"),
     attestations: bool = typer.Option(True, help="Produire les attestations nouvelles ou modifiées"),
+    bilans: bool = typer.Option(True, help="Refaire les bilans des établissements dont les données ont changé"),
     school_name: Optional[str] = typer.Option(None, "--school-name",
                                               help="Nom de l'établissement imprimé sur les attestations (gardé en base)"),
     schools: Optional[Path] = typer.Option(None, "--schools", help="UAI et noms des établissements d'une académie "
@@ -108,7 +109,7 @@ def ingest(
         from pix_livret.display import print_ingest_summary
 
         state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
-                               report_path=str(report) if report else None, attestations=attestations,
+                               report_path=str(report) if report else None, attestations=attestations, bilans=bilans,
                                school_name=school_name, schools=str(schools) if schools else None, return_state=True)
     outcome = report_of(state)
     if outcome is not None:

@@ -115,7 +115,7 @@ def test_clean_inbox_completes_and_the_run_is_in_the_history(database, sample, t
     with database.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert run.status == "completed" and run.flow_run_id and run.counts["rows_loaded"] == 5
-    assert set(run.parameters) == {"inbox", "roster", "uai", "attestations", "school_name", "schools"}
+    assert set(run.parameters) == {"inbox", "roster", "uai", "attestations", "bilans", "school_name", "schools"}
 
 
 def test_cli_exit_codes_say_quarantine_and_usage(database, sample, tmp_path):
