@@ -19,6 +19,7 @@ from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from flows.attestations import default_school_year, make_attestations
+from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pix_livret import config
@@ -50,30 +51,33 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     each establishment as a flow run of its own on the work pool, so that every worker shares the night. BILANS
     remakes the bilan of each establishment whose data changed.
     """
-    jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
-    if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
-        from flows.fan_out import spread_establishments
-        return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path)
-    # The database at the latest schema, and this run in its history
-    prepare_database()
-    run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
-                       "bilans": bilans, "school_name": school_name, "schools": schools})
-    with closed_as_failed_on_error(run_id):
-        # Each establishment read, checked and loaded as one unit; an académie's over every core
-        started = perf_counter()
-        report = load_establishments(quote(jobs), quote(ignored), run_id).with_timing("load", perf_counter() - started)
-        # Attestations only where results changed since they were last made
-        if attestations:
+    # A failure says why in the run history and in an artifact under the report's key
+    with failure_published("nightly-ingest-report", WORDED_ERRORS):
+        jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
+        if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
+            from flows.fan_out import spread_establishments
+            return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path)
+        # The database at the latest schema, and this run in its history
+        prepare_database()
+        run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
+                           "bilans": bilans, "school_name": school_name, "schools": schools})
+        with closed_as_failed_on_error(run_id):
+            # Each establishment read, checked and loaded as one unit; an académie's over every core
             started = perf_counter()
-            report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
-        # The bilans whose data changed, each class's counts and rates published as an artifact
-        if bilans:
-            started = perf_counter()
-            refresh_bilans([e.uai for e in report.establishments if e.error is None])
-            report = report.with_timing("bilans", perf_counter() - started)
-    # Record and publish the outcome; the state says it to the Prefect UI
-    close_run(run_id, _run_status(report), report.totals(), report.state_message())
-    publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
+            report = load_establishments(quote(jobs), quote(ignored), run_id)
+            report = report.with_timing("load", perf_counter() - started)
+            # Attestations only where results changed since they were last made
+            if attestations:
+                started = perf_counter()
+                report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
+            # The bilans whose data changed, each class's counts and rates published as an artifact
+            if bilans:
+                started = perf_counter()
+                refresh_bilans([e.uai for e in report.establishments if e.error is None])
+                report = report.with_timing("bilans", perf_counter() - started)
+        # Record and publish the outcome; the state says it to the Prefect UI
+        close_run(run_id, _run_status(report), report.totals(), report.state_message())
+        publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
     return final_state(report)
 
 

@@ -5,14 +5,14 @@ Takes the database URL, an output folder and a school year; returns a BilansRepo
 """
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from pix_livret.database import NOT_READY, connect, is_ready
 from pix_livret.private_files import write_private_file
+from pix_livret.work_sharing import share_out
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
@@ -180,13 +180,11 @@ def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool
 
 
 def _each(function, arguments: list[tuple], workers: int) -> list:
-    """FUNCTION over ARGUMENTS, in WORKERS processes when there is more than one establishment to share out.
+    """FUNCTION over ARGUMENTS, in order; on WORKERS processes (this one included) when there is more than one
+    establishment to share out. Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL."""
+    done = dict(share_out(arguments, partial(_called, function), workers))
+    return [done[index] for index in range(len(arguments))]
 
-    Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL. Spawn, not fork: the caller may run
-    Prefect's threads, and forking a threaded process can deadlock.
-    """
-    if workers <= 1 or len(arguments) <= 1:
-        return [function(*a) for a in arguments]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(arguments)), mp_context=context) as pool:
-        return list(pool.map(function, *zip(*arguments), chunksize=max(1, len(arguments) // (workers * 8))))
+
+def _called(function, arguments: tuple):
+    return function(*arguments)

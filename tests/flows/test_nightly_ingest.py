@@ -18,7 +18,7 @@ from pix_livret.private_files import StorageFailure
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
-from tests.builders import full_disk_under
+from tests.builders import artifacts_of, full_disk_under
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -261,6 +261,7 @@ def test_a_full_disk_fails_the_run_with_the_folder_to_free_and_loads_nothing(dat
         loaded = connection.execute(select(func.count()).select_from(Certification)).scalar_one()
     assert run.status == "failed" and "disque plein" in run.message and str(tmp_path / "archive") in run.message
     assert loaded == 0
+    assert artifacts_of(state)["nightly-ingest-report"] == f"# Échec de l'exécution\n\n{run.message}\n"
 
 
 def test_a_quarantined_state_resolves_into_an_exception_that_quotes_no_absent(database, sample):
