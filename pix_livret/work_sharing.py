@@ -1,8 +1,8 @@
 """Items of work shared out between this process and helper processes, each helper given work once it is ready.
 
 A spawned helper spends one to two seconds importing pandas, pandera and SQLAlchemy before it can take its first
-item. Meanwhile this process works through the items itself, so a run is never slower for having helpers, and a
-run this process finishes alone never waits for them.
+item. Meanwhile this process works through the items itself: the helpers' start costs a run little, and a run
+this process finishes alone does not wait for them.
 """
 from __future__ import annotations
 
