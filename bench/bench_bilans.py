@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from pix_livret.bilans import make_bilans, write_establishment_bilan  # noqa: E402
-from pix_livret.database import make_engine, upgrade_to_head  # noqa: E402
+from flows.bilans import make_bilans, write_establishment_bilan  # noqa: E402
+from flows.database import make_engine, upgrade_to_head  # noqa: E402
 from schemas.referential import LEVEL_COLUMNS, global_level_for  # noqa: E402
 from schemas.tables import Certification, Establishment, SourceFile, Student  # noqa: E402
 from transforms.bilan_charts import draw_bilan_charts  # noqa: E402

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy
 import pandas as pd
-
-from schemas.referential import LEVEL_COLUMNS
 from lxml import etree
 
-from pix_livret.private_files import write_private_file
+from schemas.referential import LEVEL_COLUMNS
 from transforms.lsu_xml import build_livret_tree, livret_file_name, validate_livret_tree, validate_livret_xml
+from transforms.private_files import write_private_file
 from transforms.select_livret import select_livret_certifications
 
 CLASS_SIZE = 30
@@ -82,7 +81,7 @@ def selection_from_sqlite(stored: pd.DataFrame, folder: Path):
     """Loads STORED into a migrated SQLite database through the test builders' tables, reads it back, selects."""
     from sqlalchemy import insert
 
-    from pix_livret.database import make_engine, upgrade_to_head
+    from flows.database import make_engine, upgrade_to_head
     from schemas.tables import Certification, Establishment, SourceFile, Student
     from transforms.query import read_certifications
 

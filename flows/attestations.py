@@ -20,19 +20,33 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
+from flows import config
+from flows.database import NOT_READY, connect, is_ready
 from flows.failures import failure_published
+from flows.history import recorded_run
+from flows.locks import establishment_lock
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
-from pix_livret import config
-from pix_livret.database import NOT_READY, connect, is_ready
-from pix_livret.history import recorded_run
-from pix_livret.locks import establishment_lock
-from pix_livret.private_files import write_private_file
-from pix_livret.work_sharing import share_out
-from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
-                                     read_stored_attestations, render_job, save_attestations)
-from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
-                              read_certifications, read_establishment_label, read_latest_passage,
-                              read_roster_school_year)
+from flows.work_sharing import share_out
+from transforms.attestations import (
+    ClassJob,
+    RenderedClass,
+    RenderPlan,
+    build_attestation_pages,
+    plan_renders,
+    read_stored_attestations,
+    render_job,
+    save_attestations,
+)
+from transforms.private_files import write_private_file
+from transforms.query import (
+    EstablishmentChoiceError,
+    choose_establishment,
+    list_establishments,
+    read_certifications,
+    read_establishment_label,
+    read_latest_passage,
+    read_roster_school_year,
+)
 from transforms.select_livret import school_year_bounds, school_year_of, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process

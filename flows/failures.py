@@ -1,6 +1,6 @@
 """A failed run says why in the Prefect UI: a markdown artifact under the key of the run's usual report.
 
-The reason is the run history's (pix_livret.history.failure_reason): the message of an error written for
+The reason is the run history's (flows.history.failure_reason): the message of an error written for
 administrators, the type of any other. The UI's artifact page then shows, for each flow, either its last report or
 why its last run failed.
 """
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from pix_livret.history import failure_reason
+from flows.history import failure_reason
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 from pandera.typing import DataFrame
@@ -16,19 +17,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
-import pix_livret
+from flows import config
 from flows.attestations import default_school_year
+from flows.database import NOT_READY, connect, is_ready
 from flows.failures import failure_published
+from flows.history import recorded_run
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
-from pix_livret import config
-from pix_livret.database import NOT_READY, connect, is_ready
-from pix_livret.history import recorded_run
-from pix_livret.private_files import write_private_file
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
-from transforms.lsu_xml import (LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name,
-                                render_livret_xml)
+from transforms.lsu_xml import LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name, render_livret_xml
+from transforms.private_files import write_private_file
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
 
@@ -194,7 +193,7 @@ def export_certifications(livret: Livret, school_year: str, uai: str, stored: Da
     _ensure_something_to_export(selection, uai, school_year)
     document = render_livret_xml(selection, livret=livret, uai=uai, school_year=school_year,
                                  generated_at=(now or datetime.now()).astimezone(), editor=config.editor_name(),
-                                 version=pix_livret.__version__)
+                                 version=version("pix-livret"))
     folder = Path(out_dir) if out_dir else config.output_dir()
     path, left_out_path = folder / livret_file_name(livret, uai, school_year), folder / left_out_file_name(
         livret, uai, school_year)

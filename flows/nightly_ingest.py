@@ -1,6 +1,6 @@
 """The nightly flow: class CSVs of an inbox → checked → reporting database, with the run's history.
 
-Prefect orchestration only: one coarse task loads every establishment (pix_livret.ingest does the work, an
+Prefect orchestration only: one coarse task loads every establishment (flows.ingest does the work, an
 académie's establishments over the machine's cores); tasks hand each other paths, ids and counts.
 """
 from __future__ import annotations
@@ -18,20 +18,20 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
+from flows import config
 from flows.attestations import default_school_year, make_attestations
+from flows.database import DatabaseFailure, connect, upgrade_to_head
 from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
+from flows.history import failure_reason
+from flows.ingest import EstablishmentJob, Settings, ingest_establishments
+from flows.processes import is_gone, this_process
+from flows.progress import establishment_progress
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
-from pix_livret import config
-from pix_livret.database import DatabaseFailure, connect, upgrade_to_head
-from pix_livret.history import failure_reason
-from pix_livret.ingest import EstablishmentJob, Settings, ingest_establishments
-from pix_livret.private_files import StorageFailure
-from pix_livret.processes import is_gone, this_process
-from pix_livret.progress import establishment_progress
 from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
 from transforms.load import mark_attestations_due, read_attestations_due
 from transforms.printable import printable
+from transforms.private_files import StorageFailure
 from transforms.report import RunReport
 from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
@@ -184,7 +184,7 @@ def refresh_bilans(uais: list[str]) -> None:
 
     A bilan that cannot be made is logged and tried again the next night: the data loaded stands.
     """
-    from pix_livret.bilans import refresh_bilans as refresh
+    from flows.bilans import refresh_bilans as refresh
 
     try:
         refreshed = refresh(config.database_url(), config.output_dir().resolve(),

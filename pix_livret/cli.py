@@ -46,8 +46,8 @@ def _reach_database(*, write: bool, migrated: bool = False) -> None:
     """Exit 1 with the French reason, before Prefect starts, when the database is out of reach (or read-only,
     for a command that writes), or, for a command that only reads what runs wrote (MIGRATED), never created or
     migrated: said in seconds, without a traceback."""
-    from pix_livret import config
-    from pix_livret.database import NOT_READY, DatabaseFailure, check_writable, is_ready
+    from flows import config
+    from flows.database import NOT_READY, DatabaseFailure, check_writable, is_ready
 
     try:
         if write:
@@ -128,8 +128,8 @@ def ingest(
     if isinstance(failure, InboxError):
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from pix_livret.database import DatabaseFailure
-    from pix_livret.private_files import StorageFailure
+    from flows.database import DatabaseFailure
+    from transforms.private_files import StorageFailure
 
     # a worded failure says what to fix; any other is named by the state (Prefect's own words)
     reason = failure if isinstance(failure, DatabaseFailure | StorageFailure) else state.message or failure
@@ -200,8 +200,8 @@ def report(
     """Produit le bilan Pix de l'établissement (HTML, PDF, tableur), et la synthèse académique s'il y en a plusieurs."""
     from datetime import date
 
-    from pix_livret import config
-    from pix_livret.bilans import BilanError, default_year, make_bilans
+    from flows import config
+    from flows.bilans import BilanError, default_year, make_bilans
 
     _use_database(db)
     _reach_database(write=False)
@@ -218,8 +218,8 @@ def report(
 @app.command()
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
-    from pix_livret import config
-    from pix_livret.database import connect
+    from flows import config
+    from flows.database import connect
     from transforms.runs import list_runs
 
     _use_database(db)
@@ -253,7 +253,9 @@ def problems(
         raise typer.Exit(EXIT_USAGE)
     _use_database(db)
     _reach_database(write=writing, migrated=True)
-    from pix_livret.problems import ProblemsError, acknowledge as acknowledge_ids, acknowledge_all as acknowledge_uai
+    from pix_livret.problems import ProblemsError
+    from pix_livret.problems import acknowledge as acknowledge_ids
+    from pix_livret.problems import acknowledge_all as acknowledge_uai
 
     try:
         if not writing:
@@ -337,7 +339,8 @@ def purge(
     db: Optional[str] = DbOption,
 ) -> None:
     """Supprime les données personnelles des années scolaires passées (les comptes anonymes restent)."""
-    from pix_livret.retention import RetentionError, purge as purge_years
+    from pix_livret.retention import RetentionError
+    from pix_livret.retention import purge as purge_years
 
     _use_database(db)
     _reach_database(write=True)
@@ -359,7 +362,8 @@ def forget(
     db: Optional[str] = DbOption,
 ) -> None:
     """Efface un élève partout (droit à l'effacement) : liste, résultats, quarantaine, archives, attestations."""
-    from pix_livret.retention import RetentionError, forget as forget_student
+    from pix_livret.retention import RetentionError
+    from pix_livret.retention import forget as forget_student
 
     if (ine is None) == (eleve_id is None):
         errors.print("[red]Donnez soit --ine, soit --eleve-id.[/red]")

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from pix_livret import config
-from pix_livret.database import connect
-from pix_livret.history import recorded_run
+from flows import config
+from flows.database import connect
+from flows.history import recorded_run
 from transforms.open_problems import OpenFile, acknowledge_files, read_first_reasons, read_open_files
 from transforms.query import list_establishments
 

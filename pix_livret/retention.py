@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pix_livret import config
-from pix_livret.database import Database, upgrade_to_head
-from pix_livret.history import recorded_run
+from flows import config
+from flows.database import Database, upgrade_to_head
+from flows.history import recorded_run
 from transforms.lsu_xml import left_out_file_name, livret_file_name
 from transforms.retention import Removed, erase_person, find_person, purge_before
 from transforms.select_livret import school_year_bounds

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from pix_livret.database import make_engine, upgrade_to_head
+from flows.database import make_engine, upgrade_to_head
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from schemas.referential import LEVEL_COLUMNS
+from flows.ingest import ingest_inbox
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.ingest import ingest_inbox
 from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
-from schemas.referential import Status
+from schemas.referential import LEVEL_COLUMNS, Status
 from schemas.tables import PipelineRun, SourceFile
 from tests.db_builders import add_certification, add_establishment, add_student, read_rows
 from transforms.lsu_xml import validate_livret_xml

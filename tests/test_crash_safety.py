@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from pix_livret.database import make_engine, upgrade_to_head
-from pix_livret.ingest import ingest_inbox
+from flows.database import make_engine, upgrade_to_head
+from flows.ingest import ingest_inbox
 from pix_livret.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student
 from transforms.archive import sha256_of

@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from pix_livret.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
+from flows.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.query import read_certifications
 

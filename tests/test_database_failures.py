@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import insert
 
-from pix_livret.database import DatabaseFailure, connect, is_ready, upgrade_to_head
+from flows.database import DatabaseFailure, connect, is_ready, upgrade_to_head
 from schemas.tables import Establishment, Student
 from tests.builders import free_port
 

@@ -1,4 +1,4 @@
-"""The nightly data path without Prefect (pix_livret.ingest): an académie loaded establishment by establishment."""
+"""The nightly data path without Prefect (flows.ingest): an académie loaded establishment by establishment."""
 from __future__ import annotations
 
 import shutil
@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import OperationalError
 
-import pix_livret.ingest as ingest_module
+import flows.ingest as ingest_module
 import transforms.check_files
-from pix_livret.ingest import ingest_inbox
+from flows.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, Establishment, SourceFile, Student
 from tests.builders import entity_bomb

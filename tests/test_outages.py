@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pix_livret.database import connect, upgrade_to_head
+from flows.database import connect, upgrade_to_head
 from pix_livret.sample_data import make_sample_academie
 from tests.builders import free_port
 

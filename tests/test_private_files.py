@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from pix_livret.private_files import StorageFailure, write_private_file
 from tests.builders import full_disk_under
+from transforms.private_files import StorageFailure, write_private_file
 
 
 @pytest.mark.parametrize("durable", [False, True])

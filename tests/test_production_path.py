@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pix_livret.database import make_engine
+from flows.database import make_engine
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, PipelineRun, Student
 from tests.builders import free_port

@@ -8,16 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from pix_livret.database import connect, upgrade_to_head
-from pix_livret.processes import is_gone, this_process
+from flows.database import connect, upgrade_to_head
+from flows.processes import is_gone, this_process
 from schemas.tables import PipelineRun
 from transforms.runs import INTERRUPTED, start_run
 
 KILLED_RUN = """
 import os, signal, sys
 from datetime import datetime, timezone
-from pix_livret.database import connect
-from pix_livret.processes import is_gone, this_process
+from flows.database import connect
+from flows.processes import is_gone, this_process
 from transforms.runs import start_run
 with connect(sys.argv[1]) as connection:
     start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)

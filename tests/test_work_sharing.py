@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from pix_livret.work_sharing import share_out
+from flows.work_sharing import share_out
 
 
 def where_done(item: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pix_livret.private_files import write_private_file
+from transforms.private_files import write_private_file
 
 
 def sha256_of(content: bytes) -> str:

@@ -19,8 +19,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, text, updat
 from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
-from schemas.tables import (Certification, Establishment, FileProblem, QuarantinedRow, SourceFile,
-                            Student, max_length)
+from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student, max_length
 
 # what a newer export may change about a certification (the rest is bookkeeping)
 _CERTIFICATION_FIELDS = (
@@ -50,7 +49,7 @@ COLUMN_NAME_LENGTH = max_length(FileProblem.column_name)
 def lock_establishment(connection: Connection, uai: str) -> None:
     """Holds UAI for the rest of the transaction: two runs never load the same establishment at once.
 
-    SQLite needs nothing here: its write transactions begin IMMEDIATE (pix_livret.database), one at a time.
+    SQLite needs nothing here: its write transactions begin IMMEDIATE (flows.database), one at a time.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:uai))"), {"uai": uai})

@@ -80,7 +80,7 @@ class RunReport:
 
     @classmethod
     def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = ()) -> RunReport:
-        """The run's report from the establishments' outcomes (pix_livret.ingest.EstablishmentOutcome) and the
+        """The run's report from the establishments' outcomes (flows.ingest.EstablishmentOutcome) and the
         entries IGNORED at the root of an académie inbox.
         """
         return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes],

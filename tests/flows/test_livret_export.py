@@ -9,8 +9,8 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from flows.database import make_engine
 from flows.livret_export import ExportError, run_livret_export
-from pix_livret.database import make_engine
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
 from tests.builders import artifacts_of

@@ -1,20 +1,18 @@
 """Database plumbing: engines from URLs, and the Alembic upgrade the flows run before loading.
 
-The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in pix_livret.config).
+The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in flows.config).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-import re
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError,
-                            SQLAlchemyError)
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 if TYPE_CHECKING:
     from alembic.config import Config

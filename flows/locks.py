@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from pix_livret.database import Database
+from flows.database import Database
 
 
 @contextmanager

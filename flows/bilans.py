@@ -10,16 +10,15 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from pix_livret.database import NOT_READY, connect, is_ready
-from pix_livret.private_files import write_private_file
-from pix_livret.work_sharing import share_out
+from flows.database import NOT_READY, connect, is_ready
+from flows.work_sharing import share_out
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
 from transforms.bilans import EmptyYearError, make_bilan, summarise_academie, summarise_establishment
 from transforms.load import read_stored_roster
-from transforms.query import (list_establishments, read_bilan_inputs_digest, read_certifications,
-                              read_establishment_name)
+from transforms.private_files import write_private_file
+from transforms.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
 from transforms.select_livret import school_year_bounds
 
 WORKERS = 2  # the machine's two cores: an académie's establishments are shared out between them

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pix_livret import config
-from pix_livret.database import DatabaseFailure, connect
-from pix_livret.private_files import StorageFailure
-from pix_livret.processes import is_gone, this_process
+from flows import config
+from flows.database import DatabaseFailure, connect
+from flows.processes import is_gone, this_process
+from transforms.private_files import StorageFailure
 from transforms.runs import finish_run, start_run
 
 
