@@ -27,26 +27,11 @@ from flows.history import recorded_run
 from flows.locks import establishment_lock
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.work_sharing import share_out
-from transforms.attestations import (
-    ClassJob,
-    RenderedClass,
-    RenderPlan,
-    build_attestation_pages,
-    plan_renders,
-    read_stored_attestations,
-    render_job,
-    save_attestations,
-)
+from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
+                                     read_stored_attestations, render_job, save_attestations)
 from transforms.private_files import write_private_file
-from transforms.query import (
-    EstablishmentChoiceError,
-    choose_establishment,
-    list_establishments,
-    read_certifications,
-    read_establishment_label,
-    read_latest_passage,
-    read_roster_school_year,
-)
+from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
+                              read_establishment_label, read_latest_passage, read_roster_school_year)
 from transforms.select_livret import school_year_bounds, school_year_of, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process
@@ -135,12 +120,13 @@ def render_class_task(job: ClassJob, pool: ProcessPoolExecutor | None,
                       here: threading.Semaphore | None = None) -> RenderedClass:
     """One class: a single WeasyPrint layout, its pages cut into the students' PDFs. Rendered in this process
     when HERE (one class at a time) is free, else in POOL."""
-    if pool is None or (here is not None and here.acquire(blocking=False)):
+    if pool is None:
+        return render_job(job)
+    if here is not None and here.acquire(blocking=False):
         try:
             return render_job(job)
         finally:
-            if here is not None and pool is not None:
-                here.release()
+            here.release()
     return pool.submit(render_job, job).result()
 
 

@@ -21,22 +21,10 @@ from flows.work_sharing import share_out
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
-from transforms.load import (
-    LoadCounts,
-    certification_records,
-    find_source_files,
-    lock_establishment,
-    mark_attestations_due,
-    quarantine_records,
-    read_roster_digest,
-    read_stored_roster,
-    save_certifications,
-    save_establishment,
-    save_quarantine_records,
-    save_roster,
-    save_source_files,
-    student_ids_of,
-)
+from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
+                             mark_attestations_due, quarantine_records, read_roster_digest, read_stored_roster,
+                             save_certifications, save_establishment, save_quarantine_records, save_roster,
+                             save_source_files, student_ids_of)
 from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster
