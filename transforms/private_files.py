@@ -40,12 +40,16 @@ def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Pat
     half of one. DURABLE also flushes the file and the folder entry to disk, so the rename survives a power cut.
     """
     try:
-        make_private_dirs(path.parent)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return _write_atomically(path, data, durable)
     except OSError as error:
         if error.errno in STORAGE_PROBLEMS:
             raise StorageFailure.of(error, path.parent) from None  # the OSError quotes the file's name
         raise
+
+
+def _write_atomically(path: Path, data: bytes, durable: bool) -> Path:
+    make_private_dirs(path.parent)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -54,10 +58,8 @@ def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Pat
                 os.fsync(handle.fileno())
         os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
-    except BaseException as error:
+    except BaseException:
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno in STORAGE_PROBLEMS:
-            raise StorageFailure.of(error, path.parent) from None
         raise
     if durable:
         _fsync_directory(path.parent)
