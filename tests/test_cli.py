@@ -220,16 +220,14 @@ def problems(db_url, *arguments):
     return CliRunner().invoke(app, ["problems", "--db", db_url, *arguments], terminal_width=200)
 
 
-read = read_rows
-
-
 def file_id(db_url, name):
-    [(found,)] = read(db_url, select(SourceFile.id).where(SourceFile.name == name))
+    [(found,)] = read_rows(db_url, select(SourceFile.id).where(SourceFile.name == name))
     return found
 
 
 def acknowledgements(db_url):
-    return read(db_url, select(PipelineRun.__table__).where(PipelineRun.kind == "acknowledge").order_by(PipelineRun.id))
+    return read_rows(db_url, select(PipelineRun.__table__).where(PipelineRun.kind == "acknowledge")
+                     .order_by(PipelineRun.id))
 
 
 def test_problems_lists_each_open_file_with_its_first_reasons_and_no_name(open_problems, db_url):
