@@ -59,3 +59,15 @@ def build_school(engine, uai: str = UAI, name: str | None = "Collège Jean Mouli
                       levels=levels(3), division="3B", first_name="Yanis", last_name="Inconnu")
     add_certification(engine, n + 9, uai=uai, student_id=ids["Paul"], score=250, global_level="Novice 2",
                       levels=levels(2), division="3B", passed_on=date(2025, 3, 10))
+
+
+def school_bilan(engine):
+    """The Bilan of the school build_school makes."""
+    from transforms.bilans import make_bilan
+    from transforms.load import read_stored_roster
+    from transforms.query import read_certifications
+
+    build_school(engine)
+    with engine.connect() as connection:
+        return make_bilan(read_certifications(connection, UAI), read_stored_roster(connection, UAI), YEAR, UAI,
+                          "Collège Jean Moulin")

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, insert, select
 from schemas.referential import DOMAINS, Status, competences_of
 from schemas.stored import StoredCertificationFrame
 from schemas.tables import Attestation, Certification
+from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOT_OBTAINED = "-"  # the livret's attestation shows "-" for a level below 1 or not evaluated
@@ -163,7 +164,7 @@ _BETWEEN_TAGS = re.compile(r">\s+<")
 def render_pdf(pages: list[AttestationPage] | tuple[AttestationPage, ...]) -> bytes:
     """One PDF with one A4 page per attestation page, fonts embedded (subsets)."""
     # base_url keeps any relative reference local; the template references no external resource
-    document = _attestation_html_class()(string=render_html(pages), base_url=str(TEMPLATES))
+    document = html_class("attestation.user-agent.css")(string=render_html(pages), base_url=str(TEMPLATES))
     return document.write_pdf(stylesheets=[_stylesheet()])
 
 
@@ -172,24 +173,6 @@ def _stylesheet():
     from weasyprint import CSS
 
     return CSS(filename=str(TEMPLATES / "attestation.css"))
-
-
-@cache
-def _attestation_html_class():
-    """WeasyPrint's HTML, with the attestations' own user-agent stylesheet (templates/user-agent.css).
-
-    _ua_stylesheets is WeasyPrint's hook for its HTML5 defaults (private API, checked on WeasyPrint 70); should it
-    disappear, the override is simply not called and the pages render as before, a fifth slower.
-    """
-    from weasyprint import CSS, HTML  # heavy import (~0.5 s): only where a PDF is made
-
-    user_agent = CSS(filename=str(TEMPLATES / "user-agent.css"))
-
-    class AttestationHTML(HTML):
-        def _ua_stylesheets(self, *args, **kwargs):
-            return [user_agent]
-
-    return AttestationHTML
 
 
 def render_job(job: ClassJob) -> RenderedClass:

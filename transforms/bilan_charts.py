@@ -50,7 +50,7 @@ def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
     """Every chart of the bilan, in the order of the page; those with nothing to show are left out."""
     charts = [draw_outcomes(bilan.classes), draw_score_histograms(bilan.histogram),
               draw_global_levels(bilan.global_levels), draw_competences(bilan.competences),
-              draw_domains(bilan.domains), draw_heat_map(bilan.heat_map), draw_years(bilan.years)]
+              draw_domains(bilan.domains), draw_years(bilan.years)]
     return [chart for chart in charts if chart is not None]
 
 
@@ -150,29 +150,19 @@ def draw_domains(domains: pd.DataFrame) -> Chart:
                   "Barres groupées par domaine : part des niveaux évalués à 1 ou plus, 2 ou plus, 3 ou plus.")
 
 
-@_styled
-def draw_heat_map(heat_map: pd.DataFrame) -> Chart | None:
-    """Classes × competences, the mean level in each cell; a cell nobody was evaluated on is grey, marked «–»."""
-    if heat_map.empty:
-        return None
+def heat_map_colours(heat_map: pd.DataFrame) -> tuple[list[list[tuple[str, str]]], float]:
+    """The heat map's cells coloured on the palette, (background, ink) in hex row by row, and the scale's top.
+
+    The heat map is a table, not a drawing: its numbers stay text in the page and the PDF, and WeasyPrint prints
+    a table of 160 cells in half the time it takes to draw them as SVG.
+    """
     values = heat_map.to_numpy(dtype=float)
-    figure, axes = _figure("heat-map", 6.8, 0.6 + 0.3 * len(heat_map), left=0.7, bottom=0.3, top=0.1, right=0.8)
-    colours = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)
-    top = max(4.0, float(np.nanmax(values))) if not np.isnan(values).all() else 4.0
-    image = axes.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=0, vmax=top, aspect="auto")
-    axes.set_xticks(range(len(heat_map.columns)), heat_map.columns)
-    axes.set_yticks(range(len(heat_map)), heat_map.index)
-    axes.tick_params(length=0)
-    for (row, column), value in np.ndenumerate(values):
-        # dark text on the light end of the palette, light text on the dark end
-        ink = "black" if np.isnan(value) or value > top * 0.55 else "white"
-        axes.text(column, row, "–" if np.isnan(value) else f"{value:.1f}".replace(".", ","), ha="center",
-                  va="center", fontsize=6.5, color=ink)
-    figure.colorbar(image, cax=figure.add_axes((0.9, 0.3 / figure.get_figheight(), 0.015,
-                                                1 - 0.4 / figure.get_figheight())), label="Niveau moyen")
-    return _chart("heat-map", figure, "Niveau moyen par classe et par compétence",
-                  "Carte de chaleur : une ligne par classe, une colonne par compétence, le niveau moyen dans chaque "
-                  "case ; une case grise marquée d'un tiret : personne n'a été évalué.")
+    top = 4.0 if np.isnan(values).all() else max(4.0, float(np.nanmax(values)))
+    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(values / top))
+    # dark ink on the light end of the palette, light ink on the dark end
+    inks = np.where(np.isnan(values) | (values > top * 0.55), "#000000", "#ffffff")
+    return [[(matplotlib.colors.to_hex(colour), str(ink)) for colour, ink in zip(colours, row_inks)]
+            for colours, row_inks in zip(rgba, inks)], top
 
 
 @_styled

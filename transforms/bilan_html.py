@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from transforms.bilan_charts import Chart
+from transforms.bilan_charts import Chart, heat_map_colours
 from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, CLASSES, FOLLOW_UP, Kind, TableSpec
 from transforms.bilans import ACADEMIE as ACADEMIE_ROW, ESTABLISHMENT, Bilan
+from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MISSING = "—"
@@ -40,6 +41,21 @@ class ShownTable:
     rows: tuple[Row, ...]
 
 
+@dataclass(frozen=True)
+class HeatCell:
+    text: str
+    background: str
+    ink: str
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    """The class × competence means as a coloured table: one row (division, cells) per class."""
+    codes: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[HeatCell, ...]], ...]
+    top: str
+
+
 def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
     """The establishment's page, with its follow-up list (names): for the establishment only."""
     tables = {spec.key: _shown(getattr(bilan, spec.key), spec) for spec in BILAN_TABLES}
@@ -49,7 +65,8 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
     return _environment().get_template("bilan.html.j2").render(
         bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables,
         total={c.name: format_value(total[c.name], c.kind) for c in CLASSES.columns},
-        charts={c.key: _embedded(c) for c in charts}, follow_up_count=len(bilan.follow_up))
+        charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan.heat_map),
+        follow_up_count=len(bilan.follow_up))
 
 
 def render_academie_html(summary: pd.DataFrame, school_year: str, made_on: date) -> str:
@@ -61,9 +78,7 @@ def render_academie_html(summary: pd.DataFrame, school_year: str, made_on: date)
 
 def render_pdf(html: str) -> bytes:
     """The page printed on A4 by WeasyPrint; the charts are the page's own SVG, nothing is fetched."""
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return html_class("bilan.user-agent.css")(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
 def format_value(value, kind: Kind) -> str:
@@ -87,6 +102,16 @@ def _shown(frame: pd.DataFrame, spec: TableSpec) -> ShownTable:
                      record[spec.columns[0].name] in totals and spec is not FOLLOW_UP)
                  for record in frame.to_dict("records"))
     return ShownTable(tuple(c.label for c in spec.columns), rows)
+
+
+def _heat_map(heat_map: pd.DataFrame) -> HeatMap | None:
+    if heat_map.empty:
+        return None
+    colours, top = heat_map_colours(heat_map)
+    rows = tuple((str(division), tuple(HeatCell(format_value(value, "decimal"), background, ink)
+                                       for value, (background, ink) in zip(values, row_colours)))
+                 for (division, values), row_colours in zip(heat_map.iterrows(), colours))
+    return HeatMap(tuple(heat_map.columns), rows, format_value(top, "decimal"))
 
 
 def _embedded(chart: Chart) -> dict:

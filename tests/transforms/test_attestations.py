@@ -168,6 +168,6 @@ def test_plan_for_a_division_without_validated_student_is_empty(tmp_path):
 def test_every_element_of_the_template_has_a_user_agent_style():
     html = render_html(pages_of(stored_row(1, "Durand", centre="Collège Jean Moulin"), stored_row(2, "Martin")))
     used = {element.tag for element in lxml.html.document_fromstring(html).iter() if isinstance(element.tag, str)}
-    styled = set(re.findall(r"[a-z0-9]+", re.sub(r"/\*.*?\*/|\{.*?\}", " ", (TEMPLATES / "user-agent.css").read_text(),
-                                                  flags=re.S)))
+    css = (TEMPLATES / "attestation.user-agent.css").read_text()
+    styled = set(re.findall(r"[a-z0-9]+", re.sub(r"/\*.*?\*/|\{.*?\}", " ", css, flags=re.S)))
     assert used <= styled, used - styled

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from tests.bilan_school import UAI, YEAR, build_school
+from tests.bilan_school import UAI, YEAR, build_school, school_bilan
 from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, WITHHELD, EmptyYearError, make_bilan, split_by_sex,
                                summarise_academie, summarise_establishment)
 from transforms.load import read_stored_roster
@@ -15,10 +15,7 @@ from transforms.query import read_certifications
 
 @pytest.fixture
 def bilan(engine):
-    build_school(engine)
-    with engine.connect() as connection:
-        return make_bilan(read_certifications(connection, UAI), read_stored_roster(connection, UAI), YEAR, UAI,
-                          "Collège Jean Moulin")
+    return school_bilan(engine)
 
 
 def row(frame: pd.DataFrame, column: str, value) -> pd.Series:
