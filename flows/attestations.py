@@ -26,13 +26,14 @@ from flows.failures import failure_published
 from flows.history import recorded_run
 from flows.locks import establishment_lock
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from flows.school_years import default_school_year
 from flows.work_sharing import share_out
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      read_stored_attestations, render_job, save_attestations)
 from transforms.private_files import write_private_file
 from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
-                              read_establishment_label, read_latest_passage, read_roster_school_year)
-from transforms.select_livret import school_year_bounds, school_year_of, select_livret_certifications
+                              read_establishment_label)
+from transforms.select_livret import school_year_bounds, select_livret_certifications
 
 WORKERS = 2  # the machine's two cores; one class per process
 
@@ -179,25 +180,6 @@ def run_attestations(school_year: str, uai: str | None = None, division: str | N
                                         _now())
         outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
-
-
-def default_school_year(uai: str | None, today: date) -> str:
-    """The year attestations are made for when none is asked: that of the establishment's latest certification,
-    else of its last SIECLE roster, else the one TODAY falls in (in November, last June's results are still
-    the ones to print).
-    """
-    if is_ready(config.database_url()):
-        with connect(config.database_url(), write=False) as connection:
-            try:
-                uai = choose_establishment(list_establishments(connection), uai)
-            except EstablishmentChoiceError:
-                return school_year_of(today)  # the flow will say what is wrong with UAI
-            latest, roster_year = read_latest_passage(connection, uai), read_roster_school_year(connection, uai)
-        if latest is not None:
-            return school_year_of(latest)
-        if roster_year is not None:
-            return f"{roster_year}-{roster_year + 1}"
-    return school_year_of(today)
 
 
 def check_attestations_request(school_year: str) -> None:

@@ -115,7 +115,7 @@ def default_year(database_url: str, uai: str | None, today: date) -> str:
     """The year asked for when none is given, as for the attestations: that of the latest certification (of UAI,
     else the latest of any establishment), else of the last roster, else the one TODAY falls in.
     """
-    from flows.attestations import default_school_year
+    from flows.school_years import default_school_year
 
     if uai is not None or not is_ready(database_url):
         return default_school_year(uai, today)

@@ -18,7 +18,7 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 from flows import config
-from flows.attestations import default_school_year
+from flows.school_years import default_school_year
 from flows.database import NOT_READY, connect, is_ready
 from flows.failures import failure_published
 from flows.history import recorded_run

@@ -19,7 +19,7 @@ from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
 from flows import config
-from flows.attestations import default_school_year, make_attestations
+from flows.attestations import make_attestations
 from flows.database import DatabaseFailure, connect, upgrade_to_head
 from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
@@ -28,6 +28,7 @@ from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.processes import is_gone, this_process
 from flows.progress import establishment_progress
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from flows.school_years import default_school_year
 from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
 from transforms.load import mark_attestations_due, read_attestations_due
 from transforms.printable import printable

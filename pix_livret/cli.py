@@ -177,7 +177,8 @@ def attestations(
     _use_database(db)
     _reach_database(write=False)
     with _prefect_runs():
-        from flows.attestations import default_school_year, make_attestations
+        from flows.attestations import make_attestations
+        from flows.school_years import default_school_year
 
         state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai,
                                   division=division, out_dir=str(out) if out else None, return_state=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from schemas.problems import file_problem

@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from flows.attestations import AttestationsError, default_school_year, run_attestations
+from flows.attestations import AttestationsError, run_attestations
+from flows.school_years import default_school_year
 from schemas.tables import Attestation, Certification, PipelineRun
 from tests.db_builders import add_certification, add_establishment, add_student
 

@@ -3,7 +3,6 @@ read without crashing, every row it does not load is accounted for by a problem,
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

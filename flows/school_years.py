@@ -1,0 +1,32 @@
+"""The school year a command works on when none is given, read from the reporting database.
+
+Its own module: the export, the attestations and the bilans all ask, and the export should not import the
+attestations' rendering to do so (a tenth of a second on every `pix-livret export`).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flows import config
+from flows.database import connect, is_ready
+from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_latest_passage,
+                              read_roster_school_year)
+from transforms.select_livret import school_year_of
+
+
+def default_school_year(uai: str | None, today: date) -> str:
+    """That of the establishment's latest certification, else of its last SIECLE roster, else the one TODAY falls
+    in (in November, last June's results are still the ones to print).
+    """
+    if is_ready(config.database_url()):
+        with connect(config.database_url(), write=False) as connection:
+            try:
+                uai = choose_establishment(list_establishments(connection), uai)
+            except EstablishmentChoiceError:
+                return school_year_of(today)  # the flow will say what is wrong with UAI
+            latest, roster_year = read_latest_passage(connection, uai), read_roster_school_year(connection, uai)
+        if latest is not None:
+            return school_year_of(latest)
+        if roster_year is not None:
+            return f"{roster_year}-{roster_year + 1}"
+    return school_year_of(today)
