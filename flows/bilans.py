@@ -16,6 +16,7 @@ from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
 from transforms.bilans import EmptyYearError, make_bilan, summarise_academie, summarise_establishment
+from transforms.gc_policy import rare_collections
 from transforms.load import read_stored_roster
 from transforms.private_files import write_private_file
 from transforms.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
@@ -152,8 +153,9 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
         bilan = make_bilan(stored, roster, school_year, uai, name)
     except EmptyYearError:
         return None
-    html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
-    contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan))
+    with rare_collections():
+        html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
+        contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan))
     paths = bilan_paths(out_root, uai, school_year)
     for path, content in zip(paths, contents):
         write_private_file(path, content)
@@ -166,7 +168,8 @@ def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], m
     summary = summarise_academie(rows)
     html = render_academie_html(summary, school_year, made_on)
     folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
-    contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
+    with rare_collections():
+        contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
     paths = [folder / f"Bilan_Pix_academie_{school_year}.{suffix}" for suffix in SUFFIXES]
     return tuple(str(write_private_file(p, c)) for p, c in zip(paths, contents))
 

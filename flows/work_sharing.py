@@ -38,7 +38,9 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
         given: dict[Future, int] = {}
         while pending:
             if any(future.done() for future in ready):
-                while pending and len(given) < AHEAD * helpers:
+                # near the end, this process keeps its share: given the last items, a helper would still be at work
+                # while this one waits
+                while pending and len(given) < AHEAD * helpers and len(pending) * helpers > len(given):
                     index = pending.popleft()
                     given[pool.submit(work, items[index])] = index
             if pending:

@@ -88,13 +88,16 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
     for row, division in enumerate(reversed(divisions)):
         bins = histogram[histogram["division"] == division]
         # a row is one unit high: the tallest bar of all the classes fills 85 % of it
-        axes.bar(bins["bin_start"], bins["n"] / top * 0.85, bottom=row, width=bins["bin_end"] - bins["bin_start"],
-                 align="edge", color=colour, edgecolor="white", linewidth=0.4)
+        # one filled outline per class, not a rectangle per bin: a tenth of the shapes to draw, here and in the PDF
+        edges = [*bins["bin_start"], bins["bin_end"].iloc[-1]]
+        axes.stairs(row + bins["n"].to_numpy() / top * 0.85, edges, baseline=row, fill=True, color=colour,
+                    linewidth=0)  # no outline: an empty bin draws nothing
         labels.append(f"{division} (n = {int(bins['n'].sum())})")
     axes.set_yticks(np.arange(len(divisions)) + 0.4, labels)
     axes.set_ylim(0, len(divisions))
     axes.tick_params(axis="y", length=0)
     axes.grid(axis="y", color="#bbbbbb", linewidth=0.5)
+    axes.set_axisbelow(True)  # the guide lines behind the bars
     axes.set_xlabel(f"Score (pix) ; la plus haute barre : {top} élève(s)")
     return _chart("histograms", figure, "Scores des certifications validées, par classe",
                   "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 pix, "

@@ -1,0 +1,38 @@
+"""Rarer garbage collections while a document is made: a process-wide setting, entered and left safely by threads.
+
+Drawing charts and laying out a PDF allocate hundreds of thousands of short-lived objects. With CPython's default
+threshold (a young-generation collection every 700 allocations, and a full one every 100 of those) the collector
+keeps walking the whole heap (pandas, WeasyPrint, matplotlib): measured at 15 % of a bilan's time (1.33 → 1.11 s
+for 200 students) and 6 % of a class of attestations. Reference counting frees almost all of it anyway; the few
+cycles wait a little longer.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+YOUNG_THRESHOLD = 50_000  # CPython's default: 700
+_lock = threading.Lock()
+_inside = 0
+_saved: tuple[int, ...] = ()
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """The young generation collected every YOUNG_THRESHOLD allocations inside; the thresholds restored when the
+    last thread inside leaves (threads render at once: the first in sets, the last out restores)."""
+    global _inside, _saved
+    with _lock:
+        if _inside == 0:
+            _saved = gc.get_threshold()
+            gc.set_threshold(max(YOUNG_THRESHOLD, _saved[0]), *_saved[1:])
+        _inside += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _inside -= 1
+            if _inside == 0:
+                gc.set_threshold(*_saved)
