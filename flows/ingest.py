@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from flows.database import Database, DatabaseFailure, connect, upgrade_to_head
-from flows.work_sharing import share_out
+from flows.work_sharing import helpers_started, share_out
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
+from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
 from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
                              mark_attestations_due, quarantine_records, read_roster_digest, read_stored_roster,
@@ -95,6 +96,13 @@ def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: P
     return RunReport.of(outcomes, listed.ignored)
 
 
+def ingest_helpers_started(establishments: Sequence[EstablishmentInbox]):
+    """helpers_started for the ingest of ESTABLISHMENTS (a context), when they hold more files than a batch: a
+    command starts them before Prefect, whose import and temporary server then cost the académie's run nothing."""
+    files = sum(len(establishment.files) for establishment in establishments)
+    return helpers_started(WORKERS if files > BATCH_FILES else 1, __name__)
+
+
 def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, workers: int = WORKERS,
                           on_done: Callable[[EstablishmentOutcome], None] | None = None) -> list[EstablishmentOutcome]:
     """Every job, in batches of at most about BATCH_FILES files: on WORKERS processes (this one included) when
@@ -156,7 +164,7 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
 
 def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
     """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
-    with Database(settings.database_url) as database:
+    with rare_collections(), Database(settings.database_url) as database:
         prepared = [_prepare(job, database, settings) for job in jobs]
         files = [file for p in prepared for file, _ in p.new_files]
         checked = check_files(files, {p.uai: p.students for p in prepared}) if files else None

@@ -6,15 +6,42 @@ this process finishes alone does not wait for them.
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 AHEAD = 2  # items given to each helper at a time: one to work on, one queued, so that it never waits for this one
+# helpers spawned ahead of their share_out (helpers_started), by process count and the module of the work
+_started: dict[tuple[int, str], tuple[ProcessPoolExecutor, list[Future]]] = {}
+
+
+@contextmanager
+def helpers_started(processes: int, module: str) -> Iterator[None]:
+    """The helpers of a share_out on PROCESSES processes whose work is in MODULE, spawned now and importing MODULE
+    while this process goes on with its own start (Prefect's import, a temporary server): the share_out inside
+    finds them ready. Helpers no share_out took are stopped on the way out, without waiting for their imports.
+    """
+    helpers = processes - 1
+    if helpers < 1 or (processes, module) in _started:
+        yield
+        return
+    before = set(multiprocessing.active_children())
+    pool = _pool(helpers)
+    _started[processes, module] = (pool, [pool.submit(_imported, module) for _ in range(helpers)])
+    spawned = set(multiprocessing.active_children()) - before
+    try:
+        yield
+    finally:
+        if _started.pop((processes, module), None) is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in spawned:  # an import cannot be interrupted otherwise, and exiting would wait for it
+                process.terminate()
 
 
 def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int) -> Iterator[tuple[int, Result]]:
@@ -29,12 +56,13 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
             yield index, work(items[index])
         return
     helpers = processes - 1
-    # spawn, not fork: the flows run Prefect's threads, and forking a threaded process can deadlock
-    pool = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"))
-    finished = False
-    try:
+    pool, ready = _started.pop((processes, _module_of(work)), (None, None))
+    if pool is None:
+        pool = _pool(helpers)
         # a helper's first call returns once it has imported what WORK needs (unpickling WORK imports its module)
         ready = [pool.submit(_ready, work) for _ in range(helpers)]
+    finished = False
+    try:
         given: dict[Future, int] = {}
         while pending:
             if any(future.done() for future in ready):
@@ -57,5 +85,19 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
         pool.shutdown(wait=not finished, cancel_futures=True)
 
 
+def _pool(helpers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the flows run Prefect's threads, and forking a threaded process can deadlock
+    return ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _module_of(work: Callable) -> str:
+    return getattr(work, "func", work).__module__  # a partial's function, or the function
+
+
 def _ready(_work: Callable) -> bool:
+    return True
+
+
+def _imported(module: str) -> bool:
+    importlib.import_module(module)
     return True

@@ -77,6 +77,17 @@ def _prefect_runs() -> Iterator[None]:
         yield
 
 
+def _run_nightly_ingest(inbox: Path, roster: Path | None, uai: str | None, report: Path | None, attestations: bool,
+                        bilans: bool, school_name: str | None, schools: Path | None):
+    _reach_database(write=True)
+    with _prefect_runs():
+        from flows.nightly_ingest import nightly_ingest
+
+        return nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
+                              report_path=str(report) if report else None, attestations=attestations, bilans=bilans,
+                              school_name=school_name, schools=str(schools) if schools else None, return_state=True)
+
+
 @app.command()
 def ingest(
     inbox: Path = typer.Argument(..., help="Dossier des CSV de classes (ou un sous-dossier par UAI)"),
@@ -99,18 +110,17 @@ def ingest(
     try:
         if schools is not None and not schools.is_file():
             raise InboxError(f"Fichier des établissements introuvable : {schools}")
-        find_establishments(inbox, roster, uai, school_name)
+        establishments = find_establishments(inbox, roster, uai, school_name)
     except InboxError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    _reach_database(write=True)
-    with _prefect_runs():
-        from flows.nightly_ingest import nightly_ingest, report_of
-        from pix_livret.display import print_ingest_summary
+    from flows.ingest import ingest_helpers_started
 
-        state = nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
-                               report_path=str(report) if report else None, attestations=attestations, bilans=bilans,
-                               school_name=school_name, schools=str(schools) if schools else None, return_state=True)
+    with ingest_helpers_started(establishments):
+        state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+    from flows.nightly_ingest import report_of
+    from pix_livret.display import print_ingest_summary
+
     outcome = report_of(state)
     if outcome is not None:
         print_ingest_summary(outcome, console, verbose=verbose)

@@ -65,3 +65,21 @@ def test_killing_the_command_stops_its_temporary_server(tmp_path):
         assert not alive(server), "the temporary server outlived the command killed"
     finally:
         command.kill()
+
+
+def test_a_server_named_by_a_prefect_profile_is_the_one_used_and_none_is_left_running(tmp_path):
+    home = tmp_path / "prefect"
+    home.mkdir()
+    # `prefect config set PREFECT_API_URL=…` writes this: the server an établissement already runs
+    (home / "profiles.toml").write_text('active = "ecole"\n\n[profiles.ecole]\n'
+                                        'PREFECT_API_URL = "http://127.0.0.1:9/api"\n')
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(home)}
+    probe = ("import os\nfrom pix_livret.temporary_server import start_tied_temporary_server\n"
+             "print(start_tied_temporary_server(), os.environ.get('PREFECT_API_URL'), os.getpid())\n"
+             "import subprocess; print(subprocess.run(['ps', '--ppid', str(os.getpid()), '-o', 'args='], "
+             "capture_output=True, text=True).stdout.count('uvicorn'))")
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+
+    started, url, _, servers = run.stdout.split()
+    assert (started, url) == ("None", "None"), run.stderr  # Prefect goes on reading the profile's server
+    assert servers == "0", "the server started ahead of Prefect's import is stopped"

@@ -1,12 +1,14 @@
 """Work shared out between this process and a helper: every item done once, the helper used once it is ready."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import time
 
 import pytest
 
-from flows.work_sharing import share_out
+from flows.work_sharing import helpers_started, share_out
 
 
 def where_done(item: int) -> tuple[int, int]:
@@ -46,3 +48,32 @@ def test_one_process_does_everything_in_order_here():
 def test_an_error_of_one_item_ends_the_sharing():
     with pytest.raises(ValueError, match="item 3"):
         list(share_out(list(range(8)), fail_on_three, processes=2))
+
+
+def test_a_helper_started_ahead_imports_meanwhile_and_takes_its_share():
+    before = set(multiprocessing.active_children())
+    with helpers_started(2, __name__):
+        spawned_ahead = {process.pid for process in set(multiprocessing.active_children()) - before}
+        time.sleep(2)  # this process's own start (Prefect, a temporary server): the helper imports meanwhile
+        started = time.perf_counter()
+        done = list(share_out(list(range(6)), where_done, processes=2))
+        elapsed = time.perf_counter() - started
+
+    helpers = {pid for _, (_, pid) in done} - {os.getpid()}
+    assert helpers and helpers <= spawned_ahead, "the work went to the helper spawned ahead, not to a new one"
+    # ready from the first item: this process (0.3 s an item) did not do most of them while a helper started
+    assert sum(pid == os.getpid() for _, (_, pid) in done) <= 3, elapsed
+
+
+def test_a_helper_started_ahead_and_never_used_is_stopped_without_waiting_for_its_import(tmp_path, monkeypatch):
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned helpers get this process's sys.path
+    before = set(multiprocessing.active_children())
+    started = time.perf_counter()
+    with helpers_started(2, "slow_to_import"):
+        [helper] = set(multiprocessing.active_children()) - before
+        time.sleep(0.5)  # a small run: nothing for the helper after all
+    helper.join(timeout=5)
+
+    assert not helper.is_alive() and time.perf_counter() - started < 5
+    assert "slow_to_import" not in sys.modules

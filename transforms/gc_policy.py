@@ -1,10 +1,10 @@
-"""Rarer garbage collections while a document is made: a process-wide setting, entered and left safely by threads.
+"""Rarer garbage collections during allocation-heavy work: a process-wide setting, entered and left safely by threads.
 
-Drawing charts and laying out a PDF allocate hundreds of thousands of short-lived objects. With CPython's default
-threshold (a young-generation collection every 700 allocations, and a full one every 100 of those) the collector
-keeps walking the whole heap (pandas, WeasyPrint, matplotlib): measured at 15 % of a bilan's time (1.33 → 1.11 s
-for 200 students) and 6 % of a class of attestations. Reference counting frees almost all of it anyway; the few
-cycles wait a little longer.
+Reading a batch of files and drawing or laying out a document allocate hundreds of thousands of short-lived
+objects. With CPython's default thresholds (a young-generation collection every 700 allocations, an older one
+every 10 of those) the collector keeps walking large parts of the heap (pandas, WeasyPrint, matplotlib): measured
+at 15 % of a bilan's time (1.33 → 1.11 s for 200 students), 6–10 % of a class of attestations and 5 % of an
+académie's data path. Reference counting frees almost all of it anyway; the few cycles wait a little longer.
 """
 from __future__ import annotations
 
