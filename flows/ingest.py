@@ -28,7 +28,7 @@ from transforms.load import (LoadCounts, certification_records, find_source_file
                              save_source_files, student_ids_of)
 from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
-from transforms.read_roster import Roster, read_roster
+from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
 from transforms.select_livret import school_year_of
 
@@ -82,6 +82,7 @@ class _Prepared:
     students: pd.DataFrame | None  # the roster used for matching (file or stored); None: there is none
     new_files: list[tuple[InputFile, str]]  # (file, SHA-256)
     unchanged: list[str]  # names of files already registered
+    read: Roster | None = None  # the roster file as read, until the batch's rosters are validated together
 
 
 def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: Path | None = None,
@@ -165,7 +166,7 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
 def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
     """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
     with rare_collections(), Database(settings.database_url) as database:
-        prepared = [_prepare(job, database, settings) for job in jobs]
+        prepared = _rosters_validated([_prepare(job, database, settings) for job in jobs])
         files = [file for p in prepared for file, _ in p.new_files]
         checked = check_files(files, {p.uai: p.students for p in prepared}) if files else None
         files_of: dict[str, list[CheckedFile]] = {}
@@ -210,13 +211,13 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
     uai = job.uai
     roster = None
     if roster_bytes is not None and uai is None:  # the UAI is in the roster: it must be read to know it
-        roster = read_roster(roster_bytes, Path(job.roster).name)
+        roster = read_roster(roster_bytes, Path(job.roster).name, validate=False)
         uai = roster.uai
     with database.connect(write=False) as connection:
         roster_changed = roster_bytes is not None and uai is not None \
             and roster_digest != read_roster_digest(connection, uai)
         if roster_changed and roster is None:
-            roster = read_roster(roster_bytes, Path(job.roster).name)
+            roster = read_roster(roster_bytes, Path(job.roster).name, validate=False)
         if uai is None:
             raise InboxError(_unknown_uai_message(job, roster))
         known = find_source_files(connection, uai)
@@ -225,16 +226,28 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
         new, copies = _new_files(contents, digests, known, uai)
         job = replace(job, ignored=tuple(replace(e, uai=uai) for e in job.ignored + refused + copies))
         students = None
-        if roster is not None:
-            students = roster.students
-        elif new:
+        if roster is None and new:
             stored = read_stored_roster(connection, uai)
             students = stored if len(stored) else None
     for path, content, digest in new:
         archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")
     return _Prepared(job, uai, roster if roster_changed else None, roster_digest, students,
                      [(InputFile(uai, path.name, content), digest) for path, content, digest in new],
-                     [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)])
+                     [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)],
+                     read=roster)
+
+
+def _rosters_validated(prepared: list[_Prepared]) -> list[_Prepared]:
+    """The rosters this batch read validated together (validate_rosters): the students matched against, and the
+    roster saved when it changed."""
+    validated = iter(validate_rosters([p.read for p in prepared if p.read is not None]))
+    done = []
+    for p in prepared:
+        if p.read is not None:
+            roster = next(validated)
+            p = replace(p, roster=roster if p.roster is not None else None, students=roster.students, read=None)
+        done.append(p)
+    return done
 
 
 def _unknown_uai_message(job: EstablishmentJob, roster: Roster | None) -> str:
