@@ -5,6 +5,8 @@ Takes the database URL, an output folder and a school year; returns a BilansRepo
 """
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -25,6 +27,7 @@ from transforms.select_livret import school_year_bounds
 WORKERS = 2  # the machine's two cores: an académie's establishments are shared out between them
 SUFFIXES = ("html", "pdf", "xlsx")
 DIGEST_FILE = ".donnees.sha256"  # beside the bilan: the digest of the data it was made from
+SUMMARY_FILE = ".synthese.json"  # beside the bilan: its line of the académie summary (counts and means, no names)
 ACADEMIE_FOLDER = "academie"
 
 
@@ -108,8 +111,34 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
     for uai, bilan in zip(due, made):
         if bilan is not None:
             write_private_file(bilan_folder(out_root, uai, years[uai]) / DIGEST_FILE, digests[uai].encode())
+    remade = {years[b.uai] for b in made if b is not None}
+    academie = tuple(path for school_year in sorted(set(years.values()))
+                     for path in refresh_academie_summary(out_root, school_year, made_on, school_year in remade))
     return BilansReport(", ".join(sorted(set(years.values()))), tuple(b for b in made if b is not None),
-                        tuple(u for u, b in zip(due, made) if b is None), tuple(u for u in years if u not in due))
+                        tuple(u for u, b in zip(due, made) if b is None), tuple(u for u in years if u not in due),
+                        academie)
+
+
+def refresh_academie_summary(out_root: Path, school_year: str, made_on: date, changed: bool) -> tuple[str, ...]:
+    """The académie summary of SCHOOL_YEAR made again from the lines its establishments' bilans left beside them
+    (SUMMARY_FILE), when a bilan of that year was just remade (CHANGED) or the summary is missing; only where
+    there are bilans of at least two establishments. Their data is that of each bilan as last made: `pix-livret
+    report` makes all of them again from the database.
+    """
+    rows = read_summary_lines(out_root, school_year)
+    folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
+    if len(rows) < 2 or not (changed or not (folder / f"Bilan_Pix_academie_{school_year}.html").exists()):
+        return ()
+    return write_academie_summary(out_root, school_year, rows, made_on)
+
+
+def read_summary_lines(out_root: Path, school_year: str) -> list[dict]:
+    """The académie summary's lines of SCHOOL_YEAR kept beside the establishments' bilans, by UAI."""
+    lines = []
+    for path in sorted((out_root / "bilans").glob(f"*/{school_year}/{SUMMARY_FILE}")):
+        if path.parent.parent.name != ACADEMIE_FOLDER:  # a mean of nobody was NaN, written null
+            lines.append({k: math.nan if v is None else v for k, v in json.loads(path.read_text("utf-8")).items()})
+    return lines
 
 
 def default_year(database_url: str, uai: str | None, today: date) -> str:
@@ -159,8 +188,9 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
     paths = bilan_paths(out_root, uai, school_year)
     for path, content in zip(paths, contents):
         write_private_file(path, content)
-    return EstablishmentBilan(uai, tuple(str(p) for p in paths), summarise_establishment(bilan),
-                              tuple(bilan.headline()))
+    summary = summarise_establishment(bilan)
+    write_private_file(paths[0].parent / SUMMARY_FILE, json.dumps(_plain(summary), ensure_ascii=False).encode())
+    return EstablishmentBilan(uai, tuple(str(p) for p in paths), summary, tuple(bilan.headline()))
 
 
 def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date) -> tuple[str, ...]:
@@ -172,6 +202,16 @@ def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], m
         contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
     paths = [folder / f"Bilan_Pix_academie_{school_year}.{suffix}" for suffix in SUFFIXES]
     return tuple(str(write_private_file(p, c)) for p, c in zip(paths, contents))
+
+
+def _plain(row: dict) -> dict:
+    """ROW's numbers as JSON writes them (numpy's as Python's, NaN as null)."""
+    plain = {}
+    for key, value in row.items():
+        if hasattr(value, "item"):  # a numpy scalar
+            value = value.item()
+        plain[key] = None if isinstance(value, float) and math.isnan(value) else value
+    return plain
 
 
 def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool:

@@ -197,8 +197,9 @@ def refresh_bilans(uais: list[str]) -> None:
         create_table_artifact(key=f"bilan-{bilan.uai.lower()}", table=list(bilan.headline),
                               description=f"Bilan Pix {bilan.uai} : résultats par classe (effectifs et taux, "
                                           "sans données nominatives)")
-    get_run_logger().info("Bilans : %d refait(s), %d inchangé(s), %d sans certification", len(refreshed.written),
-                          len(refreshed.unchanged), len(refreshed.empty))
+    get_run_logger().info("Bilans : %d refait(s), %d inchangé(s), %d sans certification%s", len(refreshed.written),
+                          len(refreshed.unchanged), len(refreshed.empty),
+                          " ; synthèse académique refaite" if refreshed.academie else "")
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
