@@ -105,8 +105,10 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
         for uai, school_year in years.items():
             digests[uai] = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
     due = [uai for uai, school_year in years.items()
+           # a bilan made before its summary line was kept beside it is made again, for the académie summary
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
-                              bilan_paths(out_root, uai, school_year))]
+                              (*bilan_paths(out_root, uai, school_year),
+                               bilan_folder(out_root, uai, school_year) / SUMMARY_FILE))]
     made = _each(write_establishment_bilan, [(database_url, u, years[u], out_root, made_on) for u in due], workers)
     for uai, bilan in zip(due, made):
         if bilan is not None:

@@ -49,3 +49,16 @@ def test_one_establishment_makes_no_academie_summary(engine, db_url, tmp_path):
     report = refresh_bilans(db_url, tmp_path / "out", {UAI: YEAR}, NIGHT, workers=1)
 
     assert report.written and not report.academie and not summary_page(tmp_path / "out").exists()
+
+
+def test_a_bilan_without_its_summary_line_is_made_again(engine, db_url, tmp_path):
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+    out = tmp_path / "out"
+    refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+    (out / "bilans" / OTHER / YEAR / ".synthese.json").unlink()  # a bilan made by an earlier version
+
+    again = refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+
+    assert [b.uai for b in again.written] == [OTHER] and again.academie
+    assert (out / "bilans" / OTHER / YEAR / ".synthese.json").exists()
