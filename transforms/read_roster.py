@@ -95,8 +95,10 @@ def validate_rosters(rosters: Sequence[Roster]) -> list[Roster]:
             checked = _batch_schema().validate(batch)
         except pa.errors.SchemaError:
             checked = pd.concat([RosterFrame.validate(frames[i]).assign(**{ROSTER_KEY: i}) for i in pending])
-        for i, part in checked.groupby(ROSTER_KEY, sort=False):
-            frames[i] = part.drop(columns=ROSTER_KEY).reset_index(drop=True)
+        parts = dict(iter(checked.groupby(ROSTER_KEY, sort=False)))
+        for i in pending:  # a roster without a student has no part: validated alone
+            frames[i] = parts[i].drop(columns=ROSTER_KEY).reset_index(drop=True) if i in parts \
+                else RosterFrame.validate(frames[i])
     return [replace(roster, students=frame, validated=True) for roster, frame in zip(rosters, frames)]
 
 

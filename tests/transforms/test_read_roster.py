@@ -4,13 +4,14 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 
 from schemas.problems import PROBLEM_COLUMNS, ProblemFrame
 from schemas.roster import RosterFrame
 from tests.builders import entity_bomb
 from transforms.identifiers import is_uai, uai_key_is_valid
-from transforms.read_roster import read_csv_roster, read_roster, read_siecle_roster
+from transforms.read_roster import read_csv_roster, read_roster, read_siecle_roster, validate_rosters
 from transforms.report import problems_as_records
 
 UAI = "0750680G"  # 750680 % 23 = 6 -> G
@@ -323,3 +324,25 @@ def test_an_xml_file_that_is_no_roster_is_not_quoted():
 
     [problem] = problems_as_records(roster.problems)
     assert problem["rule"] == "not_siecle_roster" and "Secret" not in str(problem)
+
+
+def test_rosters_validated_together_are_those_validated_one_by_one():
+    contents = [siecle_xml(SCHOOL, SCHOOL_STRUCTURES), siecle_xml(SCHOOL[:2], {}, uai="0750680A"),  # same ELEVE_IDs
+                b"<BEE_ELEVES/>"]  # no student at all
+    alone = [read_roster(content, "ElevesSansAdresses.xml") for content in contents]
+
+    together = validate_rosters([read_roster(content, "ElevesSansAdresses.xml", validate=False)
+                                 for content in contents])
+
+    assert all(roster.validated for roster in together)
+    for one, other in zip(alone, together):
+        pd.testing.assert_frame_equal(one.students, other.students)  # ELEVE_ID is unique within each roster only
+
+
+def test_a_roster_that_breaks_the_schema_fails_validated_together_as_alone():
+    good = read_roster(siecle_xml(SCHOOL, SCHOOL_STRUCTURES), "a.xml", validate=False)
+    broken = read_roster(siecle_xml(SCHOOL, SCHOOL_STRUCTURES), "b.xml", validate=False)
+    broken.students.loc[1, "eleve_id"] = broken.students.loc[0, "eleve_id"]  # what check_students never lets by
+
+    with pytest.raises(pa.errors.SchemaError, match="eleve_id"):
+        validate_rosters([good, broken])
