@@ -52,13 +52,13 @@ def start_tied_temporary_server() -> int | None:
     if os.environ.get("PREFECT_API_URL"):
         return None
     server, url = _start_server()  # before Prefect's import, which then runs while the server boots
+    watch_over(server.pid)  # at once: this command may be killed during the import
+    atexit.register(_stop, server)
     from prefect.settings import PREFECT_API_URL
 
     if PREFECT_API_URL.value():  # a Prefect profile names a server: that one, as Prefect would
         _stop(server)
         return None
-    watch_over(server.pid)
-    atexit.register(_stop, server)
     _wait_until_up(server, url)
     from prefect.context import refresh_global_settings_context
 
