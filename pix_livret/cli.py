@@ -6,6 +6,7 @@ Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usa
 from __future__ import annotations
 
 import os
+import sys
 
 # Prefect must not phone home, whatever the machine's settings; set before prefect is imported
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -29,8 +30,17 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Résultats de certification Pix : import, livret scolaire (LSU/LSL), attestations.")
-console = Console()
-errors = Console(stderr=True)
+LOG_WIDTH = 200  # columns of what is printed to a file or a pipe (a cron job's log): rich would wrap it at 80
+
+
+def _console(stream, **options) -> Console:
+    """A console as wide as its terminal; in a log, as wide as the académie's table (13 columns), never cut."""
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else LOG_WIDTH
+    return Console(width=width, **options)
+
+
+console = _console(sys.stdout)
+errors = _console(sys.stderr, stderr=True)
 
 DbOption = typer.Option(None, "--db", help="URL de la base (défaut : PIX_LIVRET_DB_URL, puis var/pix-livret.sqlite)")
 

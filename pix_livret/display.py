@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -64,7 +65,9 @@ def _print_ignored(report: RunReport, console: Console, academie: bool) -> None:
 
 
 def _establishment_table(report: RunReport) -> Table:
-    table = Table(title=f"Import des résultats Pix : {len(report.establishments)} établissements")
+    # thirteen columns: rules under the header only, which leaves their room to the headers and the names
+    table = Table(title=f"Import des résultats Pix : {len(report.establishments)} établissements",
+                  box=box.SIMPLE_HEAD)
     table.add_column("UAI", no_wrap=True)
     table.add_column("Nom")
     counts = ("files_new", "files_unchanged", "files_set_aside", "rows_loaded", "rows_quarantined", "unmatched",
