@@ -67,6 +67,15 @@ def bilan_folder(out_root: Path, uai: str, school_year: str) -> Path:
     return out_root / "bilans" / uai / school_year
 
 
+def summary_line_path(out_root: Path, uai: str, school_year: str) -> Path:
+    return bilan_folder(out_root, uai, school_year) / SUMMARY_FILE
+
+
+def academie_paths(out_root: Path, school_year: str) -> tuple[Path, ...]:
+    folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
+    return tuple(folder / f"Bilan_Pix_academie_{school_year}.{suffix}" for suffix in SUFFIXES)
+
+
 def bilan_paths(out_root: Path, uai: str, school_year: str) -> tuple[Path, ...]:
     folder = bilan_folder(out_root, uai, school_year)
     return tuple(folder / f"Bilan_Pix_{uai}_{school_year}.{suffix}" for suffix in SUFFIXES)
@@ -108,7 +117,7 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
            # a bilan made before its summary line was kept beside it is made again, for the académie summary
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
                               (*bilan_paths(out_root, uai, school_year),
-                               bilan_folder(out_root, uai, school_year) / SUMMARY_FILE))]
+                               summary_line_path(out_root, uai, school_year)))]
     made = _each(write_establishment_bilan, [(database_url, u, years[u], out_root, made_on) for u in due], workers)
     for uai, bilan in zip(due, made):
         if bilan is not None:
@@ -128,8 +137,7 @@ def refresh_academie_summary(out_root: Path, school_year: str, made_on: date, ch
     report` makes all of them again from the database.
     """
     rows = read_summary_lines(out_root, school_year)
-    folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
-    if len(rows) < 2 or not (changed or not (folder / f"Bilan_Pix_academie_{school_year}.html").exists()):
+    if len(rows) < 2 or not (changed or not academie_paths(out_root, school_year)[0].exists()):
         return ()
     return write_academie_summary(out_root, school_year, rows, made_on)
 
@@ -138,8 +146,8 @@ def read_summary_lines(out_root: Path, school_year: str) -> list[dict]:
     """The académie summary's lines of SCHOOL_YEAR kept beside the establishments' bilans, by UAI."""
     lines = []
     for path in sorted((out_root / "bilans").glob(f"*/{school_year}/{SUMMARY_FILE}")):
-        if path.parent.parent.name != ACADEMIE_FOLDER:  # a mean of nobody was NaN, written null
-            lines.append({k: math.nan if v is None else v for k, v in json.loads(path.read_text("utf-8")).items()})
+        # a mean of nobody was NaN, written null
+        lines.append({k: math.nan if v is None else v for k, v in json.loads(path.read_text("utf-8")).items()})
     return lines
 
 
@@ -191,7 +199,8 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
     for path, content in zip(paths, contents):
         write_private_file(path, content)
     summary = summarise_establishment(bilan)
-    write_private_file(paths[0].parent / SUMMARY_FILE, json.dumps(_plain(summary), ensure_ascii=False).encode())
+    write_private_file(summary_line_path(out_root, uai, school_year),
+                       json.dumps(_plain(summary), ensure_ascii=False).encode())
     return EstablishmentBilan(uai, tuple(str(p) for p in paths), summary, tuple(bilan.headline()))
 
 
@@ -199,11 +208,9 @@ def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], m
     """The académie summary (establishments × indicators, no names) as HTML, PDF and XLSX."""
     summary = summarise_academie(rows)
     html = render_academie_html(summary, school_year, made_on)
-    folder = out_root / "bilans" / ACADEMIE_FOLDER / school_year
     with rare_collections():
         contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
-    paths = [folder / f"Bilan_Pix_academie_{school_year}.{suffix}" for suffix in SUFFIXES]
-    return tuple(str(write_private_file(p, c)) for p, c in zip(paths, contents))
+    return tuple(str(write_private_file(p, c)) for p, c in zip(academie_paths(out_root, school_year), contents))
 
 
 def _plain(row: dict) -> dict:
