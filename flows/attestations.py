@@ -224,7 +224,7 @@ def plan_attestations(school_year: str, uai: str, division: str | None, out_dir:
                       only_changed: bool) -> tuple[RenderPlan, Path, str]:
     """Reads the establishment's certifications and the attestations already rendered; decides what to render."""
     with connect(config.database_url(), write=False) as connection:
-        stored = read_certifications(connection, uai)
+        stored = read_certifications(connection, uai, school_year)
         rendered_before = read_stored_attestations(connection, uai)
         establishment = read_establishment_label(connection, uai)
     out_root = Path(out_dir or config.output_dir() / "attestations" / uai / school_year).resolve()

@@ -19,7 +19,8 @@ from transforms.bilan_html import render_academie_html, render_bilan_html, rende
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
 from transforms.bilans import EmptyYearError, make_bilan, summarise_academie, summarise_establishment
 from transforms.gc_policy import rare_collections
-from transforms.load import read_stored_roster
+from transforms.class_files import read_year_files
+from transforms.enrolments import read_enrolment
 from transforms.private_files import write_private_file
 from transforms.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
 from transforms.select_livret import school_year_bounds
@@ -185,11 +186,12 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
                               made_on: date) -> EstablishmentBilan | None:
     """Reads, computes, draws, renders and writes UAI's bilan (mode 0640); None when the year has no certification."""
     with connect(database_url, write=False) as connection:
-        stored = read_certifications(connection, uai)
-        roster = read_stored_roster(connection, uai)
+        stored = read_certifications(connection, uai, school_year)
+        enrolment = read_enrolment(connection, uai, int(school_year[:4]))
+        files, set_aside = read_year_files(connection, uai, school_year)
         name = read_establishment_name(connection, uai)
     try:
-        bilan = make_bilan(stored, roster, school_year, uai, name)
+        bilan = make_bilan(stored, enrolment, school_year, uai, name, files, set_aside)
     except EmptyYearError:
         return None
     with rare_collections():

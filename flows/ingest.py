@@ -20,6 +20,7 @@ from flows.database import Database, DatabaseFailure, connect, upgrade_to_head
 from flows.work_sharing import helpers_started, share_out
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
+from transforms.enrolments import enrol_certified_students
 from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
 from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
@@ -349,10 +350,8 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     save_establishment(connection, uai, roster.school_year if roster else None,
                        Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
                        prepared.roster_digest if roster else None)
-    # a CSV roster says no school year: the one today falls in (2025 for 2025-2026)
-    roster_year = (roster.school_year or int(school_year_of(date.today())[:4])) if roster else None
-    student_ids = save_roster(connection, uai, roster.students, roster_year) if roster else \
-        student_ids_of(connection, uai) if checked else {}
+    student_ids = save_roster(connection, uai, roster.students, _roster_year(roster, prepared, batch)) if roster \
+        else student_ids_of(connection, uai) if checked else {}
     # registered since this run looked (another run at the same time): unchanged, not loaded twice
     known = find_source_files(connection, uai)
     digests = {f.name: digest for f, digest in prepared.new_files}
@@ -382,7 +381,20 @@ def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key:
         if students is not None else {}
     records = certification_records(good[loading], matches[loading], student_ids, divisions, uai=prepared.uai,
                                     source_file_ids=ids_by_key)
-    return save_certifications(connection, records, now=now)
+    counts = save_certifications(connection, records, now=now)
+    enrol_certified_students(connection, prepared.uai, records)
+    return counts
+
+
+def _roster_year(roster: Roster, prepared: _Prepared, batch: CheckedBatch | None) -> int:
+    """The school year of a roster: SIECLE's ANNEE_SCOLAIRE; a CSV roster says none, so the year of the results
+    it comes with (most of the establishment's new rows), else the one today falls in."""
+    if roster.school_year is not None:
+        return roster.school_year
+    passed = batch.rows_of(prepared.uai)[0]["passed_on"].dropna() if batch is not None else pd.Series([])
+    if len(passed):
+        return int(passed.map(lambda day: school_year_of(day.date())[:4]).mode().iloc[0])
+    return int(school_year_of(date.today())[:4])
 
 
 def _file_record(checked: CheckedFile, digest: str, size: int, settings: Settings) -> dict:

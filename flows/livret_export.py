@@ -103,7 +103,7 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
         ensure_database_ready()
         with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:
             # The establishment's certifications (the read is retried), then select, build, validate, write
-            uai, stored = read_certifications_task(uai)
+            uai, stored = read_certifications_task(uai, school_year)
             report = write_export_task(livret, school_year, uai, stored, out_dir)
             outcome.counts, outcome.message = report.counts(), report.asstr()
     # What the Prefect UI shows
@@ -113,8 +113,8 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
 
 @task(cache_policy=NO_CACHE, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
       retry_condition_fn=retry_when_transient)
-def read_certifications_task(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
-    return read_establishment_certifications(uai)
+def read_certifications_task(uai: str | None, school_year: str) -> tuple[str, DataFrame[StoredCertificationFrame]]:
+    return read_establishment_certifications(uai, school_year)
 
 
 @task(cache_policy=NO_CACHE)
@@ -145,7 +145,7 @@ def run_livret_export(livret: Livret, school_year: str, uai: str | None = None, 
     check_export_request(livret, school_year)
     ensure_database_ready()
     with _recorded_export(livret, school_year, uai, None) as outcome:
-        uai, stored = read_establishment_certifications(uai)
+        uai, stored = read_establishment_certifications(uai, school_year)
         report = export_certifications(livret, school_year, uai, stored, out_dir, now)
         outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
@@ -176,14 +176,16 @@ def _recorded_export(livret: str, school_year: str, uai: str | None, flow_run_id
                         flow_run_id, worded_errors=EXPORT_ERRORS)
 
 
-def read_establishment_certifications(uai: str | None) -> tuple[str, DataFrame[StoredCertificationFrame]]:
-    """The UAI exported (the only one in the database when UAI is None) and all its stored certifications."""
+def read_establishment_certifications(uai: str | None,
+                                      school_year: str) -> tuple[str, DataFrame[StoredCertificationFrame]]:
+    """The UAI exported (the only one in the database when UAI is None) and all its stored certifications, each
+    student in their SCHOOL_YEAR class."""
     with connect(config.database_url(), write=False) as connection:
         try:
             uai = choose_establishment(list_establishments(connection), uai)
         except EstablishmentChoiceError as error:
             raise ExportError(str(error)) from None
-        return uai, read_certifications(connection, uai)
+        return uai, read_certifications(connection, uai, school_year)
 
 
 def export_certifications(livret: Livret, school_year: str, uai: str, stored: DataFrame[StoredCertificationFrame],

@@ -122,3 +122,9 @@ def global_level_for(score: int) -> str | None:
         if score >= level.min_score:
             label = level.label
     return label
+
+
+# The classes the certification concerns, by the first three characters of their CODE_MEF (the BCN's "dispositif
+# de formation"): 103 is the 3e, 167 the 3e SEGPA. Where the enrolment gives no such MEF (a CSV roster, a lycée:
+# its terminale and CAP codes are not stated here yet), the concerned classes are those with a class results file.
+CONCERNED_MEF_PREFIXES = ("103", "167")

@@ -23,6 +23,8 @@ class RosterFrame(pa.DataFrameModel):
     division: Series[str] = pa.Field(nullable=True, str_length={"max_value": TEXT_LENGTHS["division"]}, description="CODE_STRUCTURE of the D (division) structure")
     sex: Series[str] = pa.Field(nullable=True, isin=["1", "2"], description="CODE_SEXE: 1 boy, 2 girl")
     left_on: Series[pa.DateTime] = pa.Field(nullable=True, description="DATE_SORTIE when the student left")
+    mef: Series[str] = pa.Field(nullable=True, str_matches=r"^[0-9]{10}[0-9A-Z]$",
+                                description="CODE_MEF, the student's level and course, when the export gives it")
 
     class Config:
         strict = True

@@ -4,6 +4,8 @@ Read by transforms/query.py; the livret XML, the export report and the attestati
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -36,7 +38,10 @@ class StoredCertificationFrame(pa.DataFrameModel):
     student_usage_name: Series[str] = pa.Field(nullable=True, description="NOM_USAGE when SIECLE has one")
     student_first_name: Series[str] = pa.Field(nullable=True)
     student_birth_date: Series[pa.DateTime] = pa.Field(nullable=True)
-    student_division: Series[str] = pa.Field(nullable=True)
+    student_division: Series[str] = pa.Field(nullable=True, description="the student's division that school year")
+    # where the row came from, to name an unmatched certification in the bilan's points d'attention
+    source_file: Optional[Series[str]] = pa.Field(nullable=True)
+    source_row: Optional[Series[pd.Int64Dtype]] = pa.Field(nullable=True)
 
     class Config:
         coerce = True

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer,
-                        SmallInteger, String, Text, UniqueConstraint, false)
+                        Index, SmallInteger, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.referential import LEVEL_COLUMNS
@@ -33,7 +33,10 @@ class Establishment(Base):
 
 
 class Student(Base):
-    """A student of the establishment's roster (SIECLE), as of the last roster read."""
+    """A student of the establishment (SIECLE), identified by ELEVE_ID; names as of the latest roster read.
+
+    Where the student was, year by year, is in enrolments: division and left_on here are the latest roster's.
+    """
 
     __tablename__ = "students"
     __table_args__ = (UniqueConstraint("uai", "eleve_id", name="uq_students_uai_eleve_id"),)
@@ -52,6 +55,22 @@ class Student(Base):
     left_on: Mapped[Optional[date]] = mapped_column(Date)
     last_roster_year: Mapped[Optional[int]] = mapped_column(
         Integer, comment="first year of the school year of the last roster listing the student")
+
+
+class Enrolment(Base):
+    """A student's enrolment in one school year, as that year's SIECLE roster gives it: every output of a year
+    reads its students and their classes here, so a new year's roster never rewrites an earlier one."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (Index("ix_enrolments_uai_school_year", "uai", "school_year"),)
+
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), primary_key=True)
+    school_year: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                             comment="first year of the school year: 2025 for 2025-2026")
+    uai: Mapped[str] = mapped_column(ForeignKey("establishments.uai"))
+    division: Mapped[Optional[str]] = mapped_column(String(20), comment="CODE_STRUCTURE of the D structure")
+    mef: Mapped[Optional[str]] = mapped_column(String(11), comment="CODE_MEF, when the export gives it")
+    left_on: Mapped[Optional[date]] = mapped_column(Date, comment="DATE_SORTIE, when SIECLE gives one")
 
 
 class SourceFile(Base):
@@ -133,6 +152,8 @@ class QuarantinedRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     raw_text: Mapped[str] = mapped_column(Text)
     reasons: Mapped[str] = mapped_column(Text, comment="French messages, one per line")
+    eleve_id: Mapped[Optional[int]] = mapped_column(
+        BigInteger, comment="the roster student the row names, when its names could be matched")
 
 
 class FileProblem(Base):

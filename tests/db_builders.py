@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from schemas.referential import LEVEL_COLUMNS
-from schemas.tables import Certification, Establishment, SourceFile, Student
+from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -21,18 +21,37 @@ def add_establishment(engine: Engine, uai: str = "0861234Z", school_year: int = 
 def add_student(engine: Engine, eleve_id: int, *, uai: str = "0861234Z", last_name: str = "DURAND",
                 first_name: str = "Louis", birth_date: date = date(2011, 4, 4), division: str = "3A",
                 ine: str | None = None, usage_name: str | None = None, left_on: date | None = None,
-                sex: str | None = "1") -> int:
-    """Inserts a roster student; returns its students.id."""
+                sex: str | None = "1", school_years: tuple[int, ...] = (2025,)) -> int:
+    """Inserts a roster student, enrolled in SCHOOL_YEARS (first years) in DIVISION; returns its students.id."""
     with engine.begin() as connection:
-        return connection.execute(insert(Student).values(
+        student_id = connection.execute(insert(Student).values(
             uai=uai, eleve_id=eleve_id, ine=ine, last_name=last_name, usage_name=usage_name,
             first_name=first_name, birth_date=birth_date, division=division, sex=sex, left_on=left_on,
+            last_roster_year=max(school_years, default=None),
         ).returning(Student.id)).scalar_one()
+        for year in school_years:
+            connection.execute(insert(Enrolment).values(student_id=student_id, school_year=year, uai=uai,
+                                                        division=division, left_on=left_on))
+    return student_id
+
+
+def add_source_file(engine: Engine, name: str, *, uai: str = "0861234Z", division: str | None = "3A",
+                    status: str = "loaded", rows_read: int = 1, rows_quarantined: int = 0,
+                    registered_at: datetime | None = None) -> int:
+    """Registers a class file; returns its source_files.id."""
+    with engine.begin() as connection:
+        return connection.execute(insert(SourceFile).values(
+            uai=uai, sha256=f"{abs(hash(name)):064d}"[-64:], name=name, size=1, format="pix-niveau-score",
+            encoding="utf-8-sig", delimiter=";", division=division, archived_path="/dev/null", status=status,
+            rows_read=rows_read, rows_loaded=rows_read - rows_quarantined, rows_quarantined=rows_quarantined,
+            registered_at=registered_at or NOW,
+        ).returning(SourceFile.id)).scalar_one()
 
 
 def _source_file(engine: Engine, uai: str) -> int:
     with engine.begin() as connection:
-        existing = connection.execute(select(SourceFile.id).where(SourceFile.uai == uai)).scalar()
+        existing = connection.execute(select(SourceFile.id).where(
+            SourceFile.uai == uai, SourceFile.name == "20260320_resultats_3A.csv")).scalar()
         if existing:
             return existing
         return connection.execute(insert(SourceFile).values(

@@ -64,9 +64,9 @@ def test_the_per_class_counts_in_the_workbook_equal_those_counted_from_the_input
 
     classes = pd.read_excel(bilan_files(tmp_path / "out")[2], sheet_name="Classes").set_index("Classe")
     # counted from the inputs of tests/bilan_school.py, without the statistics module
-    roster = {"3A": 6, "3B": 3, "4C": 2}
-    candidates = {"3A": {"Léa", "Inès", "Zoé", "Jade"}, "3B": {"Tom", "Paul", "unmatched"}, "4C": set()}
-    validated = {"3A": {"Léa", "Inès"}, "3B": {"Tom", "Paul", "unmatched"}, "4C": set()}
+    roster = {"3A": 6, "3B": 3}
+    candidates = {"3A": {"Léa", "Inès", "Zoé", "Jade"}, "3B": {"Tom", "Paul", "unmatched"}}
+    validated = {"3A": {"Léa", "Inès"}, "3B": {"Tom", "Paul", "unmatched"}}
     for division in roster:
         assert classes.loc[division, "Élèves inscrits"] == roster[division]
         assert classes.loc[division, "Candidats"] == len(candidates[division])
@@ -76,7 +76,11 @@ def test_the_per_class_counts_in_the_workbook_equal_those_counted_from_the_input
                 len(validated[division]) / len(candidates[division]))
         assert classes.loc[division, "Validées / inscrits"] == pytest.approx(
             len(validated[division]) / roster[division])
-    assert pd.isna(classes.loc["4C", "Validées / candidats"])
+    assert classes.loc["3B", "dont non rattachés"] == 1
+    # 4C, with no class file and no candidate, is not concerned: apart, in no denominator
+    others = pd.read_excel(bilan_files(tmp_path / "out")[2], sheet_name="Autres classes")
+    assert others.to_dict("records") == [{"Classe": "4C", "Élèves inscrits": 2}]
+    assert classes.loc["Établissement", "Élèves inscrits"] == 9
 
 
 def test_the_workbook_reads_back_with_numbers_as_numbers(school, tmp_path):
@@ -94,7 +98,9 @@ def test_the_workbook_reads_back_with_numbers_as_numbers(school, tmp_path):
 
     book = load_workbook(path)
     assert book["Classes"].freeze_panes == "A2"
-    assert book["Classes"]["H2"].number_format == "0.0%"
+    header = [cell.value for cell in book["Classes"][1]]
+    rate = book["Classes"].cell(2, header.index("Validées / candidats") + 1)
+    assert rate.number_format == "0.0%"
     assert book["Classes x compétences"].conditional_formatting  # the colours of the heat map
 
 

@@ -21,6 +21,10 @@ from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MISSING = "—"
+CONCERNED_RULES = {
+    "mef": "les divisions dont des élèves sont en 3e (SEGPA comprise) selon leur code MEF SIECLE.",
+    "files": "les divisions qui ont un fichier de résultats Pix cette année (la liste SIECLE ne donne pas de MEF).",
+}
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,15 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
     tables = {spec.key: _shown(getattr(bilan, spec.key), spec) for spec in BILAN_TABLES}
     tables["global_levels"] = tables["global_levels"] if len(bilan.global_levels) else None
     tables["years"] = tables["years"] if len(bilan.years) > 1 else None
+    for key in ("other_classes", "unmatched", "open_files", "without_results"):
+        tables[key] = tables[key] if len(getattr(bilan, key)) else None
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     return _environment().get_template("bilan.html.j2").render(
         bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables,
         total={c.name: format_value(total[c.name], c.kind) for c in CLASSES.columns},
         charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan.heat_map),
-        follow_up_count=len(bilan.follow_up))
+        follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
+        concerned_rule=CONCERNED_RULES[bilan.concerned_by])
 
 
 def render_academie_html(summary: pd.DataFrame, school_year: str, made_on: date) -> str:

@@ -37,6 +37,7 @@ def _c(name: str, label: str, kind: Kind = "count") -> Column:
 
 CLASSES = TableSpec("classes", "Classes", "Résultats par classe", (
     _c("division", "Classe", "text"), _c("roster", "Élèves inscrits"), _c("candidates", "Candidats"),
+    _c("unmatched", "dont non rattachés"), _c("set_aside", "Résultats écartés"),
     _c("absents", "Absents"), _c("validated", "Validées"), _c("not_obtained", "Non obtenues"),
     _c("cancelled_or_error", "Annulées ou en erreur"), _c("rate_of_candidates", "Validées / candidats", "percent"),
     _c("rate_of_roster", "Validées / inscrits", "percent")))
@@ -62,9 +63,21 @@ YEARS = TableSpec("years", "Années", "D'une année sur l'autre", (
 FOLLOW_UP = TableSpec("follow_up", "Élèves à suivre", "Élèves à suivre", (
     _c("division", "Classe", "text"), _c("last_name", "Nom", "text"), _c("first_name", "Prénom", "text"),
     _c("situation", "Situation", "text")), named=True)
+OTHER_CLASSES = TableSpec("other_classes", "Autres classes", "Classes non concernées", (
+    _c("division", "Classe", "text"), _c("roster", "Élèves inscrits")))
+UNMATCHED = TableSpec("unmatched", "Non rattachés", "Certifications non rattachées à un élève SIECLE", (
+    _c("division", "Classe (fichier)", "text"), _c("last_name", "Nom (Pix)", "text"),
+    _c("first_name", "Prénom (Pix)", "text"), _c("status", "Résultat", "text"), _c("file", "Fichier", "text"),
+    _c("row", "Ligne")), named=True)
+OPEN_FILES = TableSpec("open_files", "Fichiers écartés", "Fichiers écartés, encore ouverts", (
+    _c("file", "Fichier", "text"), _c("division", "Classe", "text"), _c("status", "État", "text"),
+    _c("rows_quarantined", "Lignes écartées")))
+WITHOUT_RESULTS = TableSpec("without_results", "Classes sans résultat", "Classes concernées sans résultat", (
+    _c("division", "Classe", "text"), _c("reason", "Pourquoi", "text")))
 HEAT_MAP_SHEET = "Classes x compétences"
 
-BILAN_TABLES = (CLASSES, SCORES, GLOBAL_LEVELS, COMPETENCES, DOMAIN_TABLE, SEXES, YEARS, FOLLOW_UP)
+BILAN_TABLES = (CLASSES, SCORES, GLOBAL_LEVELS, COMPETENCES, DOMAIN_TABLE, SEXES, YEARS, FOLLOW_UP, OTHER_CLASSES,
+                UNMATCHED, OPEN_FILES, WITHOUT_RESULTS)
 
 ACADEMIE = TableSpec("academie", "Établissements", "Établissements", (
     _c("uai", "UAI", "text"), _c("name", "Établissement", "text"), *CLASSES.columns[1:],

@@ -1,6 +1,7 @@
-"""The bilan's statistics: an establishment's stored certifications and roster → the tables of its bilan.
+"""The bilan's statistics: an establishment's stored certifications and a year's enrolment → the tables of its bilan.
 
-Takes a StoredCertificationFrame, a RosterFrame and a school year; returns a Bilan of plain frames (pure, no I/O).
+Takes a StoredCertificationFrame, the year's enrolment (a RosterFrame), the year's class files and set-aside rows,
+and a school year; returns a Bilan of plain frames (pure, no I/O).
 The HTML, the PDF, the workbook, the académie summary and the Prefect artifact all read these frames.
 """
 from __future__ import annotations
@@ -11,8 +12,8 @@ import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
-from schemas.referential import (COMPETENCES, CORE_CERTIFICATION_TYPE, DOMAINS, GLOBAL_LEVEL_LABELS, Status,
-                                 competences_of)
+from schemas.referential import (COMPETENCES, CONCERNED_MEF_PREFIXES, CORE_CERTIFICATION_TYPE, DOMAINS,
+                                 GLOBAL_LEVEL_LABELS, Status, competences_of)
 from schemas.roster import RosterFrame
 from schemas.stored import StoredCertificationFrame
 from transforms.select_livret import school_year_bounds, school_year_of
@@ -27,12 +28,18 @@ SCORE_BIN = 64  # every v3 global level starts at a multiple of 64 pix: a bin ne
 
 # Outcome of a candidate, in the order a candidate's certifications are ranked (best first)
 VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR = "validated", "not_obtained", "cancelled_or_error"
-ABSENT = "absent"
+ABSENT, SET_ASIDE = "absent", "set_aside"
 _OUTCOME_OF_STATUS = {Status.VALIDATED.value: VALIDATED, Status.REJECTED.value: NOT_OBTAINED,
                       Status.CANCELLED.value: CANCELLED_OR_ERROR, Status.ERROR.value: CANCELLED_OR_ERROR,
                       Status.STARTED.value: CANCELLED_OR_ERROR}
 _RANK = {VALIDATED: 0, NOT_OBTAINED: 1, CANCELLED_OR_ERROR: 2}
-FOLLOW_UP_LABELS = {ABSENT: "Absent(e)", NOT_OBTAINED: "Non obtenue", CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+OUTCOME_LABELS = {VALIDATED: "Validée", NOT_OBTAINED: "Non obtenue", CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+FILE_STATUS_LABELS = {"quarantined": "écarté en entier", "partial": "lignes écartées"}
+FOLLOW_UP_LABELS = {ABSENT: "Absent(e)", SET_ASIDE: "Résultat écarté, à corriger", NOT_OBTAINED: "Non obtenue",
+                    CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+COUNTS = ("roster", "candidates", "unmatched", "set_aside", "absents", VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR)
+YEAR_FILES_COLUMNS = ["name", "division", "status", "open", "set_aside", "rows_quarantined"]
+SET_ASIDE_COLUMNS = ["file", "division", "row", "eleve_id"]
 
 
 class EmptyYearError(ValueError):
@@ -43,9 +50,13 @@ class EmptyYearError(ValueError):
 class Bilan:
     """The tables of one establishment's bilan for one school year. Only follow_up holds names.
 
-    classes: one row per division then the ESTABLISHMENT total: roster, candidates, absents, validated,
-        not_obtained, cancelled_or_error (counts), rate_of_candidates (validated / candidates) and rate_of_roster
-        (validated / roster), NaN where the denominator is 0.
+    classes: one row per concerned division (and per other division with a candidate) then the ESTABLISHMENT
+        total: concerned, roster (enrolled that year), candidates, unmatched (candidates matched to no SIECLE
+        student), set_aside (enrolled, no result, a row or the class file set aside), absents (enrolled in a
+        concerned division, no result, nothing set aside), validated, not_obtained, cancelled_or_error (counts),
+        rate_of_candidates (validated / candidates) and rate_of_roster (validated / roster), NaN where the
+        denominator is 0. The total's roster, set_aside, absents and rate_of_roster count concerned divisions only.
+    other_classes: division, roster: the year's divisions the certification does not concern, without a candidate.
     scores: per division then ESTABLISHMENT, scores of the validated certifications: n, mean, median, q1, q3.
     histogram: division, bin_start, bin_end, n: validated scores by bins of SCORE_BIN pix.
     global_levels: level, n, share (of the validated with a level); empty when the exports gave none (v2).
@@ -56,8 +67,16 @@ class Bilan:
     sexes: unit, sex, candidates, validated, rate, mean_score; a unit where a group is under MIN_GROUP shows
         SMALL_GROUP for that group and WITHHELD for the others (object columns).
     years: school_year, candidates, validated, rate, mean_score; one row per school year of the database.
-    follow_up: division, last_name, first_name, situation: roster students of the certified classes who are not
-        certified (absent, not obtained, cancelled or in error).
+    follow_up: division, last_name, first_name, situation: enrolled students without a validated certification
+        (absent, result set aside, not obtained, cancelled or in error).
+    unmatched: division, last_name, first_name, status, file, row: the year's certifications matched to no SIECLE
+        student (Pix's names), with where they came from.
+    open_files: file, division, status, rows_quarantined: the year's class files set aside and still open.
+    without_results: division, reason: concerned classes with no candidate.
+    reconciliation: validated in the bilan, in the livret file, unmatched, and the rest (a student whose latest
+        certification, the one the livret takes, is not their validated one).
+    concerned_by: "mef" when the enrolment's MEFs said which divisions are concerned, "files" when their class
+        results files did.
     """
 
     uai: str
@@ -74,6 +93,12 @@ class Bilan:
     sexes: pd.DataFrame
     years: pd.DataFrame
     follow_up: pd.DataFrame
+    other_classes: pd.DataFrame
+    unmatched: pd.DataFrame
+    open_files: pd.DataFrame
+    without_results: pd.DataFrame
+    reconciliation: dict
+    concerned_by: str = "files"  # how the concerned divisions were found: "mef" or "files"
 
     @property
     def title(self) -> str:
@@ -84,6 +109,7 @@ class Bilan:
         rows = []
         for row in self.classes.itertuples(index=False):
             rows.append({"Classe": row.division, "Élèves inscrits": int(row.roster), "Candidats": int(row.candidates),
+                         "Non rattachés": int(row.unmatched), "Résultats écartés": int(row.set_aside),
                          "Absents": int(row.absents), "Validées": int(row.validated),
                          "Non obtenues": int(row.not_obtained), "Annulées ou en erreur": int(row.cancelled_or_error),
                          "Validées / candidats": _percent(row.rate_of_candidates),
@@ -91,23 +117,76 @@ class Bilan:
         return rows
 
 
-def make_bilan(stored: DataFrame[StoredCertificationFrame], roster: DataFrame[RosterFrame], school_year: str,
-               uai: str, name: str | None = None) -> Bilan:
-    """The bilan of UAI for SCHOOL_YEAR; EmptyYearError when it has no core Pix certification that year."""
-    candidates = select_candidates(stored, roster, school_year)
+def make_bilan(stored: DataFrame[StoredCertificationFrame], enrolment: DataFrame[RosterFrame], school_year: str,
+               uai: str, name: str | None = None, files: pd.DataFrame | None = None,
+               set_aside: pd.DataFrame | None = None) -> Bilan:
+    """The bilan of UAI for SCHOOL_YEAR; EmptyYearError when it has no core Pix certification that year.
+
+    ENROLMENT is that year's (students, their division and MEF); FILES the class files of that year
+    (YEAR_FILES_COLUMNS), SET_ASIDE their rows set aside (SET_ASIDE_COLUMNS, eleve_id when the row's names matched
+    a student). STORED's student_division is the student's division that year.
+    """
+    files = _frame(files, YEAR_FILES_COLUMNS)
+    set_aside = _frame(set_aside, SET_ASIDE_COLUMNS)
+    candidates = select_candidates(stored, enrolment, school_year)
     if candidates.empty:
         raise EmptyYearError(f"Aucune certification Pix en {school_year} pour l'établissement {uai} : pas de bilan.")
-    present = current_roster(roster)
+    present = current_roster(enrolment)
+    concerned, concerned_by = concerned_divisions(present, files)
+    situations = student_situations(candidates, present, concerned, set_aside_students(present, files, set_aside))
     validated = candidates[candidates["outcome"] == VALIDATED]
     competences = competence_levels(validated)
+    classes = count_classes(candidates, present, situations, concerned)
     return Bilan(
         uai=uai, school_year=school_year, name=name,
-        classes=count_classes(candidates, present), scores=score_statistics(validated),
+        classes=classes, scores=score_statistics(validated),
         histogram=score_histogram(validated), global_levels=global_level_shares(validated),
         competences=competences, domains=domain_levels(validated), heat_map=class_competence_means(validated),
         extremes=describe_extremes(competences), sexes=split_by_sex(candidates),
-        years=compare_years(stored, roster), follow_up=list_follow_up(candidates, present),
+        years=compare_years(stored, enrolment), follow_up=list_follow_up(candidates, present, situations),
+        other_classes=list_other_classes(present, candidates, concerned),
+        unmatched=list_unmatched(candidates), open_files=list_open_files(files),
+        without_results=list_classes_without_results(classes, files, concerned),
+        reconciliation=reconcile(stored, candidates, school_year), concerned_by=concerned_by,
     )
+
+
+def concerned_divisions(present: pd.DataFrame, files: pd.DataFrame) -> tuple[set[str], str]:
+    """The divisions the certification concerns that year, and how they were found: those with a student whose
+    MEF says so (3e, SEGPA included) when the enrolment gives such MEFs ("mef"), else those with a class results
+    file ("files")."""
+    mef = present["mef"].astype("string")
+    by_mef = present[mef.str[:3].isin(list(CONCERNED_MEF_PREFIXES)).fillna(False).astype(bool)]
+    if len(by_mef):
+        return set(by_mef["division"]) - {NO_DIVISION}, "mef"
+    return set(files["division"].dropna()), "files"
+
+
+def set_aside_students(present: pd.DataFrame, files: pd.DataFrame, set_aside: pd.DataFrame) -> set[int]:
+    """ELEVE_IDs whose result may be among what was set aside: a row whose names matched them, or the whole file
+    of their class (a file nothing of which loaded)."""
+    whole = _set_aside_whole(files)
+    by_class = present.loc[present["division"].isin(whole), "eleve_id"]
+    return {int(e) for e in set_aside["eleve_id"].dropna()} | {int(e) for e in by_class}
+
+
+def student_situations(candidates: pd.DataFrame, present: pd.DataFrame, concerned: set[str],
+                       set_aside: set[int]) -> pd.DataFrame:
+    """eleve_id, division, situation of every enrolled student without a certification that year: SET_ASIDE
+    when something of theirs was set aside (wherever their class), else ABSENT in a concerned division. A student
+    with a certification counts by it, whatever else was set aside."""
+    sat = set(candidates["eleve_id"].dropna().astype("int64"))
+    without = present[~present["eleve_id"].isin(sat)]
+    aside = without["eleve_id"].isin(list(set_aside))
+    absent = ~aside & without["division"].isin(concerned)
+    situation = pd.Series(np.where(aside, SET_ASIDE, ABSENT), index=without.index)
+    return without[aside | absent].assign(situation=situation[aside | absent])
+
+
+def current_roster(roster: pd.DataFrame) -> pd.DataFrame:
+    """The enrolled students who have not left, with NO_DIVISION for those without one."""
+    present = roster[roster["left_on"].isna()]
+    return present.assign(division=present["division"].fillna(NO_DIVISION).astype(object))
 
 
 def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: str) -> pd.DataFrame:
@@ -134,29 +213,92 @@ def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: s
             .drop(columns=["_key", "_rank", "_dated"]).reset_index(drop=True))
 
 
-def current_roster(roster: pd.DataFrame) -> pd.DataFrame:
-    """The roster students who have not left, with NO_DIVISION for those without one."""
-    present = roster[roster["left_on"].isna()]
-    return present.assign(division=present["division"].fillna(NO_DIVISION).astype(object))
-
-
-def count_classes(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
-    """Per division (sorted) then the ESTABLISHMENT total: roster, candidates, absents, outcomes and rates.
-
-    Absents are the students of a certified division (one with a candidate) with no certification of the year.
-    """
-    absent = _absent_students(candidates, present)
+def count_classes(candidates: pd.DataFrame, present: pd.DataFrame, situations: pd.DataFrame,
+                  concerned: set[str]) -> pd.DataFrame:
+    """Per division (concerned ones, and others with a candidate; sorted) then the ESTABLISHMENT total: counts
+    and rates. The total's roster, set aside and absents, and its rate of the enrolled, count concerned divisions
+    only: a 4e class is never in a denominator."""
+    divisions = sorted(concerned | set(candidates["division"]))
     counts = pd.DataFrame({
         "roster": present.groupby("division").size(),
         "candidates": candidates.groupby("division").size(),
-        "absents": absent.groupby("division").size(),
+        "unmatched": candidates[candidates["eleve_id"].isna()].groupby("division").size(),
+        "set_aside": situations[situations["situation"] == SET_ASIDE].groupby("division").size(),
+        "absents": situations[situations["situation"] == ABSENT].groupby("division").size(),
         **{name: candidates[candidates["outcome"] == name].groupby("division").size()
            for name in (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR)},
-    }).fillna(0).astype("int64").sort_index()
-    counts.loc[ESTABLISHMENT] = counts.sum()
+    }).reindex(divisions).fillna(0).astype("int64")
+    is_concerned = counts.index.isin(list(concerned))
+    total = counts.sum()
+    for name in ("roster", "set_aside", "absents"):
+        total[name] = counts.loc[is_concerned, name].sum()
+    counts["concerned"] = is_concerned
+    counts.loc[ESTABLISHMENT] = {**total.to_dict(), "concerned": True}
     counts["rate_of_candidates"] = _ratio(counts[VALIDATED], counts["candidates"])
-    counts["rate_of_roster"] = _ratio(counts[VALIDATED], counts["roster"])
+    concerned_validated = counts.loc[is_concerned.tolist() + [False], VALIDATED].sum()
+    counts["rate_of_roster"] = _ratio(counts[VALIDATED].where(counts.index != ESTABLISHMENT, concerned_validated),
+                                      counts["roster"])
+    counts[list(COUNTS)] = counts[list(COUNTS)].astype("int64")
     return counts.rename_axis("division").reset_index()
+
+
+def list_other_classes(present: pd.DataFrame, candidates: pd.DataFrame, concerned: set[str]) -> pd.DataFrame:
+    """The year's divisions the certification does not concern and where nobody sat it: division, roster."""
+    others = present[~present["division"].isin(concerned | set(candidates["division"]))]
+    counts = others.groupby("division").size()
+    return pd.DataFrame({"division": counts.index.astype(object), "roster": counts.to_numpy(dtype="int64")})
+
+
+def list_unmatched(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The candidates matched to no SIECLE student, with Pix's names and where their row is."""
+    unmatched = candidates[candidates["eleve_id"].isna()]
+    frame = pd.DataFrame({
+        "division": unmatched["division"].astype(object), "last_name": unmatched["last_name"].astype(object),
+        "first_name": unmatched["first_name"].astype(object),
+        "status": unmatched["outcome"].map(OUTCOME_LABELS).astype(object),
+        "file": unmatched.get("source_file", pd.Series(None, index=unmatched.index)).astype(object),
+        "row": unmatched.get("source_row", pd.Series(None, index=unmatched.index)).astype("Int64")})
+    return frame.sort_values(["division", "last_name", "first_name"], kind="stable").reset_index(drop=True)
+
+
+def list_open_files(files: pd.DataFrame) -> pd.DataFrame:
+    """The year's class files set aside (whole or partly) and still open: file, division, status, rows."""
+    still = files[files["open"].astype(bool)]
+    return pd.DataFrame({"file": still["name"].astype(object), "division": still["division"].astype(object),
+                         "status": still["status"].map(FILE_STATUS_LABELS).astype(object),
+                         "rows_quarantined": still["rows_quarantined"].astype("int64")}).reset_index(drop=True)
+
+
+def list_classes_without_results(classes: pd.DataFrame, files: pd.DataFrame, concerned: set[str]) -> pd.DataFrame:
+    """Concerned classes without a candidate: division, and why (their file set aside, or no file at all)."""
+    empty = classes[(classes["division"] != ESTABLISHMENT) & classes["division"].isin(concerned)
+                    & (classes["candidates"] == 0)]["division"]
+    set_aside = _set_aside_whole(files)
+    reasons = ["Fichier de la classe écarté" if d in set_aside else "Aucun fichier de résultats" for d in empty]
+    return pd.DataFrame({"division": list(empty), "reason": reasons}, dtype=object)
+
+
+def reconcile(stored: pd.DataFrame, candidates: pd.DataFrame, school_year: str) -> dict:
+    """How the bilan's validated certifications meet the livret's: in the livret file (the latest final
+    certification of each matched student, as select_livret takes it) plus the unmatched, plus the students whose
+    validated certification is not their latest."""
+    from transforms.select_livret import select_livret_certifications  # its year filter is the livret's own
+
+    exported = select_livret_certifications(stored, school_year).exported
+    validated = candidates[candidates["outcome"] == VALIDATED]
+    in_livret = int((exported["status"] == Status.VALIDATED.value).sum())
+    unmatched = int(validated["eleve_id"].isna().sum())
+    return {"bilan": len(validated), "livret": in_livret, "unmatched": unmatched,
+            "not_latest": len(validated) - in_livret - unmatched}
+
+
+def _set_aside_whole(files: pd.DataFrame) -> set[str]:
+    """Divisions whose class file was set aside whole and not replaced since."""
+    return set(files.loc[(files["status"] == "quarantined") & files["set_aside"].astype(bool), "division"].dropna())
+
+
+def _frame(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns) if frame is None else frame
 
 
 def score_statistics(validated: pd.DataFrame) -> pd.DataFrame:
@@ -272,26 +414,21 @@ def compare_years(stored: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_year", "candidates", "validated", "rate", "mean_score"])
 
 
-def list_follow_up(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
-    """Roster students of the certified divisions not certified: absent, not obtained, cancelled or in error."""
-    absent = _absent_students(candidates, present).assign(situation=FOLLOW_UP_LABELS[ABSENT])
+def list_follow_up(candidates: pd.DataFrame, present: pd.DataFrame, situations: pd.DataFrame) -> pd.DataFrame:
+    """Enrolled students without a validated certification: absent, result set aside, not obtained, cancelled or
+    in error (SITUATIONS holds those without a certification)."""
+    without = situations.assign(situation=situations["situation"].map(FOLLOW_UP_LABELS))
     failed = candidates[candidates["eleve_id"].notna() & (candidates["outcome"] != VALIDATED)]
     # the roster's spelling of the names, not Pix's
     failed = failed[["eleve_id", "division", "outcome"]].merge(
         present[["eleve_id", "last_name", "usage_name", "first_name"]], on="eleve_id")
     failed = failed.assign(situation=failed["outcome"].map(FOLLOW_UP_LABELS))
     columns = ["division", "usage_name", "last_name", "first_name", "situation"]
-    both = pd.concat([absent[columns], failed[columns]], ignore_index=True)
+    both = pd.concat([without[columns], failed[columns]], ignore_index=True)
     # the name the school uses: the usage name when SIECLE has one
     both["last_name"] = both["usage_name"].fillna(both["last_name"])
     return (both.drop(columns="usage_name").sort_values(["division", "last_name", "first_name"], kind="stable")
             .reset_index(drop=True))
-
-
-def _absent_students(candidates: pd.DataFrame, present: pd.DataFrame) -> pd.DataFrame:
-    certified = set(candidates["division"]) - {NO_DIVISION}
-    sat = set(candidates["eleve_id"].dropna().astype("int64"))
-    return present[present["division"].isin(certified) & ~present["eleve_id"].isin(sat)]
 
 
 def _level_summary(levels: pd.DataFrame) -> dict:
@@ -336,8 +473,7 @@ def summarise_establishment(bilan: Bilan) -> dict:
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     scores = bilan.scores[bilan.scores["division"] == ESTABLISHMENT].iloc[0]
     row = {"uai": bilan.uai, "name": bilan.name or "",
-           **{name: int(total[name]) for name in ("roster", "candidates", "absents", VALIDATED, NOT_OBTAINED,
-                                                   CANCELLED_OR_ERROR)},
+           **{name: int(total[name]) for name in COUNTS},
            "mean_score": scores["mean"], "scored": int(scores["n"])}
     for domain in bilan.domains.itertuples():
         row[f"domain_{domain.code}"], row[f"evaluated_{domain.code}"] = domain.mean, domain.evaluated
@@ -347,7 +483,7 @@ def summarise_establishment(bilan: Bilan) -> dict:
 def summarise_academie(rows: list[dict]) -> pd.DataFrame:
     """One row per establishment (by UAI) then the ACADEMIE total: counts summed, rates and means recomputed."""
     frame = pd.DataFrame(rows).sort_values("uai", kind="stable").reset_index(drop=True)
-    counts = ["roster", "candidates", "absents", VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR]
+    counts = list(COUNTS)
     total = {"uai": ACADEMIE, "name": f"{len(frame)} établissements", **frame[counts].sum().to_dict(),
              "mean_score": _weighted(frame["mean_score"], frame["scored"]), "scored": frame["scored"].sum()}
     for domain in DOMAINS:

@@ -20,6 +20,7 @@ from schemas.certification import CertificationFrame
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student, max_length
+from transforms.enrolments import roster_frame, save_enrolment
 
 # what a newer export may change about a certification (the rest is bookkeeping)
 _CERTIFICATION_FIELDS = (
@@ -84,28 +85,32 @@ def read_roster_digest(connection: Connection, uai: str) -> str | None:
 
 
 def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFrame], school_year: int) -> dict[int, int]:
-    """Upserts the roster's students by ELEVE_ID, writing only those new or changed; returns ELEVE_ID -> students.id.
+    """Saves the roster of SCHOOL_YEAR (2025 for 2025-2026): its students upserted by ELEVE_ID, and that year's
+    enrolment (transforms/enrolments.py); returns ELEVE_ID -> students.id.
 
-    SCHOOL_YEAR (2025 for 2025-2026) is the roster's: each student listed keeps it as last_roster_year, which the
-    retention purge reads (a student no roster listed since a purged year is removed).
+    A student's row (names, latest division) follows the latest year's roster listing them: an earlier year's
+    roster read late adds its enrolment and changes no student. last_roster_year, which the retention purge
+    reads, is that latest year.
     """
     columns = ("id", "eleve_id", "last_roster_year", *_STUDENT_FIELDS)
     stored = {row.eleve_id: row for row in connection.execute(
         select(*(Student.__table__.c[name] for name in columns)).where(Student.uai == uai))}
     records = student_records(students)
     new = [dict(r, uai=uai, last_roster_year=school_year) for r in records if r["eleve_id"] not in stored]
-    changed = [{"b_id": stored[r["eleve_id"]].id, **{k: r[k] for k in _STUDENT_FIELDS}} for r in records
-               if r["eleve_id"] in stored and any(r[k] != getattr(stored[r["eleve_id"]], k) for k in _STUDENT_FIELDS)]
+    # an earlier year's roster read late (last year's file left in the inbox) changes no student: only its year
+    latest = [(r, stored[r["eleve_id"]]) for r in records if r["eleve_id"] in stored
+              and (stored[r["eleve_id"]].last_roster_year or school_year) <= school_year]
+    changed = [{"b_id": before.id, "b_year": school_year, **{k: r[k] for k in _STUDENT_FIELDS}}
+               for r, before in latest
+               if before.last_roster_year != school_year or any(r[k] != getattr(before, k) for k in _STUDENT_FIELDS)]
     if new:
         _insert_rows(connection, Student.__table__, new)
     if changed:
-        connection.execute(update(Student).where(Student.id == bindparam("b_id")), changed)
-    seen_again = [stored[r["eleve_id"]].id for r in records
-                  if r["eleve_id"] in stored and stored[r["eleve_id"]].last_roster_year != school_year]
-    for start in range(0, len(seen_again), _CHUNK):
-        connection.execute(update(Student).where(Student.id.in_(seen_again[start:start + _CHUNK]))
-                           .values(last_roster_year=school_year))
-    return student_ids_of(connection, uai)
+        connection.execute(update(Student).where(Student.id == bindparam("b_id"))
+                           .values(last_roster_year=bindparam("b_year")), changed)
+    ids = student_ids_of(connection, uai)
+    save_enrolment(connection, uai, school_year, students, ids)
+    return ids
 
 
 def student_ids_of(connection: Connection, uai: str) -> dict[int, int]:
@@ -114,15 +119,12 @@ def student_ids_of(connection: Connection, uai: str) -> dict[int, int]:
 
 
 def read_stored_roster(connection: Connection, uai: str) -> DataFrame[RosterFrame]:
-    """The roster as last saved for UAI (used when a run is given no roster file)."""
+    """Every student ever saved for UAI, with their latest division (to match a run given no roster file: last
+    year's files left in the inbox name last year's students too)."""
     columns = ["eleve_id", *_STUDENT_FIELDS]
     rows = connection.execute(select(*(Student.__table__.c[name] for name in columns)).where(Student.uai == uai)).all()
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["eleve_id"] = frame["eleve_id"].astype("Int64")
-    for name in ("birth_date", "left_on"):
-        frame[name] = pd.to_datetime(frame[name])
-    frame = frame.astype({name: object for name in ("ine", "usage_name", "other_first_names", "division", "sex")})
-    return RosterFrame.validate(frame.where(frame.notna(), None))
+    frame = pd.DataFrame(rows, columns=columns).assign(mef=None)
+    return roster_frame(frame[list(RosterFrame.to_schema().columns)])
 
 
 def find_source_files(connection: Connection, uai: str) -> dict[str, int]:

@@ -13,12 +13,24 @@ from sqlalchemy import Connection, func, select
 
 from schemas.referential import LEVEL_COLUMNS
 from schemas.stored import StoredCertificationFrame
-from schemas.tables import Certification, Establishment, Student
+from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student
 
 
-def read_certifications(connection: Connection, uai: str) -> DataFrame[StoredCertificationFrame]:
-    """All certifications stored for UAI, each with its matched roster student (or None)."""
-    c, s = Certification.__table__.c, Student.__table__.c
+def read_certifications(connection: Connection, uai: str,
+                        school_year: str | None = None) -> DataFrame[StoredCertificationFrame]:
+    """All certifications stored for UAI, each with its matched roster student (or None).
+
+    The student's division (student_division) is that of their SCHOOL_YEAR enrolment when a year is given (None
+    when they were not enrolled that year), else the latest roster's.
+    """
+    c, s, f = Certification.__table__.c, Student.__table__.c, SourceFile.__table__.c
+    joined = Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id)
+    division = s.division
+    if school_year is not None:
+        e = Enrolment.__table__.c
+        joined = joined.outerjoin(Enrolment.__table__,
+                                  (e.student_id == s.id) & (e.school_year == int(school_year[:4])))
+        division = e.division
     query = (
         select(
             c.number, c.uai, c.status, c.certification_type, c.score, c.global_level, c.passed_on,
@@ -28,14 +40,15 @@ def read_certifications(connection: Connection, uai: str) -> DataFrame[StoredCer
             s.last_name.label("student_last_name"), s.usage_name.label("student_usage_name"),
             s.first_name.label("student_first_name"),
             s.birth_date.label("student_birth_date"),
-            s.division.label("student_division"),
+            division.label("student_division"),
+            f.name.label("source_file"), c.source_row,
         )
-        .select_from(Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id))
+        .select_from(joined.join(SourceFile.__table__, c.source_file_id == f.id))
         .where(c.uai == uai, c.anonymised_at.is_(None))  # a purged or erased certification is for counts only
         .order_by(c.number)
     )
     frame = pd.DataFrame(connection.execute(query).all(), columns=[col.name for col in query.selected_columns])
-    for name in ("number", "score", "eleve_id", *LEVEL_COLUMNS):
+    for name in ("number", "score", "eleve_id", "source_row", *LEVEL_COLUMNS):
         frame[name] = frame[name].astype("Int64")
     for name in ("passed_on", "birth_date", "student_birth_date"):
         frame[name] = pd.to_datetime(frame[name])
@@ -102,14 +115,20 @@ def read_absents(connection: Connection, uai: str) -> list[dict]:
 
 def read_bilan_inputs_digest(connection: Connection, uai: str) -> str:
     """A digest of what UAI's bilan is made of: its certifications (how many, the last written), its roster (the
-    last file's SHA-256, how many students) and its name. Equal digests: the bilan would come out the same.
+    last file's SHA-256, how many students), its enrolments, its files (set aside, acknowledged) and its name. Equal digests: the bilan would come out the same.
     """
     c, s = Certification.__table__.c, Student.__table__.c
     certifications = connection.execute(
         select(func.count(), func.max(c.updated_at), func.sum(c.number))
         .where(c.uai == uai, c.anonymised_at.is_(None))).one()
     students = connection.execute(select(func.count(), func.sum(s.eleve_id)).where(s.uai == uai)).one()
+    enrolments = connection.execute(select(func.count(), func.sum(Enrolment.student_id), func.sum(Enrolment.school_year))
+                                    .where(Enrolment.uai == uai)).one()
+    # a file set aside, replaced or acknowledged changes what the bilan says of its class
+    files = connection.execute(select(func.count(), func.max(SourceFile.id), func.max(SourceFile.acknowledged_at))
+                               .where(SourceFile.uai == uai)).one()
     establishment = connection.execute(
         select(Establishment.roster_sha256, Establishment.name).where(Establishment.uai == uai)).one_or_none()
-    summary = repr((tuple(certifications), tuple(students), tuple(establishment or ())))
+    summary = repr((tuple(certifications), tuple(students), tuple(enrolments), tuple(files),
+                    tuple(establishment or ())))
     return hashlib.sha256(summary.encode()).hexdigest()

@@ -32,7 +32,7 @@ DIVISION_TYPE = "D"  # TYPE_STRUCTURE of a class; G structures are groups (optio
 XML_FIELDS = {
     "ine": ("ID_NATIONAL",), "last_name": ("NOM_DE_FAMILLE", "NOM"), "usage_name": ("NOM_USAGE",),
     "first_name": ("PRENOM",), "first_name_2": ("PRENOM2",), "first_name_3": ("PRENOM3",),
-    "birth_date": ("DATE_NAISS",), "sex": ("CODE_SEXE",), "left_on": ("DATE_SORTIE",),
+    "birth_date": ("DATE_NAISS",), "sex": ("CODE_SEXE",), "left_on": ("DATE_SORTIE",), "mef": ("CODE_MEF",),
 }
 # Accepted CSV headers per roster field (upper-cased); the first one is the documented name.
 CSV_HEADERS = {
@@ -40,10 +40,11 @@ CSV_HEADERS = {
     "last_name": ("NOM", "NOM_DE_FAMILLE"), "usage_name": ("NOM_USAGE",), "first_name": ("PRENOM",),
     "first_name_2": ("PRENOM2",), "first_name_3": ("PRENOM3",),
     "birth_date": ("DATE_NAISS", "DATE_NAISSANCE"), "division": ("DIVISION", "CODE_STRUCTURE", "CLASSE"),
-    "sex": ("SEXE", "CODE_SEXE"), "left_on": ("DATE_SORTIE",),
+    "sex": ("SEXE", "CODE_SEXE"), "left_on": ("DATE_SORTIE",), "mef": ("CODE_MEF", "MEF"),
 }
 CSV_REQUIRED = ("eleve_id", "last_name", "first_name", "birth_date")
 
+MEF = re.compile(r"[0-9]{10}[0-9A-Z]")  # CODE_MEF: the BCN's 11-character code of a level and course
 FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]*)?")
 
@@ -364,18 +365,19 @@ def check_student(raw: dict[str, str | None], where: Where) -> tuple[dict | None
     ine, ine_problems = check_ine(raw["ine"], where)
     sex, sex_problems = check_sex(raw["sex"], where)
     left_on, left_problems = check_left_on(raw["left_on"], where)
+    mef, mef_problems = check_mef(raw["mef"], where)
     optional = {"usage_name": usage_name_of(raw["usage_name"], raw["last_name"]),
                 "other_first_names": join_texts(raw["first_name_2"], raw["first_name_3"]), "division": raw["division"]}
     # a runaway optional value is dropped, the student kept: the names and birth date still identify them
     dropped = [field for field in optional if too_long(optional, field)]
-    warnings = ine_problems + sex_problems + left_problems + [
+    warnings = ine_problems + sex_problems + left_problems + mef_problems + [
         problem_at(where, field, "too_long", f"{TOO_LONG[field]} ({TEXT_LENGTHS[field]} caractères au plus) : "
                    "élève gardé sans cette valeur") for field in dropped]
     if rejections:
         return None, rejections + warnings
     record = {
         "eleve_id": eleve_id, "ine": ine, "last_name": raw["last_name"], "first_name": raw["first_name"],
-        "birth_date": birth_date, "sex": sex, "left_on": left_on,
+        "birth_date": birth_date, "sex": sex, "left_on": left_on, "mef": mef,
         **{field: None if field in dropped else value for field, value in optional.items()},
     }
     return record, warnings
@@ -413,6 +415,14 @@ def check_left_on(text: str | None, where: Where) -> tuple[dt.date | None, list[
                              "Date de sortie illisible : élève gardé sans date de sortie", value=text)]
 
 
+def check_mef(text: str | None, where: Where) -> tuple[str | None, list[dict]]:
+    mef = clean_identifier(text)
+    if mef is None or MEF.fullmatch(mef):
+        return mef, []
+    return None, [problem_at(where, "mef", "invalid_mef",
+                             "Code MEF illisible (11 caractères attendus) : élève gardé sans MEF", value=text)]
+
+
 def problem_at(where: Where, field: str, rule: str, message: str, value: str | None = None) -> dict:
     """A read problem about one student; value only for non-personal cells."""
     return {"stage": "read", "file": where.file, "row": where.row, "column": where.columns.get(field, field),
@@ -432,7 +442,7 @@ def build_students(records: list[dict]) -> pd.DataFrame:
     frame["eleve_id"] = frame["eleve_id"].astype("Int64")
     for column in ("birth_date", "left_on"):
         frame[column] = pd.to_datetime(frame[column].astype(object)).astype("datetime64[ns]")
-    for column in ("ine", "last_name", "usage_name", "first_name", "other_first_names", "division", "sex"):
+    for column in ("ine", "last_name", "usage_name", "first_name", "other_first_names", "division", "sex", "mef"):
         frame[column] = frame[column].astype(object)
     return frame
 

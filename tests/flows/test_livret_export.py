@@ -154,7 +154,7 @@ def test_report_summary_is_in_french_and_names_nobody(school):
 def test_flow_tasks_run_the_same_steps(school):
     from flows.livret_export import read_certifications_task, write_export_task
 
-    uai, stored = read_certifications_task.fn(None)
+    uai, stored = read_certifications_task.fn(None, YEAR)
     report = write_export_task.fn("LSU", YEAR, uai, stored, None)
     assert uai == "0861234Z" and report.students == 3
 

@@ -9,7 +9,7 @@ import pytest
 from tests.bilan_school import UAI, YEAR, build_school, school_bilan
 from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, WITHHELD, EmptyYearError, make_bilan, split_by_sex,
                                summarise_academie, summarise_establishment)
-from transforms.load import read_stored_roster
+from transforms.enrolments import read_enrolment
 from transforms.query import read_certifications
 
 
@@ -28,11 +28,14 @@ def test_per_class_counts_and_rates_worked_out_by_hand(bilan):
 
     assert table.loc["3A", counts].tolist() == [6, 4, 2, 2, 1, 1]  # the one who left is not counted
     assert table.loc["3B", counts].tolist() == [3, 3, 1, 3, 0, 0]  # the unmatched candidate counts in 3B
-    assert table.loc["4C", counts].tolist() == [2, 0, 0, 0, 0, 0]
-    assert table.loc[ESTABLISHMENT, counts].tolist() == [11, 7, 3, 5, 1, 1]
+    # 4C has no class file and no MEF says it is concerned: listed apart, in no denominator
+    assert "4C" not in table.index
+    assert bilan.other_classes.to_dict("records") == [{"division": "4C", "roster": 2}]
+    assert table.loc[ESTABLISHMENT, counts].tolist() == [9, 7, 3, 5, 1, 1]
+    assert table.loc["3B", "unmatched"] == 1 and table.loc[ESTABLISHMENT, "unmatched"] == 1
     assert table.loc["3A", "rate_of_candidates"] == 0.5 and table.loc["3A", "rate_of_roster"] == pytest.approx(2 / 6)
-    assert math.isnan(table.loc["4C", "rate_of_candidates"]) and table.loc["4C", "rate_of_roster"] == 0
     assert table.loc[ESTABLISHMENT, "rate_of_candidates"] == pytest.approx(5 / 7)
+    assert table.loc[ESTABLISHMENT, "rate_of_roster"] == pytest.approx(5 / 9)
 
 
 def test_a_candidate_counts_once_with_their_best_result(bilan):
@@ -129,7 +132,7 @@ def test_the_follow_up_list_names_the_roster_students_not_certified(bilan):
 def test_a_year_without_certification_has_no_bilan(engine):
     build_school(engine)
     with engine.connect() as connection:
-        stored, roster = read_certifications(connection, UAI), read_stored_roster(connection, UAI)
+        stored, roster = read_certifications(connection, UAI), read_enrolment(connection, UAI, 2023)
 
     with pytest.raises(EmptyYearError, match="Aucune certification Pix en 2023-2024"):
         make_bilan(stored, roster, "2023-2024", UAI)
@@ -140,6 +143,6 @@ def test_the_academie_summary_sums_counts_and_recomputes_rates(bilan):
     summary = summarise_academie([summarise_establishment(bilan), other])
 
     total = summary.iloc[-1]
-    assert (total["candidates"], total["validated"], total["roster"]) == (14, 10, 22)
+    assert (total["candidates"], total["validated"], total["roster"]) == (14, 10, 18)
     assert total["rate_of_candidates"] == pytest.approx(10 / 14) and total["mean_score"] == 300
     assert list(summary["uai"]) == ["0330001A", UAI, "Académie"]
