@@ -363,7 +363,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     counts = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh else {}
     for c, file_id in zip(fresh, ids):
         save_quarantine_records(connection, *quarantine_records(file_id, c.bad_rows, c.problems + c.notices,
-                                                                settings.run_id))
+                                                                settings.run_id, c.set_aside_students))
     if roster is not None or any(c.inserted or c.updated for c in counts.values()):
         mark_attestations_due(connection, uai, True)
     return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,

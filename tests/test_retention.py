@@ -13,7 +13,7 @@ from flows.database import make_engine
 from flows.ingest import ingest_inbox
 from pix_livret.retention import RetentionError, forget, purge
 from pix_livret.sample_data import make_sample_academie
-from schemas.tables import Attestation, Certification, PipelineRun, QuarantinedRow, SourceFile, Student
+from schemas.tables import Attestation, Certification, Enrolment, PipelineRun, QuarantinedRow, SourceFile, Student
 from transforms.query import read_certifications
 
 OLD_DAY = datetime(2024, 3, 1, tzinfo=timezone.utc)  # in 2023-2024
@@ -48,6 +48,7 @@ def age_one_class(engine) -> tuple[int, str]:
         connection.execute(update(SourceFile).where(SourceFile.id == file_id)
                            .values(registered_at=OLD_DAY, status="partial"))
         connection.execute(update(Student).where(Student.id.in_(students)).values(last_roster_year=2023))
+        connection.execute(update(Enrolment).where(Enrolment.student_id.in_(students)).values(school_year=2023))
         connection.execute(insert(QuarantinedRow).values(source_file_id=file_id, row_number=9,
                                                          raw_text="1;Jean;Secret;01/01/2010", reasons="test"))
     return file_id, archived

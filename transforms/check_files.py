@@ -6,7 +6,7 @@ load with their matches, and per file its outcome (counts, problems, notices, ra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ class CheckedFile:
     problems: tuple[dict, ...]  # rows that will not load (and whole-file problems); keys of PROBLEM_COLUMNS
     notices: tuple[dict, ...]  # rows that load but are reported (unmatched, ambiguous)
     bad_rows: dict[int, str]  # row number -> raw text, for every row that will not load
+    set_aside_students: dict[int, int] = field(default_factory=dict)  # bad row -> ELEVE_ID its names matched
 
     @property
     def key(self) -> str:
@@ -98,9 +99,44 @@ def check_files(files: Sequence[InputFile], rosters: Mapping[str, DataFrame[Rost
     known = concat_problems([raws[k].problems.assign(file=files[k].key) for k in readable if len(raws[k].problems)]
                             + [batch.problems])
     good, problems = validate_batch(batch.frame, batch.file_of_row, batch.source_columns, known, keys)
+    set_aside = _match_set_aside(batch.frame, good, np.asarray(keys, dtype=object)[batch.file_of_row]
+                                 if len(batch.frame) else np.array([], dtype=object), rosters)
     good = good.reset_index(drop=True)
     matches, notices = _match_by_establishment(good, rosters)
-    return CheckedBatch(_file_outcomes(files, raws, good, problems, notices), good, matches)
+    outcomes = [replace(o, set_aside_students={row: e for row, e in set_aside.get(o.key, {}).items()
+                                               if row in o.bad_rows})
+                for o in _file_outcomes(files, raws, good, problems, notices)]
+    return CheckedBatch(outcomes, good, matches)
+
+
+def _match_set_aside(frame: pd.DataFrame, good: pd.DataFrame, file_keys: np.ndarray,
+                     rosters: Mapping[str, pd.DataFrame | None]) -> dict[str, dict[int, int]]:
+    """File key -> {row: ELEVE_ID} for the rows set aside whose names and birth date (or external id) still name
+    a roster student: the bilan then says their result was set aside instead of calling them absent. Values
+    that broke the schema are read leniently here (a date that is not one matches nobody)."""
+    bad = ~frame.index.isin(good.index)
+    if not bad.any() or not len(frame):
+        return {}
+    rows = frame[bad]
+    keys = file_keys[bad]
+    uais = np.array([key.split("/", 1)[0] for key in keys], dtype=object)
+    found: dict[str, dict[int, int]] = {}
+    for uai in pd.unique(uais):
+        roster = rosters.get(uai)
+        if roster is None:
+            continue
+        mine = rows[uais == uai]
+        lenient = pd.DataFrame({
+            "certification_number": range(len(mine)),
+            **{name: mine[name].where(mine[name].map(lambda v: isinstance(v, str)), None)
+               for name in ("first_name", "last_name", "external_id")},
+            "birth_date": pd.to_datetime(mine["birth_date"], errors="coerce"),
+        }, index=mine.index)
+        matched = find_matches(lenient, roster)
+        for key, row, eleve_id in zip(keys[uais == uai], mine["row_number"].tolist(), matched["eleve_id"].tolist()):
+            if eleve_id is not None and not pd.isna(eleve_id):
+                found.setdefault(key, {})[int(row)] = int(eleve_id)
+    return found
 
 
 def _match_by_establishment(good: pd.DataFrame, rosters: Mapping[str, pd.DataFrame | None]

@@ -295,10 +295,11 @@ def _dates(series: pd.Series) -> list:
 
 
 def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: Sequence[dict],
-                       run_id: int | None) -> tuple[list[dict], list[dict]]:
+                       run_id: int | None, students: dict[int, int] | None = None) -> tuple[list[dict], list[dict]]:
     """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons).
 
-    PROBLEMS are dicts with the keys of ProblemFrame; a "match" problem is a notice: its row is loaded.
+    PROBLEMS are dicts with the keys of ProblemFrame; a "match" problem is a notice: its row is loaded. STUDENTS
+    maps a bad row to the ELEVE_ID its names matched, when they did.
     """
     problem_rows = [
         {"source_file_id": source_file_id, "run_id": run_id, "stage": p["stage"], "row_number": p["row"],
@@ -310,7 +311,8 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
         if p["row"] is not None and p["stage"] != "match":
             reasons.setdefault(p["row"], []).append(p["message"])
     quarantined = [{"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
-                    "reasons": "\n".join(messages)} for row, messages in sorted(reasons.items())]
+                    "reasons": "\n".join(messages), "eleve_id": (students or {}).get(row)}
+                   for row, messages in sorted(reasons.items())]
     return problem_rows, quarantined
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, exists, or_, select, true, update
 
-from schemas.tables import Attestation, Certification, Establishment, QuarantinedRow, SourceFile, Student
+from schemas.tables import (Attestation, Certification, Enrolment, Establishment, QuarantinedRow, SourceFile,
+                           Student)
 from transforms.attestations import class_file_name
 from transforms.identifiers import clean_identifier
 from transforms.match import LIGATURES, normalise_name
@@ -64,8 +65,11 @@ def purge_before(connection: Connection, first_day: date, now: datetime) -> Remo
     removed = Removed()
     removed.attestations, attestation_files = _remove_attestations(connection, numbers)
     removed.certifications = _anonymise(connection, numbers, now)
-    removed.students = _remove_students(connection, Student.last_roster_year.is_(None)
-                                        | (Student.last_roster_year < first_day.year))
+    # the enrolments of the purged years go; a student left with none (and named by no kept certification) goes too
+    connection.execute(delete(Enrolment).where(Enrolment.school_year < first_day.year))
+    enrolled = exists().where(Enrolment.student_id == Student.id)
+    removed.students = _remove_students(connection, ~enrolled & (Student.last_roster_year.is_(None)
+                                                                 | (Student.last_roster_year < first_day.year)))
     old_files = select(SourceFile.id).where(SourceFile.registered_at < cutoff)
     removed.quarantined_rows = connection.execute(
         delete(QuarantinedRow).where(QuarantinedRow.source_file_id.in_(old_files))).rowcount
@@ -209,9 +213,20 @@ def _remove_attestations(connection: Connection, numbers: list[int]) -> tuple[in
 
 
 def _remove_students(connection: Connection, condition) -> int:
-    """Students under CONDITION that no certification still points to."""
+    """Students under CONDITION that no certification still points to, with their enrolments and the link of the
+    rows set aside that named them."""
     referenced = exists().where(Certification.student_id == Student.id)
-    return connection.execute(delete(Student).where(condition, ~referenced)).rowcount
+    doomed = connection.execute(select(Student.id, Student.uai, Student.eleve_id).where(condition, ~referenced)).all()
+    for chunk in _chunks([row.id for row in doomed]):
+        connection.execute(delete(Enrolment).where(Enrolment.student_id.in_(chunk)))
+        connection.execute(delete(Student).where(Student.id.in_(chunk)))
+    for uai in {row.uai for row in doomed}:
+        for chunk in _chunks([row.eleve_id for row in doomed if row.uai == uai]):
+            connection.execute(update(QuarantinedRow).where(
+                QuarantinedRow.eleve_id.in_(chunk),
+                QuarantinedRow.source_file_id.in_(select(SourceFile.id).where(SourceFile.uai == uai)))
+                .values(eleve_id=None))
+    return len(doomed)
 
 
 def _chunks(values: list) -> Iterable[list]:
