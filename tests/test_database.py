@@ -55,6 +55,7 @@ def test_absents_are_students_of_certified_divisions_without_a_certification_who
     add_student(engine, 1004, division="3A")
     add_student(engine, 1005, division="3A", left_on=date(2026, 1, 15))
     add_student(engine, 1002, division="3B")  # no certification in 3B: not looked at
+    add_student(engine, 1006, division="3A", school_years=(2024,))  # last year's 3A: not this year's absent
     add_certification(engine, 7310657, student_id=certified, division="3A")
     add_certification(engine, 7310658, division="3A")  # unmatched: makes nobody present
 
@@ -68,3 +69,41 @@ def test_head_revision_is_the_latest_migration():
     from alembic.script import ScriptDirectory
 
     assert HEAD_REVISION == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_the_migration_to_enrolments_keeps_every_student_in_the_years_the_database_knew(db_url):
+    """Before 0007 a student had one division: they are enrolled with it in their last roster's year and in the
+    years of their own certifications; nobody is lost."""
+    from datetime import date
+
+    from alembic import command
+    from sqlalchemy import insert, select
+
+    from schemas.tables import Enrolment, Establishment, SourceFile, Student
+    from tests.db_builders import NOW
+
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(insert(Establishment).values(uai="0861234Z", school_year=2025, updated_at=NOW))
+        repeater, new, old = (connection.execute(insert(Student).values(
+            uai="0861234Z", eleve_id=eleve_id, last_name="X", first_name="Y", birth_date=date(2011, 1, 1),
+            division=division, last_roster_year=year).returning(Student.id)).scalar_one()
+            for eleve_id, division, year in ((1, "3C", 2025), (2, "3B", 2025), (3, "3A", 2024)))
+        file_id = connection.execute(insert(SourceFile).values(
+            uai="0861234Z", sha256="0" * 64, name="a.csv", size=1, archived_path="/dev/null", status="loaded",
+            registered_at=NOW).returning(SourceFile.id)).scalar_one()
+        connection.exec_driver_sql(
+            "INSERT INTO certifications (number, uai, student_id, match_method, first_name, last_name, "
+            "certification_type, status, status_inferred, passed_on, division, source_file_id, source_row, "
+            "loaded_at, updated_at) VALUES (7100001, '0861234Z', %s, 'exact', 'Y', 'X', 'Pix', 'rejected', %s, "
+            "'2025-03-20', '3C', %s, 2, '2026-06-01', '2026-06-01')" % (
+                repeater, "false" if engine.dialect.name == "postgresql" else "0", file_id))
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        enrolments = sorted(tuple(row) for row in connection.execute(
+            select(Enrolment.student_id, Enrolment.school_year, Enrolment.division)))
+    engine.dispose()
+    assert enrolments == [(repeater, 2024, "3C"), (repeater, 2025, "3C"), (new, 2025, "3B"), (old, 2024, "3A")]

@@ -175,3 +175,15 @@ def test_the_default_year_is_the_latest_with_results(two_years):
     assert result.exit_code == 0, result.output
     assert (two_years["tmp"] / "r2" / "bilans" / UAI / YEAR_2).is_dir()
     assert not (two_years["tmp"] / "r2" / "bilans" / UAI / YEAR_1).exists()
+
+
+def test_the_attestations_of_each_year_go_to_that_years_class(two_years):
+    out = two_years["tmp"] / "att"
+    for year in (YEAR_1, YEAR_2):
+        result = CliRunner().invoke(app, ["attestations", "--year", year, "--out", str(out / year),
+                                          "--db", two_years["db"]])
+        assert result.exit_code == 0, result.output
+    folders = {year: sorted(p.name for p in (out / year).iterdir() if p.is_dir()) for year in (YEAR_1, YEAR_2)}
+    # year 1: Alice alone validated (the unmatched one gets no attestation); year 2: Rémi in 3C, Emma and Fanny in 3B
+    assert folders == {YEAR_1: ["3A"], YEAR_2: ["3B", "3C"]}
+    assert len(list((out / YEAR_2 / "3C").glob("*.pdf"))) == 1

@@ -56,10 +56,10 @@ def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
 
 @_styled
 def draw_outcomes(classes: pd.DataFrame) -> Chart:
-    """Per class, candidates by outcome and absents, stacked."""
+    """Per class, candidates by outcome, results set aside and absents, stacked."""
     rows = classes[classes["division"] != ESTABLISHMENT].iloc[::-1]
     parts = [(VALIDATED, "Validées"), (NOT_OBTAINED, "Non obtenues"), (CANCELLED_OR_ERROR, "Annulées ou en erreur"),
-             ("absents", "Absents")]
+             ("set_aside", "Résultats écartés"), ("absents", "Absents")]
     figure, axes = _figure("outcomes", 6.8, 0.9 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.35)
     left = np.zeros(len(rows))
     for (column, label), colour in zip(parts, _colours(len(parts))):
@@ -67,9 +67,10 @@ def draw_outcomes(classes: pd.DataFrame) -> Chart:
         axes.barh(rows["division"], values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.5)
         left += values
     axes.set_xlabel("Élèves")
-    axes.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     return _chart("outcomes", figure, "Résultats par classe",
-                  "Barres empilées par classe : validées, non obtenues, annulées ou en erreur, absents.")
+                  "Barres empilées par classe : validées, non obtenues, annulées ou en erreur, résultats écartés, "
+                  "absents.")
 
 
 @_styled

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from schemas.referential import LEVEL_COLUMNS
 from schemas.stored import StoredCertificationFrame
-from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student
+from schemas.tables import Certification, Enrolment, Establishment, QuarantinedRow, SourceFile, Student
 
 
 def read_certifications(connection: Connection, uai: str,
@@ -103,14 +103,26 @@ def read_roster_school_year(connection: Connection, uai: str) -> int | None:
 
 
 def read_absents(connection: Connection, uai: str) -> list[dict]:
-    """Roster students of UAI's certified divisions with no certification, who have not left: eleve_id, division."""
-    c, s = Certification.__table__.c, Student.__table__.c
-    certified = select(c.division).where(c.uai == uai, c.division.is_not(None)).distinct()
-    has_certification = select(c.number).where(c.student_id == s.id).exists()
-    query = (select(s.eleve_id, s.division)
-             .where(s.uai == uai, s.left_on.is_(None), s.division.in_(certified), ~has_certification)
-             .order_by(s.division, s.eleve_id))
-    return [{"eleve_id": int(e), "division": d} for e, d in connection.execute(query)]
+    """Students enrolled in UAI's latest year of results, in a division certified that year, with no certification
+    that year and who have not left: eleve_id, division (the nightly report's count; the bilan says more)."""
+    latest = read_latest_passage(connection, uai)
+    if latest is None:
+        return []
+    year = latest.year if latest.month >= 9 else latest.year - 1
+    first, last = date(year, 9, 1), date(year + 1, 8, 31)
+    c, s, e = Certification.__table__.c, Student.__table__.c, Enrolment.__table__.c
+    in_year = c.passed_on.between(first, last)
+    certified = select(c.division).where(c.uai == uai, c.division.is_not(None), in_year).distinct()
+    has_certification = select(c.number).where(c.student_id == s.id, in_year).exists()
+    # a student whose row was set aside is « résultat écarté », not absent (the bilan says which)
+    set_aside = (select(QuarantinedRow.eleve_id).join(SourceFile, QuarantinedRow.source_file_id == SourceFile.id)
+                 .where(SourceFile.uai == uai, QuarantinedRow.eleve_id == s.eleve_id).exists())
+    query = (select(s.eleve_id, e.division)
+             .select_from(Enrolment.__table__.join(Student.__table__, e.student_id == s.id))
+             .where(e.uai == uai, e.school_year == year, e.left_on.is_(None), e.division.in_(certified),
+                    ~has_certification, ~set_aside)
+             .order_by(e.division, s.eleve_id))
+    return [{"eleve_id": int(eleve_id), "division": d} for eleve_id, d in connection.execute(query)]
 
 
 def read_bilan_inputs_digest(connection: Connection, uai: str) -> str:
