@@ -17,7 +17,7 @@ from flows.work_sharing import share_out
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
-from transforms.bilans import EmptyYearError, make_bilan, summarise_academie, summarise_establishment
+from transforms.bilans import Bilan, EmptyYearError, make_bilan, summarise_academie, summarise_establishment
 from transforms.gc_policy import rare_collections
 from transforms.class_files import read_year_files
 from transforms.enrolments import read_enrolment
@@ -186,14 +186,10 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
                               made_on: date) -> EstablishmentBilan | None:
     """Reads, computes, draws, renders and writes UAI's bilan (mode 0640); None when the year has no certification."""
     with connect(database_url, write=False) as connection:
-        stored = read_certifications(connection, uai, school_year)
-        enrolment = read_enrolment(connection, uai, int(school_year[:4]))
-        files, set_aside = read_year_files(connection, uai, school_year)
-        name = read_establishment_name(connection, uai)
-    try:
-        bilan = make_bilan(stored, enrolment, school_year, uai, name, files, set_aside)
-    except EmptyYearError:
-        return None
+        try:
+            bilan = read_bilan(connection, uai, school_year)
+        except EmptyYearError:
+            return None
     with rare_collections():
         html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
         contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan))
@@ -204,6 +200,14 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
     write_private_file(summary_line_path(out_root, uai, school_year),
                        json.dumps(_plain(summary), ensure_ascii=False).encode())
     return EstablishmentBilan(uai, tuple(str(p) for p in paths), summary, tuple(bilan.headline()))
+
+
+def read_bilan(connection, uai: str, school_year: str) -> Bilan:
+    """UAI's bilan of SCHOOL_YEAR from that year's data: its certifications with each student's class that year,
+    its enrolment, its class files and their rows set aside. EmptyYearError when it has no certification then."""
+    return make_bilan(read_certifications(connection, uai, school_year),
+                      read_enrolment(connection, uai, int(school_year[:4])), school_year, uai,
+                      read_establishment_name(connection, uai), *read_year_files(connection, uai, school_year))
 
 
 def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date) -> tuple[str, ...]:
