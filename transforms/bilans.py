@@ -472,8 +472,11 @@ def summarise_establishment(bilan: Bilan) -> dict:
     """
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     scores = bilan.scores[bilan.scores["division"] == ESTABLISHMENT].iloc[0]
+    classes = bilan.classes[bilan.classes["division"] != ESTABLISHMENT]
     row = {"uai": bilan.uai, "name": bilan.name or "",
            **{name: int(total[name]) for name in COUNTS},
+           # the numerator of the rate of the enrolled: the validated of the concerned classes
+           "validated_concerned": int(classes.loc[classes["concerned"].astype(bool), VALIDATED].sum()),
            "mean_score": scores["mean"], "scored": int(scores["n"])}
     for domain in bilan.domains.itertuples():
         row[f"domain_{domain.code}"], row[f"evaluated_{domain.code}"] = domain.mean, domain.evaluated
@@ -483,7 +486,11 @@ def summarise_establishment(bilan: Bilan) -> dict:
 def summarise_academie(rows: list[dict]) -> pd.DataFrame:
     """One row per establishment (by UAI) then the ACADEMIE total: counts summed, rates and means recomputed."""
     frame = pd.DataFrame(rows).sort_values("uai", kind="stable").reset_index(drop=True)
-    counts = list(COUNTS)
+    counts = [*COUNTS, "validated_concerned"]
+    # a line left by a bilan made before these counts existed: none set aside or unmatched known, all concerned
+    frame = frame.reindex(columns=[*frame.columns, *(c for c in counts if c not in frame.columns)])
+    frame["validated_concerned"] = frame["validated_concerned"].fillna(frame[VALIDATED])
+    frame[counts] = frame[counts].fillna(0)
     total = {"uai": ACADEMIE, "name": f"{len(frame)} établissements", **frame[counts].sum().to_dict(),
              "mean_score": _weighted(frame["mean_score"], frame["scored"]), "scored": frame["scored"].sum()}
     for domain in DOMAINS:
@@ -492,7 +499,7 @@ def summarise_academie(rows: list[dict]) -> pd.DataFrame:
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     frame[counts] = frame[counts].astype("int64")
     frame["rate_of_candidates"] = _ratio(frame[VALIDATED], frame["candidates"])
-    frame["rate_of_roster"] = _ratio(frame[VALIDATED], frame["roster"])
+    frame["rate_of_roster"] = _ratio(frame["validated_concerned"], frame["roster"])
     return frame
 
 
