@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -61,6 +61,7 @@ class Settings:
     database_url: str
     archive_dir: str
     run_id: int | None = None
+    run_day: date = field(default_factory=date.today)  # no date of a file may be after it; read once, at the start
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[E
     with rare_collections(), Database(settings.database_url) as database:
         prepared = _rosters_validated([_prepare(job, database, settings) for job in jobs])
         files = [file for p in prepared for file, _ in p.new_files]
-        checked = check_files(files, {p.uai: p.students for p in prepared}) if files else None
+        checked = check_files(files, {p.uai: p.students for p in prepared}, received_on=settings.run_day) \
+            if files else None
         files_of: dict[str, list[CheckedFile]] = {}
         for outcome in checked.files if checked else ():
             files_of.setdefault(outcome.uai, []).append(outcome)

@@ -9,14 +9,15 @@ from datetime import date
 
 from flows import config
 from flows.database import connect, is_ready
-from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_latest_passage,
-                              read_roster_school_year)
+from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
+                              read_latest_school_year, read_roster_school_year)
 from transforms.select_livret import school_year_of
 
 
 def default_school_year(uai: str | None, today: date) -> str:
-    """That of the establishment's latest certification, else of its last SIECLE roster, else the one TODAY falls
-    in (in November, last June's results are still the ones to print).
+    """The latest school year with results of the establishment not after TODAY (in November, last June's results
+    are still the ones to print; a new year's roster in September does not move it); with no result at all, that
+    of its last SIECLE roster; else the one TODAY falls in.
     """
     if is_ready(config.database_url()):
         with connect(config.database_url(), write=False) as connection:
@@ -24,9 +25,9 @@ def default_school_year(uai: str | None, today: date) -> str:
                 uai = choose_establishment(list_establishments(connection), uai)
             except EstablishmentChoiceError:
                 return school_year_of(today)  # the flow will say what is wrong with UAI
-            latest, roster_year = read_latest_passage(connection, uai), read_roster_school_year(connection, uai)
+            latest, roster_year = read_latest_school_year(connection, uai, today), read_roster_school_year(connection, uai)
         if latest is not None:
-            return school_year_of(latest)
+            return f"{latest}-{latest + 1}"
         if roster_year is not None:
             return f"{roster_year}-{roster_year + 1}"
     return school_year_of(today)

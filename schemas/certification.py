@@ -16,6 +16,11 @@ from schemas.tables import Certification, SourceFile, max_length
 STATUS_VALUES = [s.value for s in Status]
 LEVEL_COLUMN_PATTERN = r"^level_[1-5]_[1-4]$"
 
+# The bounds of a plausible date, stated once. Pix's certifications began in late 2017: a date of passage
+# before 2018 is a typing or spreadsheet error. Adults are certified too (BTS, GRETA): no upper age.
+FIRST_CERTIFICATION_DAY = pd.Timestamp("2018-01-01")
+MIN_AGE_AT_CERTIFICATION = 10  # years
+
 
 def _fits(column, *, required: bool = False) -> dict:
     """The str_length check of a text column stored in COLUMN of the database (at least 1 character when REQUIRED)."""
@@ -45,6 +50,9 @@ class CertificationFrame(pa.DataFrameModel):
     source_file: Series[str] = pa.Field(description="file name as found in the inbox (UAI/name when a frame holds several establishments)")
     row_number: Series[int] = pa.Field(ge=2, description="line of the row in the file, header = 1")
     file_division: Series[str] = pa.Field(nullable=True, **_fits(SourceFile.division), description="division read from the file name, if any")
+    received_on: Series[pa.DateTime] = pa.Field(description="day the file was received: the run's day, the bound of every date")
+    school_year: Series[pd.Int64Dtype] = pa.Field(description="first year of the row's school year (2025 for 2025-2026): of "
+                                                              "passed_on, else of the export date in the file name, else of received_on")
 
     class Config:
         strict = True
@@ -75,6 +83,25 @@ class CertificationFrame(pa.DataFrameModel):
         number = df["certification_number"]
         return ~(number.notna() & df.duplicated(["source_file", "certification_number"], keep="first"))
 
+    # Dates that cannot be. The run's day comes in as data (received_on): a check never reads the clock.
+    @pa.dataframe_check(error="passed_after_run_day")
+    def passed_after_run_day(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["passed_on"] > df["received_on"])
+
+    @pa.dataframe_check(error="passed_before_pix")
+    def passed_before_pix(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["passed_on"] < FIRST_CERTIFICATION_DAY)
+
+    @pa.dataframe_check(error="born_in_future")
+    def born_in_future(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["birth_date"] > df["received_on"])
+
+    @pa.dataframe_check(error="too_young_at_passage")
+    def too_young_at_passage(cls, df: pd.DataFrame) -> Series[bool]:
+        # an undated certification was passed before the file came: too young on that day, too young then
+        passed = df["passed_on"].fillna(df["received_on"])
+        return ~(df["birth_date"] + pd.DateOffset(years=MIN_AGE_AT_CERTIFICATION) > passed)
+
 
 # Which column a row-level rule is about, so a problem can point at a cell.
 ROW_RULE_COLUMNS: dict[str, str] = {
@@ -83,6 +110,10 @@ ROW_RULE_COLUMNS: dict[str, str] = {
     "unfinished_has_no_score": "score",
     "validated_has_score": "score",
     "number_unique_in_file": "certification_number",
+    "passed_after_run_day": "passed_on",
+    "passed_before_pix": "passed_on",
+    "born_in_future": "birth_date",
+    "too_young_at_passage": "birth_date",
 }
 
 # French messages for each rule; {value} is the raw cell, only used for non-personal columns.
@@ -92,6 +123,11 @@ RULE_MESSAGES: dict[str, str] = {
     "unfinished_has_no_score": "Certification annulée ou en erreur avec un score",
     "validated_has_score": "Certification validée sans score",
     "number_unique_in_file": "Numéro de certification déjà présent plus haut dans le fichier",
+    "passed_after_run_day": "Date de passage postérieure au jour du traitement",
+    "passed_before_pix": f"Date de passage antérieure à {FIRST_CERTIFICATION_DAY.year} "
+                         "(les certifications Pix ont commencé fin 2017)",
+    "born_in_future": "Date de naissance dans le futur",
+    "too_young_at_passage": f"Élève de moins de {MIN_AGE_AT_CERTIFICATION} ans à la date de passage",
 }
 
 # Columns holding personal data: their values never appear in problems, reports or logs.

@@ -22,6 +22,8 @@ class StoredCertificationFrame(pa.DataFrameModel):
     score: Series[pd.Int64Dtype] = pa.Field(nullable=True)
     global_level: Series[str] = pa.Field(nullable=True)
     passed_on: Series[pa.DateTime] = pa.Field(nullable=True)
+    school_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="first year of its school year (2025 for "
+                                                                         "2025-2026); an undated one's is its file's")
     centre: Series[str] = pa.Field(nullable=True)
     session: Series[str] = pa.Field(nullable=True)
     level: Series[pd.Int64Dtype] = pa.Field(alias=LEVEL_COLUMN_PATTERN, regex=True, nullable=True, ge=0, le=MAX_LEVEL)

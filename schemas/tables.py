@@ -129,6 +129,10 @@ class Certification(Base):
     centre: Mapped[Optional[str]] = mapped_column(String(200))
     passed_on: Mapped[Optional[date]] = mapped_column(Date)
     division: Mapped[Optional[str]] = mapped_column(String(40), comment="roster division when matched, else from the file name")
+    # nullable for the migration's sake only: the loader and migration 0008 fill it for every row
+    school_year: Mapped[Optional[int]] = mapped_column(
+        Integer, comment="first year of its school year (2025 for 2025-2026): of passed_on, else of its "
+                                     "file (the export date in the name, else the day received)")
     source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
     source_row: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

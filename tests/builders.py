@@ -31,6 +31,7 @@ def canonical_row(number: int = 7310657, **overrides: Any) -> dict[str, Any]:
         "global_level": "Indépendant 1", **{column: 3 for column in LEVEL_COLUMNS}, "jury_comment": None,
         "session": "12345", "centre": None, "passed_on": pd.Timestamp("2026-03-20"),
         "source_file": "20260320_resultats_3A.csv", "row_number": 2, "file_division": "3A",
+        "received_on": pd.Timestamp("2026-06-30"), "school_year": 2025,
     }
     return row | overrides
 
@@ -39,8 +40,9 @@ def canonical_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for column in ("certification_number", "score", *LEVEL_COLUMNS):
         frame[column] = frame[column].astype("Int64")
-    for column in ("birth_date", "passed_on"):
+    for column in ("birth_date", "passed_on", "received_on"):
         frame[column] = pd.to_datetime(frame[column])
+    frame["school_year"] = frame["school_year"].astype("Int64")
     text = ["first_name", "last_name", "birthplace", "external_id", "certification_type", "status",
             "global_level", "jury_comment", "session", "centre", "source_file", "file_division"]
     frame[text] = frame[text].astype(object)

@@ -68,12 +68,15 @@ def add_certification(engine: Engine, number: int, *, student_id: int | None = N
                       division: str | None = "3A", match_method: str | None = None, **columns: Any) -> int:
     """Inserts a certification; levels default to 3 everywhere (keys are LEVEL_COLUMNS names)."""
     level_values = {name: 3 for name in LEVEL_COLUMNS} | (levels or {})
+    # that of the date, else of the file's name (20260320_resultats_3A.csv)
+    school_year = (passed_on.year - (passed_on.month < 9)) if passed_on else 2025
     values = dict(
         number=number, uai=uai, student_id=student_id,
         match_method=match_method or ("exact" if student_id else "unmatched"),
         first_name=first_name, last_name=last_name, birth_date=birth_date, certification_type="Pix",
         status=status, status_inferred=False, score=score, global_level=global_level, passed_on=passed_on,
-        division=division, source_file_id=_source_file(engine, uai), source_row=2, loaded_at=NOW, updated_at=NOW,
+        division=division, school_year=school_year, source_file_id=_source_file(engine, uai), source_row=2,
+        loaded_at=NOW, updated_at=NOW,
         **level_values,
     ) | columns
     with engine.begin() as connection:

@@ -16,7 +16,7 @@ from schemas.referential import (COMPETENCES, CONCERNED_MEF_PREFIXES, CORE_CERTI
                                  GLOBAL_LEVEL_LABELS, Status, competences_of)
 from schemas.roster import RosterFrame
 from schemas.stored import StoredCertificationFrame
-from transforms.select_livret import school_year_bounds, school_year_of
+from transforms.select_livret import in_school_year
 
 ESTABLISHMENT = "Établissement"  # the total row of the per-class tables
 NO_DIVISION = "Sans classe"
@@ -193,13 +193,11 @@ def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: s
     """One row per candidate of SCHOOL_YEAR's core Pix certification: their best certification of the year.
 
     A candidate is a roster student (eleve_id) or, unmatched, a certification number. Their best is validated,
-    else not obtained, else cancelled or in error (started counts there); then the latest. Undated
-    certifications count in any year, as in the livret. Adds outcome, division (roster's, else the file's, else
+    else not obtained, else cancelled or in error (started counts there); then the latest. An undated
+    certification counts in its file's year only, as in the livret. Adds outcome, division (roster's, else the file's, else
     NO_DIVISION) and sex (roster's, None when unmatched).
     """
-    start, end = school_year_bounds(school_year)
-    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE)
-                  & (stored["passed_on"].isna() | stored["passed_on"].between(start, end))]
+    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
     outcome = year["status"].map(_OUTCOME_OF_STATUS)
     key = year["eleve_id"].astype("string").radd("e").fillna(year["number"].astype("string").radd("c"))
     ranked = year.assign(outcome=outcome, _key=key, _rank=outcome.map(_RANK), _dated=year["passed_on"].notna())
@@ -402,9 +400,9 @@ def split_by_sex(candidates: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_years(stored: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
-    """Per school year holding a dated core certification (oldest first): candidates, validated, rate, mean score."""
-    dated = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & stored["passed_on"].notna()]
-    years = sorted({school_year_of(day) for day in dated["passed_on"].dt.date.unique()})
+    """Per school year holding a core certification (oldest first): candidates, validated, rate, mean score."""
+    core = stored[stored["certification_type"] == CORE_CERTIFICATION_TYPE]
+    years = [f"{first}-{first + 1}" for first in sorted(int(y) for y in core["school_year"].dropna().unique())]
     rows = []
     for year in years:
         candidates = select_candidates(stored, roster, year)

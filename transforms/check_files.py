@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -85,17 +86,19 @@ class CheckedBatch:
         return self.good[mine], self.matches[mine]
 
 
-def check_files(files: Sequence[InputFile], rosters: Mapping[str, DataFrame[RosterFrame] | None]) -> CheckedBatch:
+def check_files(files: Sequence[InputFile], rosters: Mapping[str, DataFrame[RosterFrame] | None], *,
+                received_on: date) -> CheckedBatch:
     """Reads each file, then normalises, validates (one pandera call) and matches all their rows together.
 
     ROSTERS maps each UAI to its roster; None means the establishment has none: its certifications load
-    unmatched, without a notice per row (the caller says it once for the establishment).
+    unmatched, without a notice per row (the caller says it once for the establishment). RECEIVED_ON is the
+    run's day: no date of the files may be after it.
     """
     raws = [read_export(f.name, f.content) for f in files]
     readable = [k for k, raw in enumerate(raws) if raw.format is not None]
     keys = [files[k].key for k in readable]
     batch = normalise_exports([raws[k] for k in readable], [file_division_from_name(files[k].name) for k in readable],
-                              keys=keys)
+                              keys=keys, received_on=received_on)
     known = concat_problems([raws[k].problems.assign(file=files[k].key) for k in readable if len(raws[k].problems)]
                             + [batch.problems])
     good, problems = validate_batch(batch.frame, batch.file_of_row, batch.source_columns, known, keys)

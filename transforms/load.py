@@ -26,7 +26,7 @@ from transforms.enrolments import roster_frame, save_enrolment
 _CERTIFICATION_FIELDS = (
     "uai", "student_id", "match_method", "first_name", "last_name", "birth_date", "birthplace", "external_id",
     "certification_type", "status", "status_inferred", "score", "global_level", "jury_comment", "session",
-    "centre", "passed_on", "division", *LEVEL_COLUMNS,
+    "centre", "passed_on", "division", *LEVEL_COLUMNS, "school_year",
 )
 _CHUNK = 5000  # numbers per IN (...) query: under SQLite's limit on bound parameters
 _STUDENT_FIELDS = ("ine", "last_name", "usage_name", "first_name", "other_first_names", "birth_date",
@@ -280,6 +280,7 @@ def certification_records(good: DataFrame[CertificationFrame], matches: DataFram
         "division": [divisions.get(e) or d if e is not None else d for e, d in zip(eleve_ids, file_divisions)],
         "source_file_id": [source_file_ids[f] for f in good["source_file"].tolist()],
         "source_row": _values(good["row_number"]),
+        "school_year": _values(good["school_year"]),
         **{name: _values(good[name]) for name in LEVEL_COLUMNS},
     }
     return _rows(columns)

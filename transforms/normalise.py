@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
-from schemas.certification import PERSONAL_COLUMNS
+from schemas.certification import FIRST_CERTIFICATION_DAY, PERSONAL_COLUMNS
 from schemas.problems import ProblemFrame, make_problems
 from schemas.referential import (COMPETENCE_CODES, CORE_CERTIFICATION_TYPE, GLOBAL_LEVEL_LABELS,
                                  LEVEL_COLUMNS, STATUS_WORDINGS, Status)
@@ -47,6 +47,7 @@ FRAME_COLUMNS = ("certification_number", "first_name", "last_name", "birth_date"
                  "external_id", "certification_type", "status", "status_inferred", "score",
                  "global_level", *LEVEL_COLUMNS, "jury_comment", "session", "centre", "passed_on",
                  "source_file", "row_number", "file_division")
+SCHOOL_YEAR_FIRST_MONTH = 9  # a school year runs 1 September – 31 August (transforms.select_livret.school_year_of)
 
 
 @dataclass(frozen=True)
@@ -186,18 +187,19 @@ class NormalisedBatch:
     source_columns: tuple[dict[str, str], ...]  # per file: canonical column -> header label
 
 
-def normalise_export(raw: RawExport, file_division: str | None = None) -> NormalisedExport:
-    """The canonical frame of RAW; file_division defaults to the one in RAW's file name."""
-    batch = normalise_exports([raw], [file_division])
+def normalise_export(raw: RawExport, file_division: str | None = None, *, received_on: dt.date) -> NormalisedExport:
+    """The canonical frame of RAW, received on RECEIVED_ON; file_division defaults to the one in RAW's file name."""
+    batch = normalise_exports([raw], [file_division], received_on=received_on)
     return NormalisedExport(frame=batch.frame, problems=batch.problems, source_columns=batch.source_columns[0])
 
 
 def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | None],
-                      keys: Sequence[str] | None = None) -> NormalisedBatch:
+                      keys: Sequence[str] | None = None, *, received_on: dt.date) -> NormalisedBatch:
     """The canonical frame of every export of RAWS, parsed column by column over all their rows at once.
 
     A file division of None is read from the file's name. KEYS (default: the file names) fill source_file and
     name the files in the problems, so that files of the same name in two establishments stay two files.
+    RECEIVED_ON (the run's day) fills received_on, and with the export date of each file's name, school_year.
     """
     keys = list(keys) if keys is not None else [raw.name for raw in raws]
     positions = [map_header(raw.header) for raw in raws]
@@ -211,6 +213,7 @@ def normalise_exports(raws: Sequence[RawExport], file_divisions: Sequence[str | 
     values = infer_missing_status(values, present.get("status"), n)
     divisions = [d if d is not None else file_division_from_name(raw.name) for raw, d in zip(raws, file_divisions)]
     frame = assemble_frame(values, present, cells, file_of_row, keys, divisions)
+    frame = with_school_years(frame, [export_date_from_name(raw.name) for raw in raws], file_of_row, received_on)
     return NormalisedBatch(frame=frame, problems=make_problems(problems), file_of_row=file_of_row,
                            source_columns=tuple(describe_sources(raw.header, found) for raw, found in zip(raws, positions)))
 
@@ -365,6 +368,23 @@ def describe_sources(header: tuple[str, ...], positions: dict[str, int]) -> dict
         # an inferred status comes from the score: a problem with it is a problem with that cell
         sources["status"] = sources["score"]
     return sources
+
+
+def with_school_years(frame: pd.DataFrame, export_dates: Sequence[dt.date | None], file_of_row: np.ndarray,
+                      received_on: dt.date) -> pd.DataFrame:
+    """FRAME with received_on and school_year: that of passed_on, else of the file's export date (EXPORT_DATES,
+    per file), else of RECEIVED_ON. An export date that cannot be (after the day received, before Pix) is
+    ignored: a name is typed by hand, and the rows' own dates are checked, not the name's.
+    """
+    received = pd.Timestamp(received_on)
+    plausible = [pd.Timestamp(d) if d is not None and FIRST_CERTIFICATION_DAY <= pd.Timestamp(d) <= received
+                 else received for d in export_dates]
+    file_day = pd.Series(np.asarray(plausible, dtype="datetime64[ns]")[file_of_row] if len(frame) else [],
+                         index=frame.index, dtype="datetime64[ns]")
+    day = frame["passed_on"].fillna(file_day)
+    first_year = day.dt.year - (day.dt.month < SCHOOL_YEAR_FIRST_MONTH).astype(int)
+    return frame.assign(received_on=pd.Series(received, index=frame.index, dtype="datetime64[ns]"),
+                        school_year=first_year.astype("Int64"))
 
 
 def file_division_from_name(name: str) -> str | None:

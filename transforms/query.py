@@ -5,7 +5,7 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -33,7 +33,7 @@ def read_certifications(connection: Connection, uai: str,
         division = e.division
     query = (
         select(
-            c.number, c.uai, c.status, c.certification_type, c.score, c.global_level, c.passed_on,
+            c.number, c.uai, c.status, c.certification_type, c.score, c.global_level, c.passed_on, c.school_year,
             c.centre, c.session, *(c[name] for name in LEVEL_COLUMNS), c.division, c.match_method,
             c.first_name, c.last_name, c.birth_date,
             s.eleve_id, s.ine,
@@ -48,7 +48,7 @@ def read_certifications(connection: Connection, uai: str,
         .order_by(c.number)
     )
     frame = pd.DataFrame(connection.execute(query).all(), columns=[col.name for col in query.selected_columns])
-    for name in ("number", "score", "eleve_id", "source_row", *LEVEL_COLUMNS):
+    for name in ("number", "score", "school_year", "eleve_id", "source_row", *LEVEL_COLUMNS):
         frame[name] = frame[name].astype("Int64")
     for name in ("passed_on", "birth_date", "student_birth_date"):
         frame[name] = pd.to_datetime(frame[name])
@@ -91,10 +91,18 @@ def read_establishment_name(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
 
 
-def read_latest_passage(connection: Connection, uai: str) -> date | None:
-    """The latest date of passage among UAI's certifications, None when there is none."""
-    latest = connection.execute(select(func.max(Certification.passed_on)).where(Certification.uai == uai)).scalar()
-    return latest.date() if isinstance(latest, datetime) else latest
+def read_latest_school_year(connection: Connection, uai: str, today: date) -> int | None:
+    """The latest school year (2025 for 2025-2026) holding a result of UAI not after TODAY, None when none.
+
+    Not after today: a date that cannot be is set aside when loaded, and this keeps a stray one from moving every
+    default to a year to come. Purged certifications are left out: their year has nothing left to print.
+    """
+    c = Certification.__table__.c
+    this_year = today.year if today.month >= 9 else today.year - 1
+    return connection.execute(
+        select(func.max(c.school_year))
+        .where(c.uai == uai, c.anonymised_at.is_(None), c.school_year <= this_year,
+               c.passed_on.is_(None) | (c.passed_on <= today))).scalar()
 
 
 def read_roster_school_year(connection: Connection, uai: str) -> int | None:

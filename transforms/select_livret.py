@@ -42,8 +42,9 @@ class LivretSelection:
 def select_livret_certifications(stored: DataFrame[StoredCertificationFrame], school_year: str) -> LivretSelection:
     """Per roster student, the latest non-cancelled core Pix certification of SCHOOL_YEAR, when it is final.
 
-    - The year runs 1 September – 31 August; a certification without a date of passage counts in any year
-      (the contract allows an undated one), ranked before every dated one of the same student.
+    - The year runs 1 September – 31 August; a certification is in the year of its school_year column (that of its
+      date, or for an undated one its file's: see in_school_year), an undated one ranked before every dated one
+      of the same student.
     - Other certification types (CléA, Pix+…) and other years are not this export's business: in neither frame.
     - Unmatched certifications, cancelled ones, and the student's older ones are left out with their reason;
       when the latest is in error or started, the student gets nothing and it is left out with that reason.
@@ -51,9 +52,7 @@ def select_livret_certifications(stored: DataFrame[StoredCertificationFrame], sc
       characters cannot be a code-division: left out (no_division).
     Ties on the date of passage go to the higher certification number (Pix numbers them in order).
     """
-    start, end = school_year_bounds(school_year)
-    in_year = stored["passed_on"].isna() | stored["passed_on"].between(start, end)
-    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_year]
+    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
     division = year["student_division"].fillna(year["division"])
     reasons = _reasons_left_out(year, division)
     return LivretSelection(_exported_rows(year[reasons.isna()]), _left_out_rows(year, division, reasons))
@@ -65,6 +64,14 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not match or int(match[2]) != int(match[1]) + 1:
         raise ValueError(f"Année scolaire invalide : « {school_year} » (attendu AAAA-AAAA, ex. 2025-2026).")
     return pd.Timestamp(int(match[1]), 9, 1), pd.Timestamp(int(match[2]), 8, 31)
+
+
+def in_school_year(stored: DataFrame[StoredCertificationFrame], school_year: str) -> pd.Series:
+    """Which certifications of STORED belong to SCHOOL_YEAR ("2025-2026"), by their stored school_year: an undated
+    one belongs to its file's year (the export date in its name, else the day it was received), to one year only.
+    """
+    start, _ = school_year_bounds(school_year)
+    return (stored["school_year"] == start.year).fillna(False).astype(bool)
 
 
 def school_year_of(day: date) -> str:

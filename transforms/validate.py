@@ -117,9 +117,16 @@ def _row_rule_problem(rule: str, row: int | None, values: pd.Series, source_colu
         value = None
     else:
         label = source_columns.get(column, column)
-        value = None if pd.isna(values[column]) else str(values[column])
+        value = _shown_value(column, values[column])
     return {"stage": "validate", "file": file, "row": row, "column": label, "rule": rule,
             "value": value, "message": RULE_MESSAGES[rule]}
+
+
+def _shown_value(column: str, value) -> str | None:
+    """The cell a row rule points at, as the file would show it; never a personal value (a birth date)."""
+    if column in PERSONAL_COLUMNS or pd.isna(value):
+        return None
+    return value.strftime("%d/%m/%Y") if isinstance(value, pd.Timestamp) else str(value)
 
 
 def _first_level_above_zero(values: pd.Series, source_columns: dict[str, str]) -> str | None:

@@ -23,7 +23,8 @@ def stored_row(number: int, last: str, first: str = "Louis", *, status: str = "v
                **columns) -> dict:
     """One StoredCertificationFrame row: a matched student with levels 3 everywhere unless told."""
     return dict(number=number, uai="0861234Z", status=status, certification_type="Pix", score=186,
-                global_level=global_level, passed_on=pd.Timestamp("2026-03-20"), centre=None, session="1",
+                global_level=global_level, passed_on=pd.Timestamp("2026-03-20"), school_year=2025, centre=None,
+                session="1",
                 **({name: 3 for name in LEVEL_COLUMNS} | (levels or {})), division=division, match_method="exact",
                 first_name=first, last_name=last, birth_date=pd.Timestamp("2011-04-04"),
                 eleve_id=eleve_id, ine=None, student_last_name=last if eleve_id else None, student_usage_name=None,

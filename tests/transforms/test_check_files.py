@@ -1,6 +1,7 @@
 """Files of several establishments checked together give what each file checked alone gives."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from transforms.check_files import InputFile, check_files
 from transforms.read_roster import read_roster
 
 NAME = "20260320_resultats_3A.csv"
+RUN_DAY = date(2026, 6, 30)  # after the sample's sessions
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,9 @@ def outcome(checked):
 def test_a_batch_reports_every_file_exactly_as_that_file_checked_alone(sample, roster):
     files = inputs(sample.inbox, sample.uai)
 
-    together = check_files(files, {sample.uai: roster})
+    together = check_files(files, {sample.uai: roster}, received_on=RUN_DAY)
 
-    alone = [entry for f in files for entry in outcome(check_files([f], {sample.uai: roster}))]
+    alone = [entry for f in files for entry in outcome(check_files([f], {sample.uai: roster}, received_on=RUN_DAY))]
     assert outcome(together) == alone
     assert {f.status for f in together.files} == {"loaded", "partial", "quarantined"}
 
@@ -50,7 +52,7 @@ def test_same_file_name_in_two_establishments_stays_two_files(sample, roster, tm
     files = [InputFile("0861234Z", NAME, (tmp_path / "clean.csv").read_bytes()),
              InputFile("0170001A", NAME, (tmp_path / "spoilt.csv").read_bytes())]
 
-    checked = check_files(files, {"0861234Z": roster, "0170001A": roster})
+    checked = check_files(files, {"0861234Z": roster, "0170001A": roster}, received_on=RUN_DAY)
 
     clean, spoilt = checked.files
     assert (clean.status, clean.rows_good, clean.problems) == ("loaded", 3, ())
@@ -66,7 +68,7 @@ def test_a_file_where_every_row_is_bad_is_quarantined_not_partial(sample, roster
     write_class_csv(tmp_path / "bad.csv", spoilt, "pix-niveau-score")
 
     [checked] = check_files([InputFile(sample.uai, NAME, (tmp_path / "bad.csv").read_bytes())],
-                            {sample.uai: roster}).files
+                            {sample.uai: roster}, received_on=RUN_DAY).files
 
     assert (checked.status, checked.rows_good, checked.rows_quarantined) == ("quarantined", 0, 1)
 
@@ -74,7 +76,7 @@ def test_a_file_where_every_row_is_bad_is_quarantined_not_partial(sample, roster
 def test_without_a_roster_rows_load_unmatched_with_no_notice_per_row(sample):
     files = inputs(sample.inbox, sample.uai)
 
-    checked = check_files(files, {sample.uai: None})
+    checked = check_files(files, {sample.uai: None}, received_on=RUN_DAY)
 
     assert len(checked.good) > 0 and set(checked.matches["match_method"]) == {"unmatched"}
     assert all(f.notices == () for f in checked.files)
@@ -88,7 +90,7 @@ def test_an_unreadable_cell_quarantines_its_row_with_its_own_message_even_in_a_n
     spoilt = first.rsplit(";", 1)[0] + ';"99/99/2026"'  # the date of passage, a column that may be empty
     content = "\n".join([header, spoilt, second]).encode()
 
-    [checked] = check_files([InputFile(sample.uai, NAME, content)], {sample.uai: roster}).files
+    [checked] = check_files([InputFile(sample.uai, NAME, content)], {sample.uai: roster}, received_on=RUN_DAY).files
 
     assert (checked.status, checked.rows_good) == ("partial", 1)
     [problem] = checked.problems

@@ -24,6 +24,7 @@ def certifications(*rows: dict) -> pd.DataFrame:
             **{column: 3 for column in LEVEL_COLUMNS},
             "jury_comment": None, "session": "12345", "centre": None, "passed_on": pd.Timestamp("2026-03-10"),
             "source_file": "20260315_resultats_3A.csv", "row_number": position + 2, "file_division": "3A",
+            "received_on": pd.Timestamp("2026-06-30"), "school_year": 2025,
         }
         records.append(record | row | {"birth_date": pd.Timestamp(row["birth_date"])})
     return CertificationFrame.validate(pd.DataFrame.from_records(records))

@@ -18,10 +18,11 @@ from transforms.normalise import export_date_from_name, file_division_from_name,
 from transforms.read_csv import read_export
 
 NAME = "20250601_resultats_3èmeA.csv"
+RUN_DAY = dt.date(2026, 6, 30)
 FRAME_COLUMNS = ["certification_number", "first_name", "last_name", "birth_date", "birthplace",
                  "external_id", "certification_type", "status", "status_inferred", "score", "global_level",
                  *LEVEL_COLUMNS, "jury_comment", "session", "centre", "passed_on", "source_file",
-                 "row_number", "file_division"]
+                 "row_number", "file_division", "received_on", "school_year"]
 
 
 def no_levels(cell: str) -> dict[str, str]:
@@ -30,7 +31,7 @@ def no_levels(cell: str) -> dict[str, str]:
 
 
 def normalised(header, records, name=NAME, **options):
-    return normalise_export(read_export(name, export_bytes(header, records, **options)))
+    return normalise_export(read_export(name, export_bytes(header, records, **options)), received_on=RUN_DAY)
 
 
 def problem_by_column(result) -> dict[str, dict]:
@@ -256,7 +257,7 @@ def test_every_read_row_is_in_the_frame_with_its_row_number():
     content = content.replace(b'\n1;', b'\n\n\n1;')
     raw = read_export(NAME, content)
 
-    frame = normalise_export(raw).frame
+    frame = normalise_export(raw, received_on=RUN_DAY).frame
 
     assert frame["row_number"].tolist() == raw.rows["row_number"].tolist() == [4, 5]
 
@@ -265,7 +266,7 @@ def test_the_raw_export_is_not_mutated():
     raw = read_export(NAME, export_bytes(HEADER_RESULTAT, three_students(HEADER_RESULTAT)))
     before = raw.rows.copy()
 
-    normalise_export(raw, file_division="3A")
+    normalise_export(raw, file_division="3A", received_on=RUN_DAY)
 
     pd.testing.assert_frame_equal(raw.rows, before)
 
@@ -273,11 +274,11 @@ def test_the_raw_export_is_not_mutated():
 def test_explicit_division_wins_over_the_file_name():
     raw = read_export(NAME, export_bytes(HEADER_CURRENT, three_students(HEADER_CURRENT)))
 
-    assert normalise_export(raw, file_division="3B").frame["file_division"].tolist() == ["3B"] * 3
+    assert normalise_export(raw, file_division="3B", received_on=RUN_DAY).frame["file_division"].tolist() == ["3B"] * 3
 
 
 def test_unreadable_file_gives_an_empty_canonical_frame():
-    result = normalise_export(read_export(NAME, b""))
+    result = normalise_export(read_export(NAME, b""), received_on=RUN_DAY)
 
     assert result.frame.empty and list(result.frame.columns) == FRAME_COLUMNS
     assert result.problems.empty

@@ -25,12 +25,15 @@ def stored_row(number: int, eleve_id: int | None = 1, **overrides) -> dict:
         ine=None, student_last_name="DURAND" if matched else None, student_usage_name=None,
         student_first_name="Louis" if matched else None,
         student_birth_date=pd.Timestamp("2011-04-04") if matched else None, student_division="3A" if matched else None)
-    return row | overrides
+    row |= overrides
+    passed = row["passed_on"]
+    # the loader's rule: that of the date, else of the file (here 2025-2026)
+    return {"school_year": 2025 if pd.isna(passed) else passed.year - (passed.month < 9)} | row
 
 
 def stored(*rows: dict) -> pd.DataFrame:
     return StoredCertificationFrame.validate(pd.DataFrame(list(rows)).astype(
-        {"number": "Int64", "eleve_id": "Int64", "score": "Int64", **{c: "Int64" for c in LEVEL_COLUMNS}}))
+        {"number": "Int64", "eleve_id": "Int64", "score": "Int64", "school_year": "Int64", **{c: "Int64" for c in LEVEL_COLUMNS}}))
 
 
 def reasons(selection) -> dict[int, str]:
