@@ -66,9 +66,9 @@ def add_certification(engine: Engine, number: int, *, student_id: int | None = N
                       passed_on: date | None = date(2026, 3, 20), levels: dict[str, int | None] | None = None,
                       first_name: str = "Louis", last_name: str = "Durand", birth_date: date = date(2011, 4, 4),
                       division: str | None = "3A", match_method: str | None = None, **columns: Any) -> int:
-    """Inserts a certification; levels default to 3 everywhere (keys are LEVEL_COLUMNS names)."""
+    """Inserts a certification; levels default to 3 everywhere (keys are LEVEL_COLUMNS names); the school year
+    defaults to that of PASSED_ON, else of the file's name (20260320_resultats_3A.csv: 2025)."""
     level_values = {name: 3 for name in LEVEL_COLUMNS} | (levels or {})
-    # that of the date, else of the file's name (20260320_resultats_3A.csv)
     school_year = (passed_on.year - (passed_on.month < 9)) if passed_on else 2025
     values = dict(
         number=number, uai=uai, student_id=student_id,

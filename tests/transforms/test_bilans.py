@@ -146,3 +146,17 @@ def test_the_academie_summary_sums_counts_and_recomputes_rates(bilan):
     assert (total["candidates"], total["validated"], total["roster"]) == (14, 10, 18)
     assert total["rate_of_candidates"] == pytest.approx(10 / 14) and total["mean_score"] == 300
     assert list(summary["uai"]) == ["0330001A", UAI, "Académie"]
+
+
+def test_an_undated_certification_is_a_candidate_of_its_file_year_only():
+    from tests.transforms.test_select_livret import stored, stored_row
+    from transforms.bilans import compare_years, select_candidates
+
+    certifications = stored(stored_row(101, eleve_id=1, passed_on=pd.NaT, school_year=2024),  # its file: 2024-2025
+                            stored_row(102, eleve_id=2))
+    roster = pd.DataFrame({"eleve_id": pd.array([1, 2], dtype="Int64"), "sex": ["1", "2"]})
+
+    assert select_candidates(certifications, roster, "2025-2026")["number"].tolist() == [102]
+    assert select_candidates(certifications, roster, "2024-2025")["number"].tolist() == [101]
+    years = compare_years(certifications, roster)
+    assert years[["school_year", "candidates"]].values.tolist() == [["2024-2025", 1], ["2025-2026", 1]]

@@ -315,3 +315,20 @@ def test_passage_date_with_a_typo_year_is_a_problem_with_its_value():
     problem = problem_by_column(result)["Date de passage de la certification"]
     assert problem["message"] == "Date de passage illisible : « 12/05/9025 » (attendu JJ/MM/AAAA)"
     assert pd.isna(result.frame["passed_on"].iloc[0])
+
+
+def test_school_year_is_that_of_the_date_of_passage_else_of_the_export_date_in_the_name():
+    students = [record(HEADER_CURRENT, number="100001", passed="12/09/2025"),
+                record(HEADER_CURRENT, number="100002", passed="")]
+
+    frame = normalised(HEADER_CURRENT, students, name="20250601_resultats_3A.csv").frame
+
+    assert frame["school_year"].tolist() == [2025, 2024]  # the undated one: exported on 2025-06-01, 2024-2025
+    assert frame["received_on"].tolist() == [pd.Timestamp(RUN_DAY)] * 2
+
+
+@pytest.mark.parametrize("name", ["3A.csv", "20300101_resultats_3A.csv", "20170101_resultats_3A.csv"])
+def test_undated_certification_of_a_file_without_a_plausible_export_date_gets_the_day_received(name):
+    frame = normalised(HEADER_CURRENT, [record(HEADER_CURRENT, passed="")], name=name).frame
+
+    assert frame["school_year"].tolist() == [2025]  # received on 2026-06-30

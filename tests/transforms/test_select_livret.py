@@ -180,3 +180,11 @@ def test_malformed_school_year_is_refused_in_french(year):
                                        (date(2027, 1, 4), "2026-2027")])
 def test_a_day_belongs_to_the_school_year_that_began_the_september_before(day, year):
     assert school_year_of(day) == year
+
+
+def test_undated_certification_counts_in_its_file_school_year_only():
+    undated = stored_row(101, eleve_id=1, passed_on=pd.NaT, school_year=2024)  # its file: 2024-2025
+    this_year = stored_row(102, eleve_id=2)
+
+    assert exported_numbers(select_livret_certifications(stored(undated, this_year), YEAR)) == [102]
+    assert exported_numbers(select_livret_certifications(stored(undated, this_year), "2024-2025")) == [101]

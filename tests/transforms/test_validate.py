@@ -1,3 +1,5 @@
+import pandas as pd
+
 from schemas.problems import make_problems
 from tests.builders import LABELS, canonical_frame, canonical_row
 from transforms.validate import validate_certifications
@@ -63,3 +65,64 @@ def test_cell_already_reported_unreadable_is_not_reported_twice():
     good, problems = validate([canonical_row(1, birth_date=None)], known)
     assert good.empty
     assert list(problems["rule"]) == ["unreadable_value"]
+
+
+# Dates that cannot be: the run's day (received_on, 2026-06-30 in canonical_row) is the bound, passed in as data.
+
+def only_problem(rows):
+    good, problems = validate(rows)
+    assert good.empty
+    [problem] = problems.to_dict("records")
+    return problem
+
+
+def test_certification_after_the_run_day_is_set_aside_with_its_row_and_column():
+    problem = only_problem([canonical_row(1, row_number=4, passed_on=pd.Timestamp("2030-01-01"))])
+    assert (problem["row"], problem["column"], problem["rule"]) == (4, "Date de passage de la certification",
+                                                                   "passed_after_run_day")
+    assert problem["message"] == "Date de passage postérieure au jour du traitement"
+    assert problem["value"] == "01/01/2030"
+
+
+def test_certification_on_the_run_day_itself_loads():
+    good, problems = validate([canonical_row(1, passed_on=pd.Timestamp("2026-06-30"))])
+    assert len(good) == 1 and problems.empty
+
+
+def test_certification_before_2018_is_set_aside():
+    problem = only_problem([canonical_row(1, birth_date=pd.Timestamp("2002-04-04"), passed_on=pd.Timestamp("2017-06-12"))])
+    assert (problem["column"], problem["rule"]) == ("Date de passage de la certification", "passed_before_pix")
+    assert problem["message"] == "Date de passage antérieure à 2018 (les certifications Pix ont commencé fin 2017)"
+
+
+def test_birth_date_in_the_future_is_set_aside_without_quoting_it():
+    good, problems = validate([canonical_row(1, row_number=3, birth_date=pd.Timestamp("2027-02-01"))])
+    assert good.empty
+    future = problems[problems["rule"] == "born_in_future"].to_dict("records")
+    assert [(p["row"], p["column"], p["value"], p["message"]) for p in future] == [
+        (3, "Date de naissance", None, "Date de naissance dans le futur")]
+    assert not any("2027" in message for message in problems["message"])
+
+
+def test_student_younger_than_ten_at_passage_is_set_aside():
+    problem = only_problem([canonical_row(1, birth_date=pd.Timestamp("2016-03-21"), passed_on=pd.Timestamp("2026-03-20"))])
+    assert (problem["column"], problem["rule"], problem["value"]) == ("Date de naissance", "too_young_at_passage", None)
+    assert problem["message"] == "Élève de moins de 10 ans à la date de passage"
+
+
+def test_student_of_exactly_ten_and_an_adult_both_load():
+    good, problems = validate([
+        canonical_row(1, row_number=2, birth_date=pd.Timestamp("2016-03-20"), passed_on=pd.Timestamp("2026-03-20")),
+        canonical_row(2, row_number=3, birth_date=pd.Timestamp("1970-05-17"))])  # a BTS or GRETA adult
+    assert list(good["certification_number"]) == [1, 2] and problems.empty
+
+
+def test_undated_certification_of_a_child_too_young_on_the_day_received_is_set_aside():
+    problem = only_problem([canonical_row(1, passed_on=None, birth_date=pd.Timestamp("2018-01-01"))])
+    assert problem["rule"] == "too_young_at_passage"
+
+
+def test_bounds_are_relative_to_the_run_day_not_the_clock():
+    # the same row, received a year earlier: its date of passage was then in the future
+    good, problems = validate([canonical_row(1, received_on=pd.Timestamp("2025-06-30"))])
+    assert good.empty and list(problems["rule"]) == ["passed_after_run_day"]
