@@ -19,7 +19,7 @@ from tests.db_builders import add_certification, add_establishment, read_rows
 from transforms.open_problems import read_open_files
 
 UAI = "0861234Z"
-BEFORE_0008 = "0006"  # the revision 0008 follows
+BEFORE_0008 = "0007"  # the revision 0008 follows
 
 
 # --- an ingest run ---------------------------------------------------------------------------------------------
