@@ -14,7 +14,8 @@ from flows.ingest import ingest_inbox
 from flows.school_years import default_school_year
 from pix_livret.sample_data import make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS
-from schemas.tables import Attestation, Certification, Establishment, FileProblem, QuarantinedRow, SourceFile
+from schemas.tables import (Attestation, Certification, Enrolment, Establishment, FileProblem, QuarantinedRow,
+                            SourceFile, Student)
 from tests.db_builders import add_certification, add_establishment, read_rows
 from transforms.open_problems import read_open_files
 
@@ -98,10 +99,11 @@ def stored_file(connection, name: str, registered_at: datetime, rows: int) -> in
 
 
 def stored_certification(connection, number: int, file_id: int, row: int, passed_on: date | None,
-                         birth_date: date = date(2011, 4, 4)) -> None:
+                         birth_date: date = date(2011, 4, 4), student_id: int | None = None) -> None:
     # the columns of revision 0006/0007: no school_year yet
     connection.execute(insert(Certification.__table__).values(
-        number=number, uai=UAI, student_id=None, match_method="unmatched", first_name="Louis", last_name="Durand",
+        number=number, uai=UAI, student_id=student_id, match_method="exact" if student_id else "unmatched",
+        first_name="Louis", last_name="Durand",
         birth_date=birth_date, certification_type="Pix", status="validated", status_inferred=False, score=300,
         global_level=None, passed_on=passed_on, division="3A", source_file_id=file_id, source_row=row,
         loaded_at=REGISTERED, updated_at=REGISTERED, **{name: 3 for name in LEVEL_COLUMNS}))
@@ -116,13 +118,20 @@ def before_0008(db_url):
         connection.execute(insert(Establishment.__table__).values(uai=UAI, school_year=2025, updated_at=REGISTERED))
         named = stored_file(connection, "20260320_resultats_3A.csv", REGISTERED, 4)
         unnamed = stored_file(connection, "classe 3B.csv", datetime(2026, 10, 2, tzinfo=timezone.utc), 1)
+        young = connection.execute(insert(Student.__table__).values(
+            uai=UAI, eleve_id=4004, last_name="DURAND", first_name="Louis", birth_date=date(2019, 1, 1),
+            division="3A").returning(Student.id)).scalar_one()
         stored_certification(connection, 1, named, 2, date(2026, 3, 20))
-        stored_certification(connection, 2, named, 3, date(2030, 1, 1))
+        stored_certification(connection, 2, named, 3, date(2030, 1, 1), student_id=young)
         stored_certification(connection, 3, named, 4, None)  # its file's name says 2026-03-20: 2025-2026
-        stored_certification(connection, 4, named, 5, date(2026, 3, 20), birth_date=date(2019, 1, 1))
+        stored_certification(connection, 4, named, 5, date(2026, 3, 20), birth_date=date(2019, 1, 1),
+                             student_id=young)
         stored_certification(connection, 5, unnamed, 2, None)  # received 2026-10-02: 2026-2027
         connection.execute(insert(Attestation.__table__).values(certification_number=2, content_hash="0" * 64,
                                                                 path="/dev/null", rendered_at=REGISTERED))
+        # as 0007 enrolled them: the roster's year, and the year of each certification (2029 from the 2030 one)
+        connection.execute(insert(Enrolment.__table__), [
+            {"student_id": young, "school_year": year, "uai": UAI, "division": "3A"} for year in (2025, 2029)])
     yield engine
     engine.dispose()
 
@@ -135,24 +144,27 @@ def test_migration_0008_stores_school_years_and_sets_aside_the_rows_that_break_t
         kept = connection.execute(select(Certification.number, Certification.school_year)
                                   .order_by(Certification.number)).all()
         quarantined = connection.execute(select(QuarantinedRow.row_number, QuarantinedRow.reasons,
-                                                QuarantinedRow.raw_text).order_by(QuarantinedRow.row_number)).all()
+                                                QuarantinedRow.raw_text, QuarantinedRow.eleve_id)
+                                         .order_by(QuarantinedRow.row_number)).all()
         problems = connection.execute(select(FileProblem.row_number, FileProblem.column_name, FileProblem.value,
                                              FileProblem.message).order_by(FileProblem.row_number)).all()
         named = connection.execute(select(SourceFile.status, SourceFile.rows_loaded, SourceFile.rows_quarantined)
                                    .where(SourceFile.name == "20260320_resultats_3A.csv")).one()
         attestations = connection.execute(select(Attestation.certification_number)).scalars().all()
         due = connection.execute(select(Establishment.attestations_due)).scalar_one()
+        enrolled = connection.execute(select(Enrolment.school_year).order_by(Enrolment.school_year)).scalars().all()
         open_files = read_open_files(connection, [UAI])
 
     assert kept == [(1, 2025), (3, 2025), (5, 2026)]  # the good rows untouched, each in one school year
-    assert [(row, reasons) for row, reasons, _ in quarantined] == [
-        (3, "Date de passage postérieure au jour du traitement"),
-        (5, "Élève de moins de 10 ans à la date de passage")]
-    assert all(json.loads(raw)["number"] in (2, 4) for _, _, raw in quarantined)  # the stored row, kept whole
+    assert [(row, reasons, eleve_id) for row, reasons, _, eleve_id in quarantined] == [
+        (3, "Date de passage postérieure au jour du traitement", 4004),
+        (5, "Élève de moins de 10 ans à la date de passage", 4004)]  # its student: « résultat écarté »
+    assert [json.loads(raw)["number"] for _, _, raw, _ in quarantined] == [2, 4]  # the stored row, kept whole
     assert problems == [(3, "Date de passage de la certification", "01/01/2030",
                          "Date de passage postérieure au jour du traitement"),
                         (5, "Date de naissance", None, "Élève de moins de 10 ans à la date de passage")]
     assert named == ("partial", 2, 2) and attestations == [] and due
+    assert enrolled == [2025]  # 2029-2030 came from the certification set aside only
     assert [(f.name, f.status, f.rows_quarantined) for f in open_files] == [("20260320_resultats_3A.csv", "partial", 2)]
 
     # the next run's report says it, though nothing new came in

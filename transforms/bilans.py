@@ -194,8 +194,8 @@ def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: s
 
     A candidate is a roster student (eleve_id) or, unmatched, a certification number. Their best is validated,
     else not obtained, else cancelled or in error (started counts there); then the latest. An undated
-    certification counts in its file's year only, as in the livret. Adds outcome, division (roster's, else the file's, else
-    NO_DIVISION) and sex (roster's, None when unmatched).
+    certification counts in its file's year only, as in the livret. Adds outcome, division (roster's, else the
+    file's, else NO_DIVISION) and sex (roster's, None when unmatched).
     """
     year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
     outcome = year["status"].map(_OUTCOME_OF_STATUS)

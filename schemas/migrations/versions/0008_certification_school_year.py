@@ -40,7 +40,7 @@ CHUNK = 500  # numbers per IN (...): under SQLite's limit on bound parameters
 # The tables as this revision knows them (only the columns it reads or writes).
 certifications = sa.table(
     'certifications', sa.column('number', sa.BigInteger), sa.column('uai', sa.String),
-    sa.column('source_file_id', sa.Integer), sa.column('source_row', sa.Integer),
+    sa.column('student_id', sa.Integer), sa.column('source_file_id', sa.Integer), sa.column('source_row', sa.Integer),
     sa.column('birth_date', sa.Date), sa.column('passed_on', sa.Date), sa.column('school_year', sa.Integer))
 source_files = sa.table(
     'source_files', sa.column('id', sa.Integer), sa.column('name', sa.String),
@@ -49,13 +49,16 @@ source_files = sa.table(
     sa.column('acknowledged_at', sa.DateTime(timezone=True)), sa.column('acknowledged_run_id', sa.Integer))
 quarantined_rows = sa.table(
     'quarantined_rows', sa.column('id', sa.Integer), sa.column('source_file_id', sa.Integer),
-    sa.column('row_number', sa.Integer), sa.column('raw_text', sa.Text), sa.column('reasons', sa.Text))
+    sa.column('row_number', sa.Integer), sa.column('raw_text', sa.Text), sa.column('reasons', sa.Text),
+    sa.column('eleve_id', sa.BigInteger))
+students = sa.table('students', sa.column('id', sa.Integer), sa.column('eleve_id', sa.BigInteger))
 file_problems = sa.table(
     'file_problems', sa.column('source_file_id', sa.Integer), sa.column('run_id', sa.Integer),
     sa.column('stage', sa.String), sa.column('row_number', sa.Integer), sa.column('column_name', sa.String),
     sa.column('rule', sa.String), sa.column('value', sa.Text), sa.column('message', sa.Text))
 attestations = sa.table('attestations', sa.column('certification_number', sa.BigInteger))
 establishments = sa.table('establishments', sa.column('uai', sa.String), sa.column('attestations_due', sa.Boolean))
+enrolments = sa.table('enrolments', sa.column('student_id', sa.Integer), sa.column('school_year', sa.Integer))
 
 
 def upgrade() -> None:
@@ -146,13 +149,14 @@ def _set_aside_impossible_dates(connection, today: date) -> None:
         return
     numbers = sorted(bad)
     stored = _stored_rows(connection, numbers)
-    _save_problems(connection, bad, stored)
+    _save_problems(connection, bad, stored, _eleve_ids(connection, stored))
     uais = sorted({stored[number]['uai'] for number in numbers})
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start:start + CHUNK]
         connection.execute(attestations.delete().where(attestations.c.certification_number.in_(chunk)))
         connection.execute(certifications.delete().where(c.number.in_(chunk)))
     _count_set_aside(connection, Counter(file_id for file_id, *_ in bad.values()))
+    _drop_years_to_come(connection, stored.values(), _first_year(today))
     connection.execute(establishments.update().where(establishments.c.uai.in_(uais)).values(attestations_due=True))
 
 
@@ -167,7 +171,18 @@ def _stored_rows(connection, numbers: list[int]) -> dict[int, dict]:
     return stored
 
 
-def _save_problems(connection, bad: dict, stored: dict[int, dict]) -> None:
+def _eleve_ids(connection, stored: dict[int, dict]) -> dict[int, int]:
+    """students.id -> ELEVE_ID of the matched students of STORED: a row set aside still names its student (0007's
+    quarantined_rows.eleve_id), whom the bilan then counts as « résultat écarté », not absent."""
+    ids = sorted({row['student_id'] for row in stored.values() if row['student_id'] is not None})
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        found |= dict(connection.execute(sa.select(students.c.id, students.c.eleve_id)
+                                         .where(students.c.id.in_(ids[start:start + CHUNK]))).all())
+    return found
+
+
+def _save_problems(connection, bad: dict, stored: dict[int, dict], eleve_ids: dict[int, int]) -> None:
     problems, quarantined = [], []
     for number, (file_id, row, passed, broken) in sorted(bad.items()):
         for rule in broken:
@@ -185,10 +200,26 @@ def _save_problems(connection, bad: dict, stored: dict[int, dict]) -> None:
                                .values(reasons=f"{existing.reasons}\n{reasons}"))
         else:
             quarantined.append({"source_file_id": file_id, "row_number": row, "raw_text": raw_text,
-                                "reasons": reasons})
+                                "reasons": reasons, "eleve_id": eleve_ids.get(stored[number]['student_id'])})
     connection.execute(file_problems.insert(), problems)
     if quarantined:
         connection.execute(quarantined_rows.insert(), quarantined)
+
+
+def _drop_years_to_come(connection, removed, this_year: int) -> None:
+    """0007 enrolled each matched student in the year of each of their certifications: a certification dated in a
+    year to come made an enrolment no roster can have given. It goes with its certification when no other one of
+    the student is of that year. Enrolments of past years are kept: a roster may have given them."""
+    c = certifications.c
+    for row in removed:
+        year, student_id = row['school_year'], row['student_id']
+        if student_id is None or year is None or year <= this_year:
+            continue
+        others = connection.execute(sa.select(sa.func.count()).select_from(certifications)
+                                    .where(c.student_id == student_id, c.school_year == year)).scalar_one()
+        if not others:
+            connection.execute(enrolments.delete().where(enrolments.c.student_id == student_id,
+                                                         enrolments.c.school_year == year))
 
 
 def _count_set_aside(connection, per_file: Counter) -> None:
