@@ -29,7 +29,7 @@ def make_rows(students: int) -> pd.DataFrame:
         last, first = LAST_NAMES[i % len(LAST_NAMES)], FIRST_NAMES[i % len(FIRST_NAMES)]
         rows.append(dict(
             number=7_300_000 + i, uai="0861234Z", status="validated", certification_type="Pix", score=100 + i % 700,
-            global_level="Indépendant 1" if i % 3 else None, passed_on=pd.Timestamp("2026-03-20"),
+            global_level="Indépendant 1" if i % 3 else None, passed_on=pd.Timestamp("2026-03-20"), school_year=2025,
             centre="Collège Jean Moulin", session="12345", **levels, division=division, match_method="exact",
             first_name=first, last_name=last, birth_date=pd.Timestamp("2011-04-04"), eleve_id=180_000 + i, ine=None,
             student_last_name=last, student_usage_name=None, student_first_name=first,
