@@ -5,7 +5,7 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -89,6 +89,12 @@ def count_students(connection: Connection, uai: str) -> int:
 
 def read_establishment_name(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
+
+
+def read_latest_passage(connection: Connection, uai: str) -> date | None:
+    """The latest date of passage among UAI's certifications, None when there is none."""
+    latest = connection.execute(select(func.max(Certification.passed_on)).where(Certification.uai == uai)).scalar()
+    return latest.date() if isinstance(latest, datetime) else latest
 
 
 def read_latest_school_year(connection: Connection, uai: str, today: date) -> int | None:
