@@ -153,7 +153,7 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
     """
     with database.connect(write=False) as connection:
         name = read_establishment_name(connection, job.uai)
-        students, absents = count_students(connection, job.uai), read_absents(connection, job.uai)
+        students, absents = count_students(connection, job.uai), read_absents(connection, job.uai, date.today())
         open_problems = tuple(read_open_files(connection, [job.uai]))
     if job.name and job.name != name:
         with database.connect() as connection:
@@ -370,7 +370,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
         mark_attestations_due(connection, uai, True)
     return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,
                     len(student_ids) if student_ids else count_students(connection, uai),
-                    read_absents(connection, uai), read_establishment_name(connection, uai),
+                    read_absents(connection, uai, date.today()), read_establishment_name(connection, uai),
                     read_open_files(connection, [uai]))
 
 
@@ -390,12 +390,12 @@ def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key:
 
 def _roster_year(roster: Roster, prepared: _Prepared, batch: CheckedBatch | None) -> int:
     """The school year of a roster: SIECLE's ANNEE_SCOLAIRE; a CSV roster says none, so the year of the results
-    it comes with (most of the establishment's new rows), else the one today falls in."""
+    it comes with (the school year of most of the establishment's new rows), else the one today falls in."""
     if roster.school_year is not None:
         return roster.school_year
-    passed = batch.rows_of(prepared.uai)[0]["passed_on"].dropna() if batch is not None else pd.Series([])
-    if len(passed):
-        return int(passed.map(lambda day: school_year_of(day.date())[:4]).mode().iloc[0])
+    years = batch.rows_of(prepared.uai)[0]["school_year"].dropna() if batch is not None else pd.Series([])
+    if len(years):
+        return int(years.mode().iloc[0])
     return int(school_year_of(date.today())[:4])
 
 

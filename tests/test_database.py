@@ -60,7 +60,7 @@ def test_absents_are_students_of_certified_divisions_without_a_certification_who
     add_certification(engine, 7310658, division="3A")  # unmatched: makes nobody present
 
     with engine.connect() as connection:
-        absents = read_absents(connection, "0861234Z")
+        absents = read_absents(connection, "0861234Z", date(2026, 6, 1))
 
     assert absents == [{"eleve_id": 1003, "division": "3A"}, {"eleve_id": 1004, "division": "3A"}]
 

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
 from schemas.tables import Certification, QuarantinedRow, SourceFile
+from transforms.normalise import export_date_from_name
 from transforms.open_problems import LOADED, SET_ASIDE, is_open
 from transforms.select_livret import school_year_of
 
@@ -18,8 +19,8 @@ def read_year_files(connection: Connection, uai: str, school_year: str) -> tuple
     set aside in those still set aside, open or acknowledged (file, division, row, eleve_id). A file set aside then
     replaced by a newer export of its class is set_aside False: it says nothing of this year's students.
 
-    A file belongs to the school year of most of its certifications, else (nothing of it loaded) to the year it
-    was received in.
+    A file belongs to the school year of most of its certifications, else (nothing of it loaded) to that of the
+    export date in its name, else of the day it was received.
     """
     files = _files_with_year(connection, uai)
     year = files[files["school_year"] == school_year].drop(columns="school_year")
@@ -49,14 +50,24 @@ def _files_with_year(connection: Connection, uai: str) -> pd.DataFrame:
     files = pd.DataFrame(connection.execute(query).all(),
                          columns=["id", "name", "division", "status", "rows_quarantined", "registered_at", "open",
                                   "set_aside"])
-    passages = connection.execute(
-        select(c.source_file_id, c.passed_on, func.count()).where(c.uai == uai, c.passed_on.is_not(None))
-        .group_by(c.source_file_id, c.passed_on)).all()
-    votes: dict[int, dict[str, int]] = {}
-    for file_id, passed_on, n in passages:
-        year = school_year_of(pd.Timestamp(passed_on).date())
-        votes.setdefault(file_id, {}).setdefault(year, 0)
-        votes[file_id][year] += n
-    years = [max(votes[i], key=votes[i].get) if i in votes else school_year_of(pd.Timestamp(day).date())
-             for i, day in zip(files["id"], files["registered_at"])]
+    years_of = connection.execute(
+        select(c.source_file_id, c.school_year, func.count()).where(c.uai == uai, c.school_year.is_not(None))
+        .group_by(c.source_file_id, c.school_year)).all()
+    votes: dict[int, dict[int, int]] = {}
+    for file_id, year, n in years_of:
+        votes.setdefault(file_id, {})[year] = n
+    years = [_school_year(max(votes[i], key=votes[i].get)) if i in votes else _year_of_file(name, registered)
+             for i, name, registered in zip(files["id"], files["name"], files["registered_at"])]
     return files.assign(school_year=years, open=files["open"].astype(bool), set_aside=files["set_aside"].astype(bool))
+
+
+def _year_of_file(name: str, registered_at) -> str:
+    """The school year of a file nothing of which loaded: that of the export date in its name, else of the day it
+    was received (as for an undated certification)."""
+    received = pd.Timestamp(registered_at).date()
+    exported = export_date_from_name(name)
+    return school_year_of(exported if exported is not None and exported <= received else received)
+
+
+def _school_year(first_year: int) -> str:
+    return f"{first_year}-{first_year + 1}"

@@ -34,10 +34,8 @@ def enrol_certified_students(connection: Connection, uai: str, records: list[dic
     certification says; the year's roster, when it comes, replaces this."""
     wanted: dict[int, dict[int, str | None]] = {}
     for record in records:
-        if record["student_id"] is not None and record["passed_on"] is not None:
-            day = record["passed_on"]
-            year = day.year if day.month >= 9 else day.year - 1
-            wanted.setdefault(year, {})[record["student_id"]] = record["division"]
+        if record["student_id"] is not None and record["school_year"] is not None:
+            wanted.setdefault(int(record["school_year"]), {})[record["student_id"]] = record["division"]
     for year, divisions in wanted.items():
         enrolled = set(connection.execute(select(Enrolment.student_id).where(
             Enrolment.uai == uai, Enrolment.school_year == year)).scalars())

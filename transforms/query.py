@@ -5,7 +5,7 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 from pandera.typing import DataFrame
@@ -91,12 +91,6 @@ def read_establishment_name(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
 
 
-def read_latest_passage(connection: Connection, uai: str) -> date | None:
-    """The latest date of passage among UAI's certifications, None when there is none."""
-    latest = connection.execute(select(func.max(Certification.passed_on)).where(Certification.uai == uai)).scalar()
-    return latest.date() if isinstance(latest, datetime) else latest
-
-
 def read_latest_school_year(connection: Connection, uai: str, today: date) -> int | None:
     """The latest school year (2025 for 2025-2026) holding a result of UAI not after TODAY, None when none.
 
@@ -116,16 +110,15 @@ def read_roster_school_year(connection: Connection, uai: str) -> int | None:
     return connection.execute(select(Establishment.school_year).where(Establishment.uai == uai)).scalar()
 
 
-def read_absents(connection: Connection, uai: str) -> list[dict]:
-    """Students enrolled in UAI's latest year of results, in a division certified that year, with no certification
-    that year and who have not left: eleve_id, division (the nightly report's count; the bilan says more)."""
-    latest = read_latest_passage(connection, uai)
-    if latest is None:
+def read_absents(connection: Connection, uai: str, today: date) -> list[dict]:
+    """Students enrolled in UAI's latest year of results (not after TODAY), in a division certified that year, with
+    no certification that year, who have not left and whose row was not set aside: eleve_id, division (the nightly
+    report's count; the bilan says more)."""
+    year = read_latest_school_year(connection, uai, today)
+    if year is None:
         return []
-    year = latest.year if latest.month >= 9 else latest.year - 1
-    first, last = date(year, 9, 1), date(year + 1, 8, 31)
     c, s, e = Certification.__table__.c, Student.__table__.c, Enrolment.__table__.c
-    in_year = c.passed_on.between(first, last)
+    in_year = c.school_year == year
     certified = select(c.division).where(c.uai == uai, c.division.is_not(None), in_year).distinct()
     has_certification = select(c.number).where(c.student_id == s.id, in_year).exists()
     # a student whose row was set aside is « résultat écarté », not absent (the bilan says which)
