@@ -23,10 +23,10 @@ from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_f
 from transforms.enrolments import enrol_certified_students
 from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
-from transforms.load import (LoadCounts, certification_records, find_source_files, lock_establishment,
-                             mark_attestations_due, quarantine_records, read_roster_digest, read_stored_roster,
-                             save_certifications, save_establishment, save_quarantine_records, save_roster,
-                             save_source_files, student_ids_of)
+from transforms.load import (LoadCounts, SavedCertifications, SetAside, certification_records, find_source_files,
+                             lock_establishment, mark_attestations_due, quarantine_records, read_roster_digest,
+                             read_stored_roster, save_certifications, save_establishment, save_quarantine_records,
+                             save_roster, save_source_files, set_aside_problem, student_ids_of, update_file_counts)
 from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster, validate_rosters
@@ -362,7 +362,10 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], settings) for c in fresh],
                             run_id=settings.run_id, now=now)
     file_ids = {c.key: file_id for c, file_id in zip(fresh, ids)}
-    counts = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh else {}
+    saved = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh \
+        else SavedCertifications({}, ())
+    counts = saved.counts
+    fresh = _with_rows_set_aside(connection, fresh, ids, saved.set_aside)
     for c, file_id in zip(fresh, ids):
         save_quarantine_records(connection, *quarantine_records(file_id, c.bad_rows, c.problems + c.notices,
                                                                 settings.run_id, c.set_aside_students))
@@ -375,7 +378,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
 
 
 def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key: dict[str, int],
-               student_ids: dict[int, int], now: datetime) -> dict[int, LoadCounts]:
+               student_ids: dict[int, int], now: datetime) -> SavedCertifications:
     good, matches = batch.rows_of(prepared.uai)
     loading = good["source_file"].isin(list(ids_by_key)).to_numpy(dtype=bool)
     students = prepared.students
@@ -397,6 +400,23 @@ def _roster_year(roster: Roster, prepared: _Prepared, batch: CheckedBatch | None
     if len(years):
         return int(years.mode().iloc[0])
     return int(school_year_of(date.today())[:4])
+
+
+def _with_rows_set_aside(connection, fresh: list[CheckedFile], ids: list[int],
+                         set_aside: Sequence[SetAside]) -> list[CheckedFile]:
+    """FRESH (registered with IDS) once the rows the load set aside (numbers of another establishment) are its
+    problems: the files' status and counts rewritten where rows were, so that rows_read = loaded + set aside."""
+    by_file: dict[int, list[SetAside]] = {}
+    for row in set_aside:
+        by_file.setdefault(row.source_file_id, []).append(row)
+    done = []
+    for c, file_id in zip(fresh, ids):
+        if file_id in by_file:
+            c = c.with_rows_set_aside([set_aside_problem(row, c.name, c.number_column) for row in by_file[file_id]])
+            update_file_counts(connection, file_id, status=c.status, rows_loaded=c.rows_good,
+                               rows_quarantined=c.rows_quarantined)
+        done.append(c)
+    return done
 
 
 def _file_record(checked: CheckedFile, digest: str, size: int, settings: Settings) -> dict:

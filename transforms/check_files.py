@@ -19,7 +19,7 @@ from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import SourceFile, max_length
 from transforms.match import find_matches, match_problems
 from transforms.normalise import file_division_from_name, normalise_exports
-from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, read_export
+from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, normalise_label, read_export
 from transforms.report import problems_as_records
 from transforms.validate import validate_batch
 
@@ -71,6 +71,24 @@ class CheckedFile:
         if self.rows_good == 0 and (len(self.problems) or not self.readable):
             return "quarantined"
         return "partial" if len(self.problems) else "loaded"
+
+    @property
+    def number_column(self) -> str:
+        """The certification number's header label as written in the file (what its problems name)."""
+        return next((label for label in self.raw.header if normalise_label(label) == "numero de certification"),
+                    "Numéro de certification")
+
+    def with_rows_set_aside(self, problems: Sequence[dict]) -> CheckedFile:
+        """The file once the load set aside rows it had found fit (PROBLEMS: one per row, stage "load"): fewer
+        rows good, the problems and the rows' raw text added, their notices dropped (the rows are not loaded)."""
+        if not problems:
+            return self
+        rows = {p["row"] for p in problems}
+        texts = dict(zip(self.raw.rows[ROW_NUMBER].astype(int), self.raw.rows[RAW_TEXT]))
+        return replace(self, rows_good=self.rows_good - len(rows),
+                       problems=tuple(sorted((*self.problems, *problems), key=lambda p: p["row"] or 0)),
+                       notices=tuple(n for n in self.notices if n["row"] not in rows),
+                       bad_rows=dict(sorted((self.bad_rows | {row: texts.get(row, "") for row in rows}).items())))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Takes validated frames and a SQLAlchemy connection inside the caller's transaction (one per establishment);
 writes in bulk (multi-row inserts, upserts; COPY on PostgreSQL) and returns counts. The certification number
-is the key: loading the same rows twice changes nothing.
+is the key: loading the same rows twice changes nothing. A certification belongs to one establishment: a row whose
+number is stored for another is not written but returned, set aside (OTHER_ESTABLISHMENT), never an overwrite.
 """
 from __future__ import annotations
 
@@ -44,7 +45,27 @@ class LoadCounts:
         return self.inserted + self.updated + self.unchanged
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """A row not written: its certification number is stored for another establishment, OWNER."""
+
+    source_file_id: int
+    source_row: int
+    number: int
+    owner: str
+
+
+@dataclass(frozen=True)
+class SavedCertifications:
+    counts: dict[int, LoadCounts]  # per source file id; the rows set aside are in none of the counts
+    set_aside: tuple[SetAside, ...]  # in the order of the records
+
+
 COLUMN_NAME_LENGTH = max_length(FileProblem.column_name)
+OTHER_ESTABLISHMENT = "other_establishment"  # the rule of a row set aside at load (stage "load")
+OTHER_ESTABLISHMENT_MESSAGE = ("Certification déjà enregistrée pour l'établissement {owner} : ligne écartée, sans "
+                               "rien écraser (retirez le fichier erroné, ou acquittez-le : « pix-livret problems "
+                               "--acknowledge N° »)")
 
 
 def lock_establishment(connection: Connection, uai: str) -> None:
@@ -143,24 +164,63 @@ def save_source_files(connection: Connection, records: list[dict[str, Any]], *, 
 
 
 def save_certifications(connection: Connection, records: list[dict[str, Any]], *,
-                        now: datetime) -> dict[int, LoadCounts]:
-    """Inserts new certifications and updates those whose content changed; returns the counts per source file.
+                        now: datetime) -> SavedCertifications:
+    """Inserts new certifications and updates those whose content changed; returns the counts per source file
+    and the rows set aside because their number belongs to another establishment.
 
     RECORDS are rows of the certifications table with source_file_id set; a number given twice keeps its
-    last record (a newer export of a class, later in the run, wins).
+    last record (a newer export of a class, later in the run, wins). A number stored for another UAI is never
+    written: seen before the write, or stored by another transaction meanwhile (the upsert then leaves it).
     """
     latest = list({r["number"]: r for r in records}.values())
     stored = _stored_certifications(connection, [r["number"] for r in latest])
+    owners = {r["number"]: stored[r["number"]].uai for r in latest
+              if r["number"] in stored and stored[r["number"]].uai != r["uai"]}
     new = [r | {"loaded_at": now, "updated_at": now} for r in latest if r["number"] not in stored]
     changed = [r | {"loaded_at": stored[r["number"]].loaded_at, "updated_at": now}
-               for r in latest if r["number"] in stored and _differs(r, stored[r["number"]])]
+               for r in latest if r["number"] in stored and r["number"] not in owners
+               and _differs(r, stored[r["number"]])]
     _upsert_certifications(connection, new + changed)
-    return _counts_per_file(records, new, changed)
+    owners |= _taken_meanwhile(connection, new)
+    new = [r for r in new if r["number"] not in owners]
+    set_aside = tuple(SetAside(r["source_file_id"], r["source_row"], r["number"], owners[r["number"]])
+                      for r in records if r["number"] in owners)
+    return SavedCertifications(_counts_per_file(records, new, changed, set_aside), set_aside)
 
 
-def _counts_per_file(records: list[dict], new: list[dict], changed: list[dict]) -> dict[int, LoadCounts]:
+def _taken_meanwhile(connection: Connection, written: list[dict[str, Any]]) -> dict[int, str]:
+    """Number -> owner of the rows of WRITTEN (inserts) the upsert left to another establishment: stored by a
+    transaction that committed after this one read (PostgreSQL: the unique index made this insert wait for it).
+
+    Read after the write, in the same transaction: under READ COMMITTED each statement sees what committed.
+    """
+    stored = _owners(connection, [r["number"] for r in written])
+    return {r["number"]: stored[r["number"]] for r in written if stored.get(r["number"], r["uai"]) != r["uai"]}
+
+
+def _owners(connection: Connection, numbers: list[int]) -> dict[int, str]:
+    return {row.number: row.uai for row in _select_numbers(
+        connection, [Certification.number, Certification.uai], numbers)}
+
+
+def set_aside_problem(row: SetAside, file: str, column: str) -> dict:
+    """The problem (keys of PROBLEM_COLUMNS) of a row set aside, in FILE whose number's header is COLUMN."""
+    return {"stage": "load", "file": file, "row": row.source_row, "column": column, "rule": OTHER_ESTABLISHMENT,
+            "value": str(row.number), "message": OTHER_ESTABLISHMENT_MESSAGE.format(owner=row.owner)}
+
+
+def update_file_counts(connection: Connection, file_id: int, *, status: str, rows_loaded: int,
+                       rows_quarantined: int) -> None:
+    """A registered file's status and counts, once its load set rows aside."""
+    connection.execute(update(SourceFile).where(SourceFile.id == file_id).values(
+        status=status, rows_loaded=rows_loaded, rows_quarantined=rows_quarantined))
+
+
+def _counts_per_file(records: list[dict], new: list[dict], changed: list[dict],
+                     set_aside: tuple[SetAside, ...]) -> dict[int, LoadCounts]:
     rows, inserted, updated = Counter(), Counter(), Counter()
     rows.update(r["source_file_id"] for r in records)
+    rows.subtract(s.source_file_id for s in set_aside)
     inserted.update(r["source_file_id"] for r in new)
     updated.update(r["source_file_id"] for r in changed)
     return {file_id: LoadCounts(inserted[file_id], updated[file_id], n - inserted[file_id] - updated[file_id])
@@ -169,21 +229,34 @@ def _counts_per_file(records: list[dict], new: list[dict], changed: list[dict]) 
 
 def _stored_certifications(connection: Connection, numbers: list[int]) -> dict[int, Any]:
     columns = [Certification.__table__.c[name] for name in ("number", "loaded_at", *_CERTIFICATION_FIELDS)]
+    return {row.number: row for row in _select_numbers(connection, columns, numbers)}
+
+
+def _select_numbers(connection: Connection, columns: list, numbers: list[int]) -> list:
+    """COLUMNS of the certifications whose number is in NUMBERS."""
     if connection.dialect.name == "postgresql":
         # one array parameter: an IN of 900 parameters costs ~15 ms a query to render and send
         wanted = Certification.number == any_(bindparam("numbers", numbers, type_=ARRAY(BigInteger)))
-        return {row.number: row for row in connection.execute(select(*columns).where(wanted))}
-    stored = {}
+        return list(connection.execute(select(*columns).where(wanted)))
+    found = []
     for start in range(0, len(numbers), _CHUNK):
         chunk = numbers[start:start + _CHUNK]
-        stored |= {row.number: row for row in connection.execute(select(*columns).where(Certification.number.in_(chunk)))}
-    return stored
+        found += connection.execute(select(*columns).where(Certification.number.in_(chunk))).all()
+    return found
+
+
+# the upsert's conflict clause: a number stored for another establishment is left as it is, never moved
+_SAME_OWNER = "certifications.uai = excluded.uai"
 
 
 def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """One upsert keyed on the number: COPY into a staging table on PostgreSQL, multi-row on SQLite."""
+    """One upsert keyed on the number, updating only a row of the same UAI: COPY into a staging table on
+    PostgreSQL, multi-row on SQLite. Rows go in number order: two establishments writing the same numbers at
+    once then wait for each other on the first one they share, never in a cycle (no deadlock).
+    """
     if not rows:
         return
+    rows = sorted(rows, key=lambda r: r["number"])
     names = list(rows[0])
     updated = [name for name in names if name not in ("number", "loaded_at")]
     if connection.dialect.name == "postgresql":
@@ -195,7 +268,7 @@ def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -
 def _sqlite_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
     assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
     _driver_executemany(connection, Certification.__table__, names, rows,
-                        f"ON CONFLICT (number) DO UPDATE SET {assignments}")
+                        f"ON CONFLICT (number) DO UPDATE SET {assignments} WHERE {_SAME_OWNER}")
 
 
 def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -250,8 +323,8 @@ def _copy_upsert(connection: Connection, names: list[str], updated: list[str], r
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS staging_{table} (LIKE {table}) ON COMMIT DROP")
         _copy_rows(connection, f"staging_{table}", names, rows)
         assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
-        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM staging_{table} "
-                       f"ON CONFLICT (number) DO UPDATE SET {assignments}")
+        cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM staging_{table} ORDER BY number "
+                       f"ON CONFLICT (number) DO UPDATE SET {assignments} WHERE {_SAME_OWNER}")
         cursor.execute(f"DROP TABLE staging_{table}")
     finally:
         cursor.close()
