@@ -2,6 +2,7 @@
 (design.md, "Nothing is lost") — on both backends, and when two establishments write the same number at once."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import date, datetime, timezone
@@ -221,3 +222,48 @@ def test_two_establishments_loading_the_same_numbers_together_share_them_out_wit
         assert aside == {n for n, owner in owners.items() if owner == other}
         assert all(s.owner == other for s in saved[uai].set_aside)
         assert saved[uai].counts[files[uai]].inserted == len(numbers) - len(aside)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_pix_livret_ingest_of_an_academie_with_one_number_in_two_establishments(tmp_path, db_url, monkeypatch):
+    """The command on an académie inbox (a folder per UAI), the same number in two establishments' files in one
+    run: the first loaded keeps it, the other's row is set aside, the run ends in quarantine (exit 3) until the
+    problem is acknowledged."""
+    from typer.testing import CliRunner
+
+    from pix_livret.cli import EXIT_OK, EXIT_QUARANTINE, app
+
+    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
+    monkeypatch.setenv("PIX_LIVRET_ARCHIVE_DIR", str(tmp_path / "archive"))
+    academie = make_sample_academie(tmp_path / "academie", establishments=2, classes=1, students_per_class=3)
+    first_file, second_file = (next((academie.root / uai).glob("*.csv")) for uai in academie.uais)
+    number = int(lines_of(first_file)[1].split(";")[0])
+    header, row, *rest = lines_of(second_file)
+    write_lines(second_file, [header, ";".join([str(number), *row.split(";")[1:]]), *rest])
+
+    def command(*arguments):
+        return CliRunner().invoke(app, [*arguments, "--db", db_url], terminal_width=200)
+
+    ingested = command("ingest", str(academie.root), "--no-attestations", "--no-bilans", "--report",
+                       str(tmp_path / "report.json"))
+
+    assert ingested.exit_code == EXIT_QUARANTINE, ingested.output
+    [(owner, first_name)] = read_rows(db_url, select(Certification.uai, Certification.first_name)
+                                      .where(Certification.number == number))
+    by_uai = {path.parent.name: path for path in (first_file, second_file)}
+    owner_file, [other_file] = by_uai.pop(owner), by_uai.values()
+    assert first_name == lines_of(owner_file)[1].split(";")[1].strip('"')
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    files = {f["name"]: f for f in report["files"] if f["uai"] == other_file.parent.name}
+    assert (files[other_file.name]["status"], files[other_file.name]["rows_loaded"],
+            files[other_file.name]["rows_quarantined"]) == ("partial", len(rest), 1)
+    assert [(p["row"], p["rule"]) for p in files[other_file.name]["problems"]] == [(2, OTHER_ESTABLISHMENT)]
+    assert all(f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] for f in report["files"])
+    assert report["totals"]["rows_quarantined"] == 1 and "Quarantaine" in ingested.output
+    [problem] = report["open_problems"]
+    listed = command("problems")
+    assert f"l'établissement {owner}" in " ".join(listed.output.split())
+    acknowledged = command("problems", "--acknowledge", str(problem["id"]))
+    assert acknowledged.exit_code == EXIT_OK, acknowledged.output
+    again = command("ingest", str(academie.root), "--no-attestations", "--no-bilans")
+    assert again.exit_code == EXIT_OK, again.output
