@@ -386,9 +386,12 @@ def _save_rows(connection, prepared: _Prepared, batch: CheckedBatch, ids_by_key:
         if students is not None else {}
     records = certification_records(good[loading], matches[loading], student_ids, divisions, uai=prepared.uai,
                                     source_file_ids=ids_by_key)
-    counts = save_certifications(connection, records, now=now)
-    enrol_certified_students(connection, prepared.uai, records)
-    return counts
+    saved = save_certifications(connection, records, now=now)
+    # a row set aside (its number is another establishment's) is no certification of this one: it enrols nobody
+    aside = {(row.source_file_id, row.source_row) for row in saved.set_aside}
+    enrol_certified_students(connection, prepared.uai,
+                             [r for r in records if (r["source_file_id"], r["source_row"]) not in aside])
+    return saved
 
 
 def _roster_year(roster: Roster, prepared: _Prepared, batch: CheckedBatch | None) -> int:
