@@ -365,7 +365,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     saved = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh \
         else SavedCertifications({}, ())
     counts = saved.counts
-    fresh = _with_rows_set_aside(connection, fresh, ids, saved.set_aside)
+    fresh = _with_rows_set_aside(connection, fresh, ids, saved.set_aside, student_ids)
     for c, file_id in zip(fresh, ids):
         save_quarantine_records(connection, *quarantine_records(file_id, c.bad_rows, c.problems + c.notices,
                                                                 settings.run_id, c.set_aside_students))
@@ -405,17 +405,23 @@ def _roster_year(roster: Roster, prepared: _Prepared, batch: CheckedBatch | None
     return int(school_year_of(date.today())[:4])
 
 
-def _with_rows_set_aside(connection, fresh: list[CheckedFile], ids: list[int],
-                         set_aside: Sequence[SetAside]) -> list[CheckedFile]:
+def _with_rows_set_aside(connection, fresh: list[CheckedFile], ids: list[int], set_aside: Sequence[SetAside],
+                         student_ids: dict[int, int]) -> list[CheckedFile]:
     """FRESH (registered with IDS) once the rows the load set aside (numbers of another establishment) are its
-    problems: the files' status and counts rewritten where rows were, so that rows_read = loaded + set aside."""
+    problems: the files' status and counts rewritten where rows were, so that rows_read = loaded + set aside.
+
+    STUDENT_IDS (ELEVE_ID -> students.id) names the student a row matched: the bilan says « résultat écarté »."""
     by_file: dict[int, list[SetAside]] = {}
     for row in set_aside:
         by_file.setdefault(row.source_file_id, []).append(row)
+    eleve_ids = {student: eleve for eleve, student in student_ids.items()}
     done = []
     for c, file_id in zip(fresh, ids):
         if file_id in by_file:
-            c = c.with_rows_set_aside([set_aside_problem(row, c.name, c.number_column) for row in by_file[file_id]])
+            rows = by_file[file_id]
+            c = c.with_rows_set_aside([set_aside_problem(row, c.name, c.number_column) for row in rows],
+                                      {row.source_row: eleve_ids[row.student_id] for row in rows
+                                       if row.student_id in eleve_ids})
             update_file_counts(connection, file_id, status=c.status, rows_loaded=c.rows_good,
                                rows_quarantined=c.rows_quarantined)
         done.append(c)

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from flows.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.referential import LEVEL_COLUMNS
-from schemas.tables import Certification, FileProblem, QuarantinedRow, SourceFile
+from schemas.tables import Certification, FileProblem, QuarantinedRow, SourceFile, Student
 from tests.conftest import PG_URL
 from tests.db_builders import add_certification, add_establishment, read_rows
 from transforms import load
@@ -79,8 +79,12 @@ def test_a_number_stored_for_another_establishment_is_set_aside_never_overwritte
     [stored] = read_rows(db_url, select(SourceFile).where(SourceFile.name == later.name))
     assert (stored.status, stored.rows_read, stored.rows_loaded, stored.rows_quarantined) == \
         ("partial", 1 + len(rest), len(rest), 1)
-    assert read_rows(db_url, select(QuarantinedRow.row_number, QuarantinedRow.raw_text, QuarantinedRow.reasons)
-                     .where(QuarantinedRow.source_file_id == stored.id)) == [(2, wrong, problem["message"])]
+    [(row_number, raw_text, reasons, eleve_id)] = read_rows(db_url, select(
+        QuarantinedRow.row_number, QuarantinedRow.raw_text, QuarantinedRow.reasons, QuarantinedRow.eleve_id)
+        .where(QuarantinedRow.source_file_id == stored.id))
+    assert (row_number, raw_text, reasons) == (2, wrong, problem["message"])
+    # the student the row matched is the other establishment's: its bilan says « résultat écarté »
+    assert read_rows(db_url, select(Student.uai).where(Student.eleve_id == eleve_id)) == [(other,)]
     assert read_rows(db_url, select(FileProblem.stage, FileProblem.rule, FileProblem.value)
                      .where(FileProblem.source_file_id == stored.id)) == [("load", OTHER_ESTABLISHMENT, str(number))]
     assert all(f.rows_read == f.rows_loaded + f.rows_quarantined for f in read_rows(db_url, select(SourceFile)))

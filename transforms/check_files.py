@@ -78,9 +78,10 @@ class CheckedFile:
         return next((label for label in self.raw.header if normalise_label(label) == "numero de certification"),
                     "Numéro de certification")
 
-    def with_rows_set_aside(self, problems: Sequence[dict]) -> CheckedFile:
-        """The file once the load set aside rows it had found fit (PROBLEMS: one per row, stage "load"): fewer
-        rows good, the problems and the rows' raw text added, their notices dropped (the rows are not loaded)."""
+    def with_rows_set_aside(self, problems: Sequence[dict], students: Mapping[int, int]) -> CheckedFile:
+        """The file once the load set aside rows it had found fit (PROBLEMS: one per row, stage "load"; STUDENTS:
+        row -> ELEVE_ID it matched): fewer rows good, the problems, the rows' raw text and students added, their
+        notices dropped (the rows are not loaded)."""
         if not problems:
             return self
         rows = {p["row"] for p in problems}
@@ -88,7 +89,8 @@ class CheckedFile:
         return replace(self, rows_good=self.rows_good - len(rows),
                        problems=tuple(sorted((*self.problems, *problems), key=lambda p: p["row"] or 0)),
                        notices=tuple(n for n in self.notices if n["row"] not in rows),
-                       bad_rows=dict(sorted((self.bad_rows | {row: texts.get(row, "") for row in rows}).items())))
+                       bad_rows=dict(sorted((self.bad_rows | {row: texts.get(row, "") for row in rows}).items())),
+                       set_aside_students=self.set_aside_students | dict(students))
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class SetAside:
     source_row: int
     number: int
     owner: str
+    student_id: int | None = None  # the students.id (of the establishment that loaded it) the row matched
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,8 @@ def save_certifications(connection: Connection, records: list[dict[str, Any]], *
     _upsert_certifications(connection, new + changed)
     owners |= _taken_meanwhile(connection, new)
     new = [r for r in new if r["number"] not in owners]
-    set_aside = tuple(SetAside(r["source_file_id"], r["source_row"], r["number"], owners[r["number"]])
-                      for r in records if r["number"] in owners)
+    set_aside = tuple(SetAside(r["source_file_id"], r["source_row"], r["number"], owners[r["number"]],
+                              r["student_id"]) for r in records if r["number"] in owners)
     return SavedCertifications(_counts_per_file(records, new, changed, set_aside), set_aside)
 
 
