@@ -264,6 +264,8 @@ def test_pix_livret_ingest_of_an_academie_with_one_number_in_two_establishments(
     assert [(p["row"], p["rule"]) for p in files[other_file.name]["problems"]] == [(2, OTHER_ESTABLISHMENT)]
     assert all(f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] for f in report["files"])
     assert report["totals"]["rows_quarantined"] == 1 and "Quarantaine" in ingested.output
+    # its student has a result, set aside: « résultat écarté », not absent
+    assert report["totals"]["absents"] == 0
     [problem] = report["open_problems"]
     listed = command("problems")
     assert f"l'établissement {owner}" in " ".join(listed.output.split())
