@@ -62,3 +62,22 @@ def test_a_bilan_without_its_summary_line_is_made_again(engine, db_url, tmp_path
 
     assert [b.uai for b in again.written] == [OTHER] and again.academie
     assert (out / "bilans" / OTHER / YEAR / ".synthese.json").exists()
+
+
+def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(engine, db_url, tmp_path):
+    import pandas as pd
+
+    from flows.bilans import make_bilans
+
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+    out = tmp_path / "out"
+    labels = ["Élèves inscrits", "Candidats", "dont non rattachés", "Résultats écartés", "Absents", "Validées",
+              "Non obtenues", "Annulées ou en erreur"]
+    for year in (YEAR, "2024-2025"):  # both schools have a certification of 2024-2025 too
+        make_bilans(db_url, out, year, None, NIGHT, workers=1)
+        totals = [pd.read_excel(out / "bilans" / uai / year / f"Bilan_Pix_{uai}_{year}.xlsx", sheet_name="Classes")
+                  .set_index("Classe").loc["Établissement", labels] for uai in (UAI, OTHER)]
+        summary = pd.read_excel(out / "bilans" / "academie" / year / f"Bilan_Pix_academie_{year}.xlsx")
+        academie = summary.set_index("UAI").loc["Académie", labels]
+        assert academie.tolist() == (totals[0] + totals[1]).tolist(), year
