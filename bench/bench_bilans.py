@@ -21,12 +21,13 @@ from sqlalchemy import insert, select  # noqa: E402
 from flows.bilans import make_bilans, write_establishment_bilan  # noqa: E402
 from flows.database import make_engine, upgrade_to_head  # noqa: E402
 from schemas.referential import LEVEL_COLUMNS, global_level_for  # noqa: E402
-from schemas.tables import Certification, Establishment, SourceFile, Student  # noqa: E402
+from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student  # noqa: E402
 from transforms.bilan_charts import draw_bilan_charts  # noqa: E402
 from transforms.bilan_html import render_bilan_html, render_pdf  # noqa: E402
 from transforms.bilan_xlsx import build_bilan_workbook  # noqa: E402
 from transforms.bilans import make_bilan  # noqa: E402
-from transforms.load import read_stored_roster  # noqa: E402
+from transforms.class_files import read_year_files  # noqa: E402
+from transforms.enrolments import read_enrolment  # noqa: E402
 from transforms.query import read_certifications  # noqa: E402
 
 YEAR = "2025-2026"
@@ -43,8 +44,11 @@ def fill_establishment(connection, uai: str, students: int, first_id: int) -> No
     roster = [dict(uai=uai, eleve_id=first_id + i, last_name=f"NOM{i}", first_name=f"Prénom{i}",
                    birth_date=date(2011, 1, 1), division=f"3{chr(65 + i // CLASS_SIZE)}", sex="12"[i % 2])
               for i in range(students)]
-    connection.execute(insert(Student), roster)
+    connection.execute(insert(Student), [dict(r, last_roster_year=2025) for r in roster])
     ids = dict(connection.execute(select(Student.eleve_id, Student.id).where(Student.uai == uai)).all())
+    # enrolled in 2025-2026, all in 3e (the MEF says so: every class is concerned)
+    connection.execute(insert(Enrolment), [dict(student_id=ids[r["eleve_id"]], school_year=2025, uai=uai,
+                                                division=r["division"], mef="10310019110") for r in roster])
     certifications = []
     for i, student in enumerate(roster):
         if i % 10 == 9:
@@ -57,6 +61,7 @@ def fill_establishment(connection, uai: str, students: int, first_id: int) -> No
             first_name=student["first_name"], last_name=student["last_name"], birth_date=date(2011, 1, 1),
             certification_type="Pix", status="rejected" if failed else "validated", status_inferred=False,
             score=score, global_level=None if failed else global_level_for(score), passed_on=date(2026, 3, 20),
+            school_year=2025,
             division=student["division"], source_file_id=source, source_row=i + 2, loaded_at=NOW, updated_at=NOW,
             **levels))
     connection.execute(insert(Certification), certifications)
@@ -68,10 +73,11 @@ def one_establishment(url: str, uai: str, out: Path) -> None:
     phases = {}
     started = time.perf_counter()
     with engine.connect() as connection:
-        stored, roster = read_certifications(connection, uai), read_stored_roster(connection, uai)
+        stored, roster = read_certifications(connection, uai, YEAR), read_enrolment(connection, uai, 2025)
+        files, set_aside = read_year_files(connection, uai, YEAR)
     phases["read"] = time.perf_counter() - started
     mark = time.perf_counter()
-    bilan = make_bilan(stored, roster, YEAR, uai)
+    bilan = make_bilan(stored, roster, YEAR, uai, None, files, set_aside)
     phases["statistics"], mark = time.perf_counter() - mark, time.perf_counter()
     charts = draw_bilan_charts(bilan)
     phases["charts"], mark = time.perf_counter() - mark, time.perf_counter()

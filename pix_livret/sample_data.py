@@ -794,8 +794,12 @@ def _expected(files: list[SampleFile], drafts: list[_FileDraft], students: Seque
             else:
                 matched.setdefault(cert.student.eleve_id, []).append(cert)
                 certified_divisions.add(cert.student.division)
+    # a row set aside whose names and birth date still name its student makes them « résultat écarté », not absent
+    set_aside = {cert.student.eleve_id for draft in drafts for role, cert in draft.to_spoil
+                 if role != "bad-birth-date" and cert.student is not None
+                 and (cert.birth_date, fold(cert.first_name), fold(cert.last_name)) not in ambiguous_keys}
     absents = [s for s in students if s.division in certified_divisions and s.left_on is None
-               and s.eleve_id not in matched]
+               and s.eleve_id not in matched and s.eleve_id not in set_aside]
     # LSU takes the latest non-cancelled certification of each student
     latest = [max((c for c in certs if c.status is not Status.CANCELLED), key=lambda c: (c.passed_on, c.number))
               for certs in matched.values() if any(c.status is not Status.CANCELLED for c in certs)]
@@ -816,6 +820,7 @@ def _expected(files: list[SampleFile], drafts: list[_FileDraft], students: Seque
 # ---- an académie inbox: one sub-folder per establishment, current export, every row good ----
 
 SCHOOLS_FILE_NAME = "etablissements.csv"
+ACADEMIE_NUMBERS_OFFSET = 1_000_000
 ACADEMIE_VERSION: ExportVersion = "pix-niveau-score"
 DEPARTMENTS = ("086", "079", "017", "016")  # the académie de Poitiers
 PATRONS = ("Jean Moulin", "Victor Hugo", "Jules Ferry", "Marie Curie", "Jean Jaurès", "Louise Michel",
@@ -877,6 +882,10 @@ def make_sample_academie(root: Path, *, establishments: int = 110, classes: int 
     if establishments < 1 or classes < 1 or students_per_class < 1:
         raise ValueError("an académie needs at least one establishment, one class and one student")
     sampler = _Sampler(seed, school_year)
+    # Pix numbers its certifications once for all establishments: the académie's numbers start above the sample
+    # establishment's range, so that both samples can share a database (a shared number is set aside as another
+    # establishment's)
+    sampler.next_number += ACADEMIE_NUMBERS_OFFSET
     rng, year = sampler.rng, school_year + 1
     uais = tuple(academie_uai(i) for i in range(establishments))
     names = {uai: college_name(i) for i, uai in enumerate(uais)}
