@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,11 +23,11 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=DATABASES)
-def db_url(request, tmp_path):
-    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pix-livret.sqlite'}"
+@contextmanager
+def empty_database(kind: str, folder: Path):
+    """A URL to an empty database of KIND: a SQLite file in FOLDER, or a fresh PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'pix-livret.sqlite'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL)
@@ -37,6 +39,13 @@ def db_url(request, tmp_path):
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request, tmp_path):
+    """A URL to an empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

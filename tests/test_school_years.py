@@ -20,8 +20,8 @@ from pix_livret.cli import EXIT_QUARANTINE, app
 from pix_livret.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, format_record,
                                     write_class_csv, write_siecle_roster)
 from schemas.referential import LEVEL_COLUMNS, Status
+from tests.conftest import DATABASES, empty_database
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
 UAI = "0861234Z"
 YEAR_1, YEAR_2 = "2024-2025", "2025-2026"
 
@@ -78,22 +78,25 @@ def write_year_2(inbox: Path) -> None:
                     "pix-niveau-score")
 
 
-@pytest.fixture
-def two_years(db_url, tmp_path, monkeypatch):
-    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
-        monkeypatch.setenv(variable, str(tmp_path / folder))
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    write_year_1(inbox)
-    first = ingest(inbox, db_url, tmp_path)
-    bilan_1 = classes_of(tmp_path / "out", YEAR_1)
-    write_year_2(inbox)
-    second = ingest(inbox, db_url, tmp_path)
-    # the nightly made year 2's bilan; year 1's is made again from today's database
-    result = CliRunner().invoke(app, ["report", "--year", YEAR_1, "--db", db_url])
-    assert result.exit_code == 0, result.output
-    return {"db": db_url, "out": tmp_path / "out", "first": first, "second": second, "bilan_1": bilan_1,
-            "tmp": tmp_path}
+@pytest.fixture(scope="module", params=DATABASES)
+def two_years(request, tmp_path_factory, prefect_harness):
+    """The two nights, once per backend for every test of this module (each night is a whole `pix-livret ingest`)."""
+    tmp_path = tmp_path_factory.mktemp("two-years")
+    with pytest.MonkeyPatch.context() as monkeypatch, empty_database(request.param, tmp_path) as db_url:
+        for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+            monkeypatch.setenv(variable, str(tmp_path / folder))
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        write_year_1(inbox)
+        first = ingest(inbox, db_url, tmp_path)
+        bilan_1 = classes_of(tmp_path / "out", YEAR_1)
+        write_year_2(inbox)
+        second = ingest(inbox, db_url, tmp_path)
+        # the nightly made year 2's bilan; year 1's is made again from today's database
+        result = CliRunner().invoke(app, ["report", "--year", YEAR_1, "--db", db_url])
+        assert result.exit_code == 0, result.output
+        yield {"db": db_url, "out": tmp_path / "out", "first": first, "second": second, "bilan_1": bilan_1,
+               "tmp": tmp_path}
 
 
 def ingest(inbox: Path, db_url: str, tmp_path: Path) -> dict:
