@@ -10,7 +10,7 @@ from sqlalchemy import Connection, case, func, select
 
 from schemas.tables import Certification, QuarantinedRow, SourceFile
 from transforms.normalise import export_date_from_name
-from transforms.open_problems import LOADED, SET_ASIDE, is_open
+from transforms.open_problems import SET_ASIDE, is_open, is_replaced
 from transforms.select_livret import school_year_of
 
 
@@ -40,12 +40,9 @@ def read_year_files(connection: Connection, uai: str, school_year: str) -> tuple
 
 def _files_with_year(connection: Connection, uai: str) -> pd.DataFrame:
     f, c = SourceFile.__table__.c, Certification.__table__.c
-    newer = SourceFile.__table__.alias("newer")
-    replaced = (select(newer.c.id).where(newer.c.uai == f.uai, newer.c.division == f.division,
-                                         newer.c.id > f.id, newer.c.status.in_(LOADED)).exists())
     query = select(f.id, f.name, f.division, f.status, f.rows_quarantined, f.registered_at,
                    case((is_open(), True), else_=False).label("open"),
-                   case((f.status.in_(SET_ASIDE) & ~replaced, True), else_=False).label("set_aside"),
+                   case((f.status.in_(SET_ASIDE) & ~is_replaced(), True), else_=False).label("set_aside"),
                    ).where(f.uai == uai).order_by(f.id)
     files = pd.DataFrame(connection.execute(query).all(),
                          columns=["id", "name", "division", "status", "rows_quarantined", "registered_at", "open",

@@ -44,12 +44,17 @@ def is_open() -> ColumnElement[bool]:
     files load, so that the export that sorts last is the newer one, as for the certifications. A file whose name
     gives no division is closed by acknowledgement only. A newer export quarantined whole replaces nothing.
     """
+    files = SourceFile.__table__
+    return and_(files.c.status.in_(SET_ASIDE), files.c.acknowledged_at.is_(None), ~is_replaced())
+
+
+def is_replaced() -> ColumnElement[bool]:
+    """A file of whose class a newer export loaded (same UAI and division, registered after it, loaded or partial)."""
     files, newer = SourceFile.__table__, SourceFile.__table__.alias("newer")
-    replaced = (select(newer.c.id)
-                .where(newer.c.uai == files.c.uai, newer.c.division == files.c.division,
-                       newer.c.id > files.c.id, newer.c.status.in_(LOADED))
-                .exists())
-    return and_(files.c.status.in_(SET_ASIDE), files.c.acknowledged_at.is_(None), ~replaced)
+    return (select(newer.c.id)
+            .where(newer.c.uai == files.c.uai, newer.c.division == files.c.division,
+                   newer.c.id > files.c.id, newer.c.status.in_(LOADED))
+            .exists())
 
 
 def read_open_files(connection: Connection, uais: Sequence[str] | None = None) -> list[OpenFile]:
