@@ -34,11 +34,12 @@ from transforms.private_files import write_private_file
 from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
                               read_establishment_label)
 from transforms.select_livret import school_year_bounds, select_livret_certifications
+from transforms.worded import WordedError
 
 WORKERS = 2  # the machine's two cores; one class per process
 
 
-class AttestationsError(Exception):
+class AttestationsError(WordedError):
     """An expected failure, with a message for the administrator (French)."""
 
 

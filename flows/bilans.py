@@ -24,6 +24,7 @@ from transforms.enrolments import read_enrolment
 from transforms.private_files import write_private_file
 from transforms.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
 from transforms.select_livret import school_year_bounds
+from transforms.worded import WordedError
 
 WORKERS = 2  # the machine's two cores: an académie's establishments are shared out between them
 SUFFIXES = ("html", "pdf", "xlsx")
@@ -32,7 +33,7 @@ SUMMARY_FILE = ".synthese.json"  # beside the bilan: its line of the académie s
 ACADEMIE_FOLDER = "academie"
 
 
-class BilanError(Exception):
+class BilanError(WordedError):
     """No bilan can be made as asked (French message for the administrator); nothing was written."""
 
 

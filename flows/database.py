@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
+from transforms.worded import WordedError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -172,7 +174,7 @@ def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
         yield connection
 
 
-class DatabaseFailure(RuntimeError):
+class DatabaseFailure(WordedError, RuntimeError):
     """A database error told without any value of a row: what logs, Prefect states and administrators see.
 
     The driver's own message is left out on purpose: PostgreSQL quotes rows ("Failing row contains (…)",

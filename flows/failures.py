@@ -2,10 +2,12 @@
 
 The reason is the run history's (flows.history.failure_reason): the message of an error written for
 administrators, the type of any other. The UI's artifact page then shows, for each flow, either its last report or
-why its last run failed.
+why its last run failed. And in the run's logs an expected error (transforms.worded.WordedError) is its French
+message alone, without Prefect's traceback, wherever the flow runs (command, serve, worker).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +15,35 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.history import failure_reason
+from transforms.worded import WordedError
+
+# Prefect's loggers of flow and task runs: the engine logs a run's exception there with its traceback (« Encountered
+# exception during execution », « Task run failed with exception »), and on a worker once more when the run ends
+# Failed, returned state included (« Engine execution exited with unexpected exception », flow_engine.run_flow)
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+class ExpectedErrorsWorded(logging.Filter):
+    """A log record carrying a WordedError becomes its French message alone, at the same level: an administrator
+    reads a traceback as a bug. Any other exception keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, WordedError):
+            record.msg, record.args, record.exc_info, record.exc_text = str(error), (), None, None
+        return True
+
+
+def quiet_expected_errors() -> None:
+    """ExpectedErrorsWorded on Prefect's run loggers of this process, once. Called when this module is imported:
+    every flow module imports it, and a worker's flow-run process imports the flow before running it."""
+    for name in RUN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedErrorsWorded) for f in logger.filters):
+            logger.addFilter(ExpectedErrorsWorded())
+
+
+quiet_expected_errors()
 
 
 @contextmanager

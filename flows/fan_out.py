@@ -29,6 +29,7 @@ from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from transforms.academie_report import AcademieReport, EstablishmentRun
 from transforms.inbox import IgnoredEntry
 from transforms.runs import read_runs_of, start_run
+from transforms.worded import WordedError
 
 ESTABLISHMENT_DEPLOYMENT = "establishment-ingest/nightly-establishment"
 QUEUE = "etablissements"  # deploy/prefect.yaml's queue of the establishment runs; its limit is set by the README's command
@@ -38,11 +39,11 @@ WAIT_LIMIT_SECONDS = 12 * 3600
 PAGE = 200  # flow runs read per request: the API's default page
 
 
-class FanOutError(Exception):
+class FanOutError(WordedError):
     """The fan-out cannot start: a message for the administrator (French)."""
 
 
-class EstablishmentsNotClean(Exception):
+class EstablishmentsNotClean(WordedError):
     """The data of the parent's Failed state (Prefect resolves it into an exception): its message, counts and UAIs."""
 
 

@@ -30,9 +30,10 @@ from transforms.lsu_xml import LivretXmlInvalid, left_out_csv, left_out_file_nam
 from transforms.private_files import write_private_file
 from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
+from transforms.worded import WordedError
 
 
-class ExportError(Exception):
+class ExportError(WordedError):
     """An expected failure, with the administrator's message (French): nothing was written."""
 
 

@@ -36,6 +36,7 @@ from transforms.private_files import StorageFailure
 from transforms.report import RunReport
 from transforms.runs import finish_run, start_run
 from transforms.schools import read_schools
+from transforms.worded import WordedError
 
 # errors whose message is written for administrators and names nobody: kept as the run's reason
 WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
@@ -217,7 +218,7 @@ def publish_report(markdown: str, report_json: str | None, report_path: str | No
         Path(report_path).write_text(report_json, encoding="utf-8")
 
 
-class RunNotClean(Exception):
+class RunNotClean(WordedError):
     """The data of the run's Failed state: Prefect resolves a failed state's data into an exception (a worker does,
     and logged a TypeError quoting the whole report when it was not one). Its message is the state's: counts only.
     """

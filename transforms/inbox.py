@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from transforms.schools import NAME_MAX_LENGTH
+from transforms.worded import WordedError
 
 UAI_PATTERN = re.compile(r"^[0-9]{7}[A-Z]$")
 SCHOOLS_FILE = "etablissements.csv"  # at the root of an académie inbox: UAI -> name
@@ -42,7 +43,7 @@ IGNORED_REASONS: dict[str, str] = {
 }
 
 
-class InboxError(ValueError):
+class InboxError(WordedError, ValueError):
     """The inbox or the options cannot be used (a usage error: exit 2)."""
 
 

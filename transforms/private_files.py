@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from transforms.worded import WordedError
+
 FILE_MODE = 0o640
 DIR_MODE = 0o750
 # what an administrator can fix about a folder, in French; any other OSError is left as it is
@@ -22,7 +24,7 @@ STORAGE_PROBLEMS = {
 }
 
 
-class StorageFailure(RuntimeError):
+class StorageFailure(WordedError, RuntimeError):
     """A private file that could not be written, told in French by its folder (a file's own name may name a
     student: it is never said); the system's error, which quotes the path, is dropped."""
 
