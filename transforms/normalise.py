@@ -27,12 +27,16 @@ RESULT = "result"  # the "Résultat" column: global level and score in one cell 
 NOT_EVALUATED = "-"
 DATE_HINT = "(attendu JJ/MM/AAAA)"
 LEVEL_HINT = "(attendu 0 à 8 ou -)"
+NUMBER_HINT = "(attendu des chiffres de 0 à 9)"
 RESULT_HINT = "(attendu par exemple « Novice 1 (5 Pix) » ou « 0 Pix »)"
 
-DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: 00:00(?::00)?)?")
-ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?")
-INTEGER = re.compile(r"-?\d{1,18}")  # beyond 18 digits it is no number Int64 can hold
-RESULT_CELL = re.compile(r"(?:(?P<level>.*?)\s*\(\s*(?P<inner>[\d\s]+?)\s*pix\s*\)|(?P<bare>[\d\s]+?)\s*(?:pix)?)",
+# Numbers and dates in ASCII digits only (re.ASCII): Python's \d and int() also take Arabic-Indic or full-width
+# digits, which no Pix export writes; such a cell is a typing accident or a forgery, set aside, never read as a number
+DMY_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?: 00:00(?::00)?)?", re.ASCII)
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?", re.ASCII)
+INTEGER = re.compile(r"-?\d{1,18}", re.ASCII)  # beyond 18 digits it is no number Int64 can hold
+# (its spaces stay Unicode: a spreadsheet groups digits with no-break spaces, « 1 024 Pix »)
+RESULT_CELL = re.compile(r"(?:(?P<level>.*?)\s*\(\s*(?P<inner>[0-9\s]+?)\s*pix\s*\)|(?P<bare>[0-9\s]+?)\s*(?:pix)?)",
                          re.IGNORECASE)
 DIVISION_NAME = re.compile(r"(?P<date>\d{8})_r[eé]sultats_(?P<division>.+?)(?: \(\d+\))?\.csv", re.IGNORECASE)
 DATE_YEARS = (pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1)
@@ -135,7 +139,7 @@ class ColumnRule:
 
 LEVEL_RULE = ColumnRule(parse_optional_integer, "Niveau de compétence illisible", LEVEL_HINT)
 COLUMN_RULES: dict[str, ColumnRule] = {
-    "certification_number": ColumnRule(parse_integer, "Numéro de certification illisible"),
+    "certification_number": ColumnRule(parse_integer, "Numéro de certification illisible", NUMBER_HINT),
     "first_name": ColumnRule(parse_text, "Prénom illisible"),
     "last_name": ColumnRule(parse_text, "Nom illisible"),
     "birth_date": ColumnRule(parse_date, "Date de naissance illisible", DATE_HINT),

@@ -200,6 +200,22 @@ def test_integers_may_carry_spaces_and_non_breaking_spaces():
     assert frame[["score", "certification_number"]].iloc[0].tolist() == [1024, 100001]
 
 
+@pytest.mark.parametrize("number", ["١٢٣٤٥٦", "１２３４５６", "۱۲۳"])  # Arabic-Indic, full-width, Persian
+def test_a_number_in_other_than_ascii_digits_is_a_problem_with_its_row_and_column(number):
+    students = [record(HEADER_CURRENT, number=number, score="٥٠٠", passed="٠١/٠٦/٢٠٢٥"),
+                record(HEADER_CURRENT, number="100002")]
+
+    result = normalised(HEADER_CURRENT, students)
+
+    problems = problem_by_column(result)
+    assert problems["Numéro de certification"]["message"] == (f"Numéro de certification illisible : « {number} » "
+                                                              "(attendu des chiffres de 0 à 9)")
+    assert problems["Numéro de certification"]["row"] == 2 and problems["Numéro de certification"]["file"] == NAME
+    assert {"Score en Pix", "Date de passage de la certification"} <= set(problems)
+    assert pd.isna(result.frame["certification_number"].iloc[0]) and pd.isna(result.frame["score"].iloc[0])
+    assert result.frame["certification_number"].iloc[1] == 100002
+
+
 def test_dash_and_empty_mean_not_evaluated():
     students = [record(HEADER_CURRENT, score="-", level="-", status="En erreur",
                        **{"1.1": "-", "1.2": ""})]
