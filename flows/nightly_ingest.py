@@ -55,7 +55,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     """
     # A failure says why in the run history and in an artifact under the report's key
     with failure_published("nightly-ingest-report", WORDED_ERRORS):
-        jobs, ignored = plan_establishments(inbox, roster, uai, school_name, schools)
+        jobs, ignored, schools_problems = plan_establishments(inbox, roster, uai, school_name, schools)
         if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
             from flows.fan_out import spread_establishments
             return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path)
@@ -66,7 +66,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         with closed_as_failed_on_error(run_id):
             # Each establishment read, checked and loaded as one unit; an académie's over every core
             started = perf_counter()
-            report = load_establishments(quote(jobs), quote(ignored), run_id)
+            report = load_establishments(quote(jobs), quote(ignored), quote(schools_problems), run_id)
             report = report.with_timing("load", perf_counter() - started)
             # Attestations only where results changed since they were last made
             if attestations:
@@ -85,12 +85,14 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
 
 @task(cache_policy=NO_CACHE)
 def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_name: str | None,
-                        schools: str | None) -> tuple[tuple[EstablishmentJob, ...], tuple[IgnoredEntry, ...]]:
-    """The establishments of the inbox, as paths, and the entries at the root of an académie inbox that are not
-    read; InboxError (a usage error) when the inbox cannot be used.
+                        schools: str | None) -> tuple[tuple[EstablishmentJob, ...], tuple[IgnoredEntry, ...],
+                                                      tuple[dict, ...]]:
+    """The establishments of the inbox, as paths, the entries at the root of an académie inbox that are not
+    read, and the problems of its list of establishments (lines set aside, UAIs to check); InboxError (a usage
+    error) when the inbox cannot be used.
     """
     schools_file = Path(schools) if schools else find_schools_file(Path(inbox))
-    names = None
+    names, problems = None, ()
     try:
         # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
         content = None if schools_file is None else schools_file.read_bytes() if schools else \
@@ -101,12 +103,13 @@ def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_
         content = None
     if content is not None:
         directory = read_schools(schools_file.name, content)
-        for problem in directory.problems:
+        problems = tuple(sorted(directory.problems + directory.notices, key=lambda p: p["row"] or 0))
+        for problem in problems:
             get_run_logger().warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
                                      printable(problem["message"]))
         names = directory.names
     listed = list_inbox(Path(inbox), Path(roster) if roster else None, uai, school_name, names)
-    return tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored
+    return tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored, problems
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
@@ -125,13 +128,13 @@ def open_run(parameters: dict) -> int:
 
 @task(cache_policy=NO_CACHE)
 def load_establishments(jobs: tuple[EstablishmentJob, ...], ignored: tuple[IgnoredEntry, ...],
-                        run_id: int) -> RunReport:
+                        schools_problems: tuple[dict, ...], run_id: int) -> RunReport:
     """Every establishment all or nothing, in one transaction each; one log line per establishment. IGNORED
-    (entries at the root of an académie inbox) go into the report as they are.
+    (entries at the root of an académie inbox) and SCHOOLS_PROBLEMS go into the report as they are.
     """
     settings = Settings(config.database_url(), str(config.archive_dir()), run_id)
     with establishment_progress(len(jobs), sum(len(j.files) for j in jobs), get_run_logger()) as done:
-        return RunReport.of(ingest_establishments(jobs, settings, on_done=done), ignored)
+        return RunReport.of(ingest_establishments(jobs, settings, on_done=done), ignored, schools_problems)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from transforms.printable import printable
-from transforms.report import RunReport
+from transforms.report import UAI_TO_CHECK, RunReport
 
 FILE_STATUS_LABELS = {"loaded": "chargé", "partial": "partiel", "quarantined": "quarantaine", "unchanged": "inchangé"}
 shown = partial(printable, markup=True)
@@ -34,9 +34,18 @@ def print_ingest_summary(report: RunReport, console: Console, *, verbose: bool =
                 console.print(f"  {shown(f.name)}, {where}{column} : {shown(p['message'])}")
     if verbose and report.ignored:
         _print_ignored(report, console, academie)
+    elif any(i.set_aside for i in report.ignored):  # a link, an unreadable file or roster: input lost, said always
+        _print_ignored(report, console, academie, set_aside_only=True)
     for e in report.establishments:
         if not academie and (e.notice or e.error):
             console.print(f"{shown(e.uai)} : {shown(e.error or e.notice)}")
+        for p in e.roster_file_problems:
+            console.print(f"{shown(e.uai)} : liste d'élèves {shown(p['file'])} : {shown(p['message'])}", soft_wrap=True)
+    for p in report.schools_problems:
+        where = f"ligne {p['row']}" if p["row"] is not None else "fichier entier"
+        console.print(f"{shown(p['file'])}, {where} : {shown(p['message'])}", soft_wrap=True)
+    for uai in report.uais_to_check:
+        console.print(shown(UAI_TO_CHECK.format(uai=uai)))
     console.print(shown(report.state_message()))
     totals = report.totals()
     console.print(f"Non rattachés : {totals['unmatched']} ; ambigus : {totals['ambiguous']} ; "
@@ -56,9 +65,11 @@ def _file_table(report: RunReport) -> Table:
     return table
 
 
-def _print_ignored(report: RunReport, console: Console, academie: bool) -> None:
-    console.print("Éléments du dépôt non lus :")
+def _print_ignored(report: RunReport, console: Console, academie: bool, set_aside_only: bool = False) -> None:
+    console.print("Éléments du dépôt refusés :" if set_aside_only else "Éléments du dépôt non lus :")
     for i in report.ignored:
+        if set_aside_only and not i.set_aside:
+            continue
         where = f"{i.uai}/" if academie and i.uai else ""
         # soft wrap: a name is never cut nor shortened with an ellipsis, the terminal folds the line
         console.print(f"  {shown(where + i.name)} — {shown(i.reason)}", soft_wrap=True)

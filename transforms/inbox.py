@@ -105,6 +105,10 @@ def list_inbox(inbox: Path, roster: Path | None = None, uai: str | None = None, 
     if academy and uai is None:
         if name:
             raise InboxError("--school-name vaut pour un seul établissement, pas pour un dossier par UAI")
+        if roster is not None:  # it would be no establishment's, and every certification would end unmatched
+            raise InboxError(f"--roster vaut pour un seul établissement, pas pour un dossier par UAI : déposez la "
+                             f"liste d'élèves SIECLE de chaque établissement dans son dossier "
+                             f"({inbox / academy[0].name / 'ElevesSansAdresses.xml'}), sans --roster")
         ignored = [_ignored_at_academie_root(p, mode) for p, mode in entries if p not in academy]
         establishments = []
         for folder in academy:

@@ -11,12 +11,14 @@ from typing import Literal
 import pandas as pd
 
 from schemas.problems import PROBLEM_COLUMNS
+from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
 from transforms.open_problems import OpenFile
 from transforms.printable import printable
 
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
 NO_ROSTER_NOTICE = "aucune liste d'élèves : {count} certification(s) non rattachée(s)"
+UAI_TO_CHECK = "UAI à vérifier : {uai} (sa lettre clé ne correspond pas à ses chiffres ; gardé tel quel)"
 OPEN_PROBLEMS_SHOWN = 50  # lines of the artifact: an académie's whole list is in the JSON and `pix-livret problems`
 
 
@@ -61,6 +63,17 @@ class EstablishmentReport:
     open_problems: tuple[OpenFile, ...] = ()  # its files set aside, this run's or earlier, still open
 
     @property
+    def uai_to_check(self) -> bool:
+        """Its UAI (folder name, --uai or the roster's UAJ) has a key letter that does not match its digits: kept,
+        as public tools only warn about it (shared/formats.md), and said to the administrator."""
+        return not uai_key_is_valid(self.uai)
+
+    @property
+    def roster_file_problems(self) -> tuple[dict, ...]:
+        """What made its roster unusable as a whole (empty, not SIECLE's, no UAJ…): said in the summary."""
+        return tuple(p for p in self.roster_problems if p["row"] is None and p["rule"] != "uai_key")
+
+    @property
     def notice(self) -> str | None:
         if not self.has_roster and self.unmatched_without_roster:
             return NO_ROSTER_NOTICE.format(count=self.unmatched_without_roster)
@@ -73,18 +86,24 @@ class RunReport:
     establishments: list[EstablishmentReport] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase of the run, for the operator
     ignored: list[IgnoredEntry] = field(default_factory=list)  # every inbox entry not read as results, and why
+    # the académie's list of establishments (etablissements.csv, --schools): lines set aside, UAIs to check
+    schools_problems: list[dict] = field(default_factory=list)
 
     def __repr__(self) -> str:
         # a repr reaches tracebacks and logs: the totals only, never a file's problems or the absents' ids
         return f"RunReport({self.totals()})"
 
     @classmethod
-    def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = ()) -> RunReport:
-        """The run's report from the establishments' outcomes (flows.ingest.EstablishmentOutcome) and the
-        entries IGNORED at the root of an académie inbox.
+    def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = (), schools_problems: tuple[dict, ...] = ()) -> RunReport:
+        """The run's report from the establishments' outcomes (flows.ingest.EstablishmentOutcome), the
+        entries IGNORED at the root of an académie inbox and the problems of its list of establishments.
         """
         return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes],
-                   ignored=[*ignored, *(i for o in outcomes for i in o.ignored)])
+                   ignored=[*ignored, *(i for o in outcomes for i in o.ignored)], schools_problems=list(schools_problems))
+
+    @property
+    def uais_to_check(self) -> list[str]:
+        return sorted(e.uai for e in self.establishments if e.uai_to_check)
 
     def with_attestations(self, written: dict[str, int | None]) -> RunReport:
         """The report with the attestations made per UAI (None: the rendering failed)."""
@@ -152,6 +171,8 @@ class RunReport:
             "establishments": [_establishment_dict(e) for e in self.establishments],
             "ignored": [{"name": i.name, "uai": i.uai, "rule": i.rule, "reason": i.reason} for i in self.ignored],
             "open_problems": [p.asdict() for p in self.open_problems],
+            "uais_to_check": self.uais_to_check,
+            "schools_problems": [{"file": p["file"], **_public_problem(p)} for p in self.schools_problems],
             "totals": self.totals(),
             "timings": self.timings,
         }
@@ -218,6 +239,7 @@ class RunReport:
             lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
                       for f in self.files]
             lines += [f"{e.uai} : {e.notice}" for e in self.establishments if e.notice]
+        lines += [UAI_TO_CHECK.format(uai=uai) for uai in self.uais_to_check]
         if self.ignored:
             lines += ["", f"Éléments du dépôt non lus : {t['ignored']} (détail en fin de rapport)."]
         lines += ["", f"Élèves non rattachés à SIECLE : {t['unmatched']} ; rattachements ambigus : {t['ambiguous']} ; "
@@ -227,6 +249,10 @@ class RunReport:
             lines += ["", "## Problèmes", "", "| Fichier | Établissement | Ligne | Colonne | Message |", "|---|---|---|---|---|"]
             lines += [f"| {_md(f.name)} | {f.uai} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['column'] or '')} | {_md(p['message'])} |"
                       for f, p in problems]
+        if self.schools_problems:
+            lines += ["", "## Liste des établissements", "", "| Fichier | Ligne | Message |", "|---|---|---|"]
+            lines += [f"| {_md(p['file'])} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['message'])} |"
+                      for p in self.schools_problems]
         if self.ignored:
             lines += ["", "## Éléments non lus", "", "| Élément | Établissement | Raison |", "|---|---|---|"]
             lines += [f"| {_md(i.name)} | {i.uai or 'racine'} | {_md(i.reason)} |" for i in self.ignored]
@@ -261,7 +287,8 @@ def problems_as_records(problems: pd.DataFrame) -> tuple[dict, ...]:
 def _establishment_dict(e: EstablishmentReport) -> dict:
     # open problems are listed once, at the top of the report: the establishment's entry keeps its fields
     return {key: value for key, value in asdict(e).items() if key != "open_problems"} | {
-        "absents": list(e.absents), "roster_problems": [_public_problem(p) for p in e.roster_problems]}
+        "absents": list(e.absents), "roster_problems": [_public_problem(p) for p in e.roster_problems],
+        "uai_to_check": e.uai_to_check}
 
 
 def _open_problems_markdown(problems: list[OpenFile]) -> list[str]:

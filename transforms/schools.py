@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from schemas.problems import file_problem
 from schemas.tables import Establishment, max_length
-from transforms.identifiers import is_uai
+from transforms.identifiers import is_uai, uai_key_is_valid
 from transforms.read_csv import (UTF8_BOM, decode_content, detect_binary, normalise_label,
                                  split_physical_lines)
 
@@ -41,11 +41,13 @@ class SchoolDirectory:
 
     names maps the UAI (upper case) to the name (spaces normalised). problems holds dicts with the
     keys of schemas.problems.PROBLEM_COLUMNS: one per row set aside, or one for a whole file that
-    could not be used (then names is empty).
+    could not be used (then names is empty). notices, the same shape: rows kept but to check (a UAI whose key
+    letter does not match its digits).
     """
 
     names: dict[str, str]
     problems: tuple[dict, ...] = ()
+    notices: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDire
     names: dict[str, str] = {}
     first_line: dict[str, int] = {}
     problems: list[dict] = []
+    notices: list[dict] = []
     for line in rows:
         school = read_school(file, line, columns)
         if isinstance(school, dict):
@@ -153,10 +156,14 @@ def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDire
         uai, school_name = school
         if uai not in names:
             names[uai], first_line[uai] = school_name, line.number
+            if not uai_key_is_valid(uai):  # public tools only warn about the key (shared/formats.md): kept
+                notices.append(_row_problem(file, line.number, columns.uai_label, "uai_key", uai,
+                                            f"UAI à vérifier : {uai} (sa lettre clé ne correspond pas à ses "
+                                            "chiffres) : ligne gardée."))
         elif normalise_label(names[uai]) != normalise_label(school_name):
             problems.append(_duplicate_problem(file, line.number, columns, uai,
                                                names[uai], first_line[uai], school_name))
-    return SchoolDirectory(names, tuple(problems))
+    return SchoolDirectory(names, tuple(problems), tuple(notices))
 
 
 def read_school(file: str, line: _Line, columns: _Columns) -> tuple[str, str] | dict:

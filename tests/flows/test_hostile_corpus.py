@@ -13,8 +13,8 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from pix_livret.cli import EXIT_QUARANTINE, app
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
+from pix_livret.sample_data import make_sample_academie, make_sample_establishment
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -108,3 +108,155 @@ def test_a_hostile_inbox_is_set_aside_row_by_row_and_leaks_nothing(db_url, tmp_p
     everything = output + report_path.read_text("utf-8") + prefect_text
     leaked = [secret[:20] for secret in SECRETS if secret in everything]
     assert leaked == []
+
+
+# --- Checked at the door (issue 19, item 6), and expected errors said without a traceback (item 3)
+
+
+@pytest.fixture
+def folders(db_url, tmp_path, monkeypatch):
+    """The run's database and folders, as the command reads them."""
+    for name, value in {"PIX_LIVRET_DB_URL": db_url, "PIX_LIVRET_ARCHIVE_DIR": str(tmp_path / "archive"),
+                        "PIX_LIVRET_OUT_DIR": str(tmp_path / "out")}.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+@pytest.fixture
+def run_log_records():
+    """Every record of Prefect's flow and task run loggers during the test, as their handlers receive it."""
+    import logging
+
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    kept = Keep()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for logger in loggers:
+        logger.addHandler(kept)
+    yield kept.records
+    for logger in loggers:
+        logger.removeHandler(kept)
+
+
+def ingest(inbox, tmp_path, *options):
+    report_path = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["ingest", str(inbox), "--no-attestations", "--no-bilans", "--report",
+                                      str(report_path), *options])
+    report = json.loads(report_path.read_text("utf-8")) if report_path.exists() else None
+    return result, report
+
+
+def test_a_wrong_uai_key_an_empty_roster_and_foreign_digits_are_said_in_the_summary_and_the_report(folders):
+    school = make_sample_establishment(folders / "school", classes=1, students_per_class=16)
+    export = next(f for f in sorted(school.inbox.glob("*_resultats_*.csv")))
+    lines = export.read_text("utf-8-sig").splitlines()
+    number = lines[1].split(";")[0]
+    lines[1] = lines[1].replace(number, "١٢٣٤٥٦٧", 1)  # Arabic-Indic digits
+    export.write_text("\ufeff" + "\n".join(lines) + "\n", "utf-8")
+    (school.inbox / "ElevesSansAdresses.xml").write_bytes(b"")  # a 0-byte roster, found in the inbox
+
+    result, report = ingest(school.inbox, folders, "--uai", "0861234A")  # the key of 0861234 is Z
+
+    output = result.output
+    assert result.exit_code == EXIT_QUARANTINE, output
+    assert "UAI à vérifier : 0861234A" in output and report["uais_to_check"] == ["0861234A"]
+    assert report["establishments"][0]["uai_to_check"] is True
+    assert "0861234A : liste d'élèves ElevesSansAdresses.xml : Fichier vide" in output
+    assert f"{export.name}, ligne 2, colonne Numéro de certification : Numéro de certification illisible" in output
+    [bad] = [p for f in report["files"] if f["name"] == export.name for p in f["problems"] if p["row"] == 2]
+    assert bad["column"] == "Numéro de certification" and "chiffres de 0 à 9" in bad["message"]
+    assert "Traceback" not in output
+
+
+def test_a_roster_uaj_with_a_wrong_key_is_kept_and_said(folders):
+    school = make_sample_establishment(folders / "school", classes=1, students_per_class=16)
+    roster = school.roster_path.read_bytes().replace(b"<UAJ>0861234Z</UAJ>", b"<UAJ>0861234A</UAJ>")
+    assert b"0861234A" in roster
+    school.roster_path.write_bytes(roster)
+
+    result, report = ingest(school.inbox, folders, "--roster", str(school.roster_path))
+
+    assert result.exit_code == EXIT_QUARANTINE, result.output
+    assert "UAI à vérifier : 0861234A" in result.output and report["uais_to_check"] == ["0861234A"]
+    assert report["totals"]["rows_loaded"] > 0
+
+
+def test_a_linked_roster_is_said_in_the_summary_without_verbose(folders):
+    school = make_sample_establishment(folders / "school", classes=1, students_per_class=16)
+    moved = folders / "ailleurs.xml"
+    school.roster_path.rename(moved)
+    (school.inbox / "ElevesSansAdresses.xml").symlink_to(moved)
+
+    result, _ = ingest(school.inbox, folders, "--uai", school.uai)
+
+    assert result.exit_code == EXIT_QUARANTINE, result.output
+    assert "ElevesSansAdresses.xml — lien symbolique" in result.output
+
+
+def test_a_bad_line_of_the_schools_list_sets_aside_that_line_alone_and_a_wrong_key_folder_is_said(folders):
+    academie = make_sample_academie(folders / "academie", establishments=2, classes=1, students_per_class=3,
+                                    rosters=False)
+    first, second = sorted(academie.uais)
+    wrong = second[:7] + ("A" if second[7] != "A" else "B")
+    (academie.root / second).rename(academie.root / wrong)
+    schools = academie.root / "etablissements.csv"
+    lines = schools.read_text("utf-8-sig").splitlines()
+    lines.insert(2, "12345;Collège mal saisi")  # line 3: not a UAI
+    lines.append(f"{wrong};Collège à la lettre douteuse")
+    schools.write_text("\n".join(lines) + "\n", "utf-8")
+
+    result, report = ingest(academie.root, folders)
+
+    output = result.output
+    assert result.exit_code == EXIT_OK, output  # a list of names sets aside no result: the run stays green
+    assert "etablissements.csv, ligne 3 : UAI invalide « 12345 »" in output
+    assert f"UAI à vérifier : {wrong}" in output and report["uais_to_check"] == [wrong]
+    by_rule = {p["rule"]: p for p in report["schools_problems"]}
+    assert by_rule["invalid_uai"]["row"] == 3 and by_rule["uai_key"]["row"] == len(lines)
+    names = {e["uai"]: e["name"] for e in report["establishments"]}
+    assert names[first] == academie.school_names[first]  # the other lines still name their establishment
+    assert names[wrong] == "Collège à la lettre douteuse"
+
+
+def test_a_roster_given_with_an_academie_inbox_is_a_usage_error_saying_where_rosters_go(tmp_path):
+    academie = make_sample_academie(tmp_path / "academie", establishments=1, classes=1, students_per_class=3)
+    [uai] = academie.uais
+
+    result = CliRunner().invoke(app, ["ingest", str(academie.root), "--roster",
+                                      str(academie.root / uai / "ElevesSansAdresses.xml")])
+
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--roster vaut pour un seul établissement" in result.output
+    assert f"{uai}/ElevesSansAdresses.xml" in result.output.replace("\n", "")
+
+
+def test_an_export_of_a_year_without_data_logs_its_french_message_alone(folders, run_log_records):
+    school = make_sample_establishment(folders / "school", classes=1, students_per_class=16)
+    ingest(school.inbox, folders, "--roster", str(school.roster_path))
+
+    result = CliRunner().invoke(app, ["export", "lsu", "--year", "2019-2020"])
+
+    reason = "Aucune certification Pix de l'établissement 0861234Z pour l'année scolaire 2019-2020 : rien à exporter."
+    assert result.exit_code == EXIT_FAILURE and reason in result.output, result.output
+    errors = [r for r in run_log_records if r.levelname == "ERROR" and r.exc_info]
+    assert errors == [], [r.getMessage()[:200] for r in errors]
+    assert reason in [r.getMessage() for r in run_log_records]
+
+
+def test_a_roster_whose_uaj_is_not_a_uai_logs_its_french_message_alone(folders, run_log_records):
+    school = make_sample_establishment(folders / "school", classes=1, students_per_class=16)
+    roster = school.roster_path.read_bytes().replace(b"<UAJ>0861234Z</UAJ>", b"<UAJ>PASUNUAI</UAJ>")
+    school.roster_path.write_bytes(roster)
+
+    result, _ = ingest(school.inbox, folders, "--roster", str(school.roster_path))
+
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "UAI inconnu" in result.output
+    errors = [r for r in run_log_records if r.exc_info]
+    assert errors == [], [r.getMessage()[:200] for r in errors]
