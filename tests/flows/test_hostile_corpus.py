@@ -68,17 +68,41 @@ def hostile_inbox(root, tmp_path):
     return academie
 
 
-def prefect_database_text() -> str:
-    """Every row of every table of the harness's Prefect database, as text, once its log and event writers flushed."""
+FLUSH_SECONDS = 60  # the server writes its events every few seconds (its event persister's interval); a loaded CI more
+
+
+def prefect_database_text(flow_name: str) -> str:
+    """Every row of every table of the harness's Prefect database, as text, once the server wrote the last log
+    line and the final-state event of the latest run of FLOW_NAME (logs and events go through its own queues)."""
     from prefect.logging.handlers import APILogHandler
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
 
     APILogHandler().flush()
-    time.sleep(2)  # events go through the server's own queue
     path = PREFECT_API_DATABASE_CONNECTION_URL.value().split("///", 1)[1]
+    deadline = time.monotonic() + FLUSH_SECONDS
+    while not run_flushed(path, flow_name):
+        assert time.monotonic() < deadline, f"the server did not write the run's logs and events in {FLUSH_SECONDS} s"
+        time.sleep(0.2)
     with sqlite3.connect(path) as connection:
         tables = [t for (t,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return "\n".join(str(row) for table in tables for row in connection.execute(f'SELECT * FROM "{table}"'))
+
+
+def run_flushed(path: str, flow_name: str) -> bool:
+    """The latest run of FLOW_NAME is final, and its « Finished in state » log line and final-state event are
+    written."""
+    with sqlite3.connect(path) as connection:
+        run = connection.execute("SELECT flow_run.id, flow_run.state_name FROM flow_run JOIN flow ON flow.id = "
+                                 "flow_run.flow_id WHERE flow.name = ? ORDER BY flow_run.created DESC LIMIT 1",
+                                 (flow_name,)).fetchone()
+        if run is None or run[1] not in ("Completed", "Failed", "Crashed"):
+            return False
+        run_id, state = run
+        [(logged,)] = connection.execute("SELECT count(*) FROM log WHERE flow_run_id = ? AND message LIKE "
+                                         "'Finished in state%'", (run_id,)).fetchall()
+        [(events,)] = connection.execute("SELECT count(*) FROM events WHERE resource_id = ? AND event = ?",
+                                         (f"prefect.flow-run.{run_id}", f"prefect.flow-run.{state}")).fetchall()
+    return logged > 0 and events > 0
 
 
 def test_a_hostile_inbox_is_set_aside_row_by_row_and_leaks_nothing(db_url, tmp_path, monkeypatch):
@@ -103,7 +127,7 @@ def test_a_hostile_inbox_is_set_aside_row_by_row_and_leaks_nothing(db_url, tmp_p
     for name in ("doublon.csv", "tronque.csv", "vide.csv", "entete.csv", "bruit.csv"):
         assert statuses[name] == "quarantined", name
     assert any(i["name"] == "passwd.csv" and i["rule"] == "symlink" for i in report["ignored"])
-    prefect_text = prefect_database_text()
+    prefect_text = prefect_database_text("nightly-ingest")
     assert "nightly-ingest" in prefect_text and academie.uais[0] in prefect_text  # the scan sees the run and its logs
     everything = output + report_path.read_text("utf-8") + prefect_text
     leaked = [secret[:20] for secret in SECRETS if secret in everything]
