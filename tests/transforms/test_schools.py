@@ -204,3 +204,23 @@ def test_problems_fit_the_problem_frame():
 
     assert all(set(p) == set(PROBLEM_COLUMNS) and p["stage"] == "read" for p in problems)
     ProblemFrame.validate(make_problems(list(problems)))
+
+
+def test_a_uai_whose_key_letter_does_not_match_is_kept_and_noted_to_check():
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0750680A;Lycée à la lettre douteuse\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names["0750680A"] == "Lycée à la lettre douteuse" and directory.problems == ()
+    [notice] = directory.notices
+    assert (notice["row"], notice["rule"], notice["value"]) == (3, "uai_key", "0750680A")
+    assert notice["message"].startswith("UAI à vérifier : 0750680A")
+
+
+def test_a_line_with_too_few_fields_or_a_malformed_uai_sets_aside_that_line_alone():
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R\n12345;Collège\n0860100S;Collège Jean Moulin\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0860100S": "Collège Jean Moulin"}
+    assert rules(directory) == [(3, "empty_name"), (4, "invalid_uai")]
