@@ -157,8 +157,9 @@ def test_a_nightly_run_with_quarantined_input_is_a_quarantined_state_and_logs_no
     assert (run["type"], run["name"]) == ("FAILED", "Failed"), run
     assert run["message"].startswith("Quarantaine :") and "écartée" in run["message"]
     logs = production.logs(run["id"])
-    # Prefect's engine still logs its own traceback for any Failed final state (flow_engine.run_flow): it must
-    # carry the counts only, no report (it printed the whole RunReport, absents' ids included, before)
+    # Prefect's engine logs the exception of any Failed final state (flow_engine.run_flow), here as the state's
+    # message alone (tests/test_worker_logs.py): counts only, never the report (it printed the whole RunReport,
+    # absents' ids included, before)
     assert "TypeError" not in logs and "RunReport(" not in logs, logs[-6000:]
     names = {s.last_name for s in school.students} | {s.first_name for s in school.students}
     assert not [name for name in names if len(name) > 3 and name in logs]
