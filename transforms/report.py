@@ -99,7 +99,8 @@ class RunReport:
         entries IGNORED at the root of an académie inbox and the problems of its list of establishments.
         """
         return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes],
-                   ignored=[*ignored, *(i for o in outcomes for i in o.ignored)], schools_problems=list(schools_problems))
+                   ignored=[*ignored, *(i for o in outcomes for i in o.ignored)],
+                   schools_problems=list(schools_problems))
 
     @property
     def uais_to_check(self) -> list[str]:
