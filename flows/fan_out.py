@@ -48,9 +48,11 @@ class EstablishmentsNotClean(WordedError):
 
 
 def spread_establishments(inbox: str, jobs: tuple[EstablishmentJob, ...], ignored: tuple[IgnoredEntry, ...],
-                          roster: str | None, attestations: bool, report_path: str | None) -> State:
+                          roster: str | None, attestations: bool, report_path: str | None,
+                          schools_problems: tuple[dict, ...] = ()) -> State:
     """The parent's part of the nightly run: the establishments of JOBS each in a flow run of their own, one
-    artifact for all, Failed when any of them is not clean (and only those are Failed among the children).
+    artifact for all (with SCHOOLS_PROBLEMS, those of the list of establishments), Failed when any of them is not
+    clean (and only those are Failed among the children).
     """
     # The parent's own row of the run history, beside the row each establishment's run records
     prepare_database()
@@ -63,7 +65,7 @@ def spread_establishments(inbox: str, jobs: tuple[EstablishmentJob, ...], ignore
         ended = wait_for_establishment_runs(list(started))
         recorded = read_recorded_runs(list(started))
         report = AcademieReport(tuple(_establishment_run(started[i], ended[i], recorded.get(i)) for i in started),
-                                ignored)
+                                ignored, schools_problems)
     close_run(run_id, report.status, report.totals(), report.state_message())
     publish_academie_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
     return academie_state(report)

@@ -58,7 +58,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         jobs, ignored, schools_problems = plan_establishments(inbox, roster, uai, school_name, schools)
         if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
             from flows.fan_out import spread_establishments
-            return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path)
+            return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path, schools_problems)
         # The database at the latest schema, and this run in its history
         prepare_database()
         run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,

@@ -10,8 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
 from transforms.printable import printable
+from transforms.report import UAI_TO_CHECK
 
 Outcome = Literal["completed", "quarantined", "failed"]
 UAIS_SAID = 10  # UAIs named in the state message; the artifact's table has them all
@@ -43,6 +45,12 @@ class EstablishmentRun:
 class AcademieReport:
     establishments: tuple[EstablishmentRun, ...]
     ignored: tuple[IgnoredEntry, ...] = ()  # entries at the root of the académie inbox, not read
+    schools_problems: tuple[dict, ...] = ()  # lines of its list of establishments set aside or to check
+
+    @property
+    def uais_to_check(self) -> list[str]:
+        """Folder names whose key letter does not match their digits: kept, said (as a single run says them)."""
+        return sorted(e.uai for e in self.establishments if e.uai and not uai_key_is_valid(e.uai))
 
     def uais(self, outcome: Outcome) -> list[str]:
         return [e.uai or "?" for e in self.establishments if e.outcome == outcome]
@@ -110,6 +118,12 @@ class AcademieReport:
                       "Le détail (fichiers, lignes, colonnes) est dans l'artefact de leur exécution.", "",
                       "| UAI | Exécution | Message |", "|---|---|---|"]
             lines += [f"| {e.uai or '?'} | {_md(e.flow_run)} | {_md(e.message or '')} |" for e in unclean]
+        if self.uais_to_check:
+            lines += ["", *(UAI_TO_CHECK.format(uai=uai) for uai in self.uais_to_check)]
+        if self.schools_problems:
+            lines += ["", "## Liste des établissements", "", "| Fichier | Ligne | Message |", "|---|---|---|"]
+            lines += [f"| {_md(p['file'])} | {p['row'] if p['row'] is not None else 'fichier'} | {_md(p['message'])} |"
+                      for p in self.schools_problems]
         if self.ignored:
             lines += ["", "## Éléments de la racine non lus", "", "| Élément | Raison |", "|---|---|"]
             lines += [f"| {_md(i.name)} | {_md(i.reason)} |" for i in self.ignored]
@@ -120,6 +134,9 @@ class AcademieReport:
                                     "outcome": e.outcome, "message": e.message, "counts": e.counts}
                                    for e in self.establishments],
                 "ignored": [{"name": i.name, "rule": i.rule, "reason": i.reason} for i in self.ignored],
+                "uais_to_check": self.uais_to_check,
+                "schools_problems": [{key: p[key] for key in ("file", "row", "column", "rule", "message")}
+                                     for p in self.schools_problems],
                 "totals": self.totals()}
 
     def to_json(self) -> str:

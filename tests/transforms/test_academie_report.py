@@ -73,3 +73,17 @@ def test_an_entry_refused_at_the_root_is_a_quarantine_and_listed():
     assert report.status == "quarantined"
     assert "1 élément(s) refusé(s) à la racine" in report.state_message()
     assert "## Éléments de la racine non lus" in report.to_markdown()
+
+
+def test_a_folder_uai_with_a_wrong_key_and_the_schools_list_problems_are_in_the_artifact_and_the_json():
+    problem = {"stage": "read", "file": "etablissements.csv", "row": 3, "column": "uai", "rule": "invalid_uai",
+               "value": "12345", "message": "UAI invalide « 12345 » (7 chiffres et une lettre, ex. 0750680G) : "
+                                            "ligne ignorée."}
+    report = AcademieReport((run("0860100S"), run("0790101A")), schools_problems=(problem,))
+
+    markdown = report.to_markdown()
+
+    assert "UAI à vérifier : 0790101A" in markdown and "0860100S (sa lettre" not in markdown
+    assert "| etablissements.csv | 3 | UAI invalide « 12345 »" in markdown
+    assert report.asdict()["uais_to_check"] == ["0790101A"]
+    assert report.asdict()["schools_problems"][0]["row"] == 3
