@@ -1,11 +1,13 @@
 """The pix-livret command line (design.md): ingest, export, attestations, report, problems, runs, purge, forget,
 serve, demo.
 
-Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
+Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage; 128 + the signal's number for a
+run stopped by a signal (143 SIGTERM, 130 SIGINT), after closing it « interrompue ».
 """
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 # Prefect must not phone home, whatever the machine's settings; set before prefect is imported
@@ -126,11 +128,20 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     from flows.ingest import ingest_helpers_started
 
-    with ingest_helpers_started(establishments):
-        state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+    try:
+        with ingest_helpers_started(establishments):
+            state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+    except KeyboardInterrupt:  # Ctrl-C before the run began (or once it ended): nothing of it is in the database
+        errors.print("[red]Import interrompu (SIGINT) avant le début du chargement : rien n'est chargé.[/red]")
+        raise typer.Exit(128 + signal.SIGINT)
+    from flows.interruptions import RunInterrupted
     from flows.nightly_ingest import report_of
     from pix_livret.display import print_ingest_summary
 
+    stopped = state.result(raise_on_failure=False) if state.is_crashed() else None
+    if isinstance(stopped, RunInterrupted):  # the French line says what was committed; the shell's status
+        errors.print(f"[red]{printable(stopped, markup=True)}[/red]")
+        raise typer.Exit(stopped.exit_status)
     outcome = report_of(state)
     if outcome is not None:
         print_ingest_summary(outcome, console, verbose=verbose)

@@ -44,7 +44,8 @@ def test_a_killed_run_is_closed_as_interrupted_when_the_next_one_starts(db_url):
     with connect(db_url) as connection:
         start_run(connection, "ingest", {}, None, now(), this_process(), is_gone)
 
-    assert statuses(db_url) == [("interrupted", INTERRUPTED), ("running", None)]
+    assert statuses(db_url) == [("interrupted", INTERRUPTED.format(establishments=0, rows_loaded=0)),
+                                ("running", None)]
 
 
 def test_a_run_whose_process_still_runs_is_left_alone(db_url):

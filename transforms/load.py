@@ -154,6 +154,11 @@ def find_source_files(connection: Connection, uai: str) -> dict[str, int]:
     return dict(connection.execute(select(SourceFile.sha256, SourceFile.id).where(SourceFile.uai == uai)).all())
 
 
+def find_registered(connection: Connection, digests: list[str]) -> set[str]:
+    """Those of DIGESTS (SHA-256) some source file row registers, whichever its establishment."""
+    return set(connection.execute(select(SourceFile.sha256).where(SourceFile.sha256.in_(digests))).scalars())
+
+
 def save_source_files(connection: Connection, records: list[dict[str, Any]], *, run_id: int | None,
                       now: datetime) -> list[int]:
     """Registers files (source_files columns but the run and the time) in one statement; their ids, in order."""
