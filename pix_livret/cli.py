@@ -1,5 +1,5 @@
 """The pix-livret command line (design.md): ingest, export, attestations, report, problems, runs, purge, forget,
-serve, demo.
+serve, worker, demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage; 128 + the signal's number for a
 run stopped by a signal (143 SIGTERM, 130 SIGINT), after closing it « interrompue ».
@@ -422,6 +422,16 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
     _use_database(db)
     _reach_database(write=True)
     serve_deployments(port)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(context: typer.Context) -> None:
+    """Worker Prefect (« prefect worker start », mêmes options, ex. --pool pix-livret) : arrêté (SIGTERM, Ctrl-C), il
+    interrompt proprement ses exécutions en cours (« interrompue », état Crashed) avant de s'arrêter."""
+    from pix_livret.worker import run_worker
+
+    os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
+    raise typer.Exit(run_worker(context.args, say=lambda line: console.print(printable(line, markup=True))))
 
 
 @app.command()
