@@ -25,9 +25,8 @@ def run_worker(arguments: list[str], say=print) -> int:
     stopping: list[int] = []
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda received, _frame: stopping.append(received))
-    prefect = Path(sys.executable).parent / "prefect"
     # a session of its own: a Ctrl-C in the terminal reaches this process, which orders the stop, not the worker
-    worker = subprocess.Popen([str(prefect), "worker", "start", *arguments], start_new_session=True)
+    worker = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", *arguments], start_new_session=True)
     while worker.poll() is None and not stopping:
         time.sleep(0.2)
     if worker.poll() is not None:
