@@ -25,10 +25,10 @@ from transforms.enrolments import enrol_certified_students
 from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
 from transforms.load import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
-                             find_source_files,
-                             lock_establishment, mark_attestations_due, quarantine_records, read_roster_digest,
-                             read_stored_roster, save_certifications, save_establishment, save_quarantine_records,
-                             save_roster, save_source_files, set_aside_problem, student_ids_of, update_file_counts)
+                             find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
+                             read_roster_digest, read_stored_roster, save_certifications, save_establishment,
+                             save_quarantine_records, save_roster, save_source_files, set_aside_problem,
+                             student_ids_of, update_file_counts)
 from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster, validate_rosters
@@ -259,7 +259,7 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings,
             students = stored if len(stored) else None
     for path, content, digest in new:
         copy = archive_path(digest, Path(settings.archive_dir), path.suffix or ".bin")
-        if not copy.exists():
+        if not copy.exists():  # this run's copy: removed again if its file ends unregistered (_unregistered_removed)
             made.append((digest, archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")))
     return _Prepared(job, uai, roster if roster_changed else None, roster_digest, students,
                      [(InputFile(uai, path.name, content), digest) for path, content, digest in new],

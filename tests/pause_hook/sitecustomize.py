@@ -24,7 +24,7 @@ def _hook(module) -> None:
         calls.append(1)
         if len(calls) == int(nth):
             with open(os.environ["PIX_LIVRET_PAUSE_FILE"], "w") as mark:
-                mark.write(f"{os.getpid()} {__import__('threading').current_thread().name} {__import__('signal').getsignal(15)}")
+                mark.write(str(os.getpid()))
             time.sleep(300)
         return result
 
