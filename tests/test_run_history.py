@@ -6,9 +6,11 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from flows.database import connect, upgrade_to_head
+from flows.history import recorded_run
 from flows.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import PipelineRun
@@ -104,3 +106,15 @@ def test_a_run_of_another_machine_is_closed_only_once_a_day_old(db_url):
         start_run(connection, "ingest", {}, None, now(), this_process(), is_gone)
 
     assert [s for s, _ in statuses(db_url)] == ["interrupted", "running", "running"]
+
+
+def test_work_stopped_by_a_signal_is_recorded_interrupted_not_failed(db_url, monkeypatch):
+    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+
+    with pytest.raises(KeyboardInterrupt):
+        with recorded_run("attestations", {}):
+            raise KeyboardInterrupt  # Ctrl-C while the attestations are made
+
+    assert statuses(db_url) == [("interrupted", "Exécution interrompue (SIGINT) avant sa fin : relancez-la.")]
