@@ -70,6 +70,7 @@ def test_an_ingest_on_a_sqlite_database_held_elsewhere_says_so_within_10_s_then_
     busy = [(seconds, line) for seconds, line in said if "occupée" in line]
     assert busy, "".join(line for _, line in said)
     seconds, line = busy[0]
+    print(f"« occupée » said after {seconds:.1f} s: {line.strip()}")
     assert seconds < 10 and "j'attends" in line and str(path) in line, busy
     # the lock went after 14 s, within the busy timeout: the run went on and loaded everything
     assert status == 0, "".join(line for _, line in said)
