@@ -41,13 +41,18 @@ def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     cleaned = frame.copy()
     for position in range(cleaned.shape[1]):
         series = cleaned.iloc[:, position]
-        if _holds_text(series.dtype):
+        if _holds_text(series.dtype) and _any_unwanted(series):
             cleaned.isetitem(position, series.map(clean_value, na_action="ignore"))
     if _holds_text(cleaned.index.dtype):
         cleaned.index = cleaned.index.map(clean_value)
     if _holds_text(cleaned.columns.dtype):
         cleaned.columns = cleaned.columns.map(clean_value)
     return cleaned
+
+
+def _any_unwanted(series: pd.Series) -> bool:
+    # one search over the joined column: the rare column that holds one pays for the cell-by-cell pass
+    return has_unwanted("\n".join(value for value in series.tolist() if isinstance(value, str)))
 
 
 def _holds_text(dtype) -> bool:
