@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import zipfile
 from datetime import date
@@ -146,3 +147,45 @@ def test_the_charts_of_a_class_named_with_an_escape_are_drawn_clean(tainted, eng
     for chart in charts:
         assert_clean(f"{chart.title} {chart.alt} {chart.svg.decode('utf-8')}", chart.key)
 
+
+
+PIX_HEADER = ("Numéro de certification;Prénom;Nom;Date de naissance;Lieu de naissance;Identifiant Externe;"
+              "Type de certification;Statut;Niveau;Score en Pix;1.1;1.2;1.3;2.1;2.2;2.3;2.4;3.1;3.2;3.3;3.4;4.1;"
+              "4.2;4.3;5.1;5.2;Commentaire jury pour l’organisation;Session;Date de passage de la certification")
+
+
+def test_a_roster_and_an_export_with_control_characters_load_and_export_a_valid_livret(db_url, tmp_path,
+                                                                                       monkeypatch):
+    # the trial's case: such a name in a CSV roster made `export lsu` exit 1 with lxml's traceback
+    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    roster = tmp_path / "eleves.csv"
+    roster.write_text("ELEVE_ID;NOM;PRENOM;DATE_NAISS;DIVISION\n"
+                      "1;MAR\x01T\x08I\x0bN\x1b\ufffe;L\u202eéa;04/04/2011;3\x1bA\n"
+                      "2;PETIT;Tom;01/02/2011;3A\n", encoding="utf-8")
+    levels = ";".join(["3"] * 16)
+    (inbox / "20260320_resultats_3\x1bA.csv").write_text("\n".join([
+        PIX_HEADER,
+        f"7310657;Lé\x1ba;Mar\x07tin;04/04/2011;Poitiers;;Pix;Validée;Novice 2;186;{levels};;1234;20/03/2026",
+        f"7310658;Tom\u2066;Petit;01/02/2011;Poitiers;;Pix;Validée;Novice 2;200;{levels};;1234;20/03/2026"]),
+        encoding="utf-8")
+
+    ingest = CliRunner().invoke(app, ["ingest", str(inbox), "--roster", str(roster), "--uai", UAI,
+                                      "--no-attestations", "--db", db_url, "--report", str(tmp_path / "r.json")])
+    export = CliRunner().invoke(app, ["export", "lsu", "--year", YEAR, "--uai", UAI, "--out", str(tmp_path / "x"),
+                                      "--db", db_url])
+
+    assert ingest.exit_code == EXIT_OK, ingest.output
+    [loaded] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["files"]
+    assert loaded["status"] == "loaded" and loaded["rows_loaded"] == 2
+    assert [(n["row"], n["column"]) for n in loaded["notices"]] == [(None, None), (2, "Prénom"), (2, "Nom"),
+                                                                     (3, "Prénom")]
+    assert export.exit_code == EXIT_OK, export.output
+    document = (tmp_path / "x" / f"LSU_{UAI}_{YEAR}.xml").read_bytes()
+    validate_livret_xml(document)
+    text = document.decode("utf-8")
+    assert_clean(text, "livret")
+    assert 'nom="MARTIN" prenom="Léa" date-naissance="2011-04-04" code-division="3A"' in text
+    assert text.count("<certification ") == 2

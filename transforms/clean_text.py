@@ -42,7 +42,8 @@ def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for position in range(cleaned.shape[1]):
         series = cleaned.iloc[:, position]
         if _holds_text(series.dtype) and _any_unwanted(series):
-            cleaned.isetitem(position, series.map(clean_value, na_action="ignore"))
+            cleaned.isetitem(position, pd.Series([clean_value(value) for value in series.tolist()],
+                                                 index=series.index, dtype=series.dtype, name=series.name))
     if _holds_text(cleaned.index.dtype):
         cleaned.index = cleaned.index.map(clean_value)
     if _holds_text(cleaned.columns.dtype):
@@ -57,3 +58,18 @@ def _any_unwanted(series: pd.Series) -> bool:
 
 def _holds_text(dtype) -> bool:
     return dtype == object or pd.api.types.is_string_dtype(dtype)
+
+
+NOTICE_RULE = "control_characters"
+NOTICE_STAGE = "clean"  # one of schemas.problems.NOTICE_STAGES: the row loads, its cell without them
+
+
+def removal_notice(file: str, row: int | None, column: str | None) -> dict:
+    """The notice that UNWANTED characters were removed from one cell (or, COLUMN None, from the file's name).
+
+    It names the file, the row and the column, never the value: the cell may hold a student's name.
+    """
+    place = f"de la colonne « {remove_unwanted(column)} »" if column else "du nom du fichier"
+    return {"stage": NOTICE_STAGE, "file": file, "row": row, "column": column, "rule": NOTICE_RULE, "value": None,
+            "message": f"Caractères invisibles (caractères de contrôle ou de sens d’écriture) retirés {place} : "
+                       "la valeur est gardée sans eux."}
