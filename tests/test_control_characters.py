@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from pix_livret.cli import EXIT_OK, app
 from schemas.referential import LEVEL_COLUMNS
-from schemas.tables import Establishment
-from tests.db_builders import add_certification, add_establishment, add_source_file, add_student
+from schemas.tables import Establishment, FileProblem, QuarantinedRow
+from tests.db_builders import add_certification, add_establishment, add_source_file, add_student, read_rows
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilans import make_bilan
 from transforms.class_files import read_year_files
@@ -182,6 +182,11 @@ def test_a_roster_and_an_export_with_control_characters_load_and_export_a_valid_
     assert loaded["status"] == "loaded" and loaded["rows_loaded"] == 2
     assert [(n["row"], n["column"]) for n in loaded["notices"]] == [(None, None), (2, "Prénom"), (2, "Nom"),
                                                                      (3, "Prénom")]
+    # the notices are kept with the file's problems, and set no row aside
+    assert not read_rows(db_url, select(QuarantinedRow.id))
+    stored = read_rows(db_url, select(FileProblem.stage, FileProblem.row_number, FileProblem.column_name))
+    assert sorted(tuple(row) for row in stored if row.row_number is not None) == [
+        ("clean", 2, "Nom"), ("clean", 2, "Prénom"), ("clean", 3, "Prénom")]
     assert export.exit_code == EXIT_OK, export.output
     document = (tmp_path / "x" / f"LSU_{UAI}_{YEAR}.xml").read_bytes()
     validate_livret_xml(document)

@@ -374,8 +374,8 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
                        run_id: int | None, students: dict[int, int] | None = None) -> tuple[list[dict], list[dict]]:
     """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons).
 
-    PROBLEMS are dicts with the keys of ProblemFrame; a problem of NOTICE_STAGES is a notice: its row is loaded. STUDENTS
-    maps a bad row to the ELEVE_ID its names matched, when they did.
+    PROBLEMS are dicts with the keys of ProblemFrame; a problem of NOTICE_STAGES is a notice: its row is loaded.
+    STUDENTS maps a bad row to the ELEVE_ID its names matched, when they did.
     """
     problem_rows = [
         {"source_file_id": source_file_id, "run_id": run_id, "stage": p["stage"], "row_number": p["row"],

@@ -9,7 +9,7 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
-from schemas.problems import ProblemFrame, file_problem, make_problems, no_problems
+from schemas.problems import ProblemFrame, concat_problems, file_problem, make_problems, no_problems
 from transforms.clean_text import has_unwanted, remove_unwanted, removal_notice
 
 Encoding = Literal["utf-8-sig", "utf-8", "cp1252", "latin-1", "utf-16", "utf-16-le", "utf-16-be"]
@@ -126,7 +126,10 @@ def read_export(name: str, content: bytes) -> RawExport:
         return _unreadable(name, encoding, delimiter, (), "empty",
                            "Le fichier ne contient que des lignes vides : téléchargez à nouveau "
                            "l’export des résultats depuis Pix Orga.")
-    fields = trim_trailing_empty(tuple(remove_unwanted(f.lstrip("\ufeff")).strip() for f in first.fields))
+    written = trim_trailing_empty(tuple(f.lstrip("\ufeff").strip() for f in first.fields))
+    fields = tuple(remove_unwanted(label).strip() for label in written)
+    label_notices = [removal_notice(name, first.line, label or f"colonne {position}")
+                     for position, (label, was) in enumerate(zip(fields, written), start=1) if label != was]
     refusal = refuse_header(fields)
     if refusal:
         return _unreadable(name, encoding, delimiter, (), *refusal)
@@ -137,7 +140,8 @@ def read_export(name: str, content: bytes) -> RawExport:
                            "Le fichier ne contient que la ligne d’en-tête, aucun résultat : "
                            "le téléchargement a peut-être été interrompu, ou la classe n’a "
                            "aucun élève certifié.")
-    return _read_records(name, encoding, delimiter, export_format, header, rest)
+    raw = _read_records(name, encoding, delimiter, export_format, header, rest)
+    return replace(raw, notices=concat_problems([make_problems(label_notices), raw.notices])) if label_notices else raw
 
 
 def refuse_oversized(content: bytes) -> tuple[str, str] | None:

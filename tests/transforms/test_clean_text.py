@@ -24,7 +24,8 @@ BIDI = "\u202eLéa\u2066\u200f"
 
 
 def pix_row(number: int, first: str, last: str) -> str:
-    return f"{number};{first};{last};04/04/2011;Poitiers;;Pix;Validée;Novice 2;186;{';'.join(['3'] * 16)};;1234;20/03/2026"
+    levels = ";".join(["3"] * 16)
+    return f"{number};{first};{last};04/04/2011;Poitiers;;Pix;Validée;Novice 2;186;{levels};;1234;20/03/2026"
 
 
 def assert_names_nobody(notices, *names: str) -> None:
@@ -84,6 +85,16 @@ def test_a_short_export_with_a_few_control_characters_is_read_not_called_binary(
 
     assert raw.format is not None and len(raw.rows) == 1
     assert len(raw.notices) == 2
+
+
+def test_a_header_label_with_control_characters_still_names_its_column_with_a_notice():
+    header = HEADER.replace("Nom;", "No\u200em;", 1)
+    content = "\n".join([header, pix_row(7310657, "Léa", "Martin")]).encode("utf-8")
+
+    raw = read_export("20260320_resultats_3A.csv", content)
+
+    assert raw.format == "pix-niveau-score" and raw.rows["Nom"].tolist() == ["Martin"]
+    assert [(n["row"], n["column"]) for n in raw.notices.to_dict("records")] == [(1, "Nom")]
 
 
 def test_a_file_name_with_control_characters_gives_its_class_without_them_and_a_notice():
