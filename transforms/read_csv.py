@@ -224,7 +224,7 @@ def remove_unwanted_characters(name: str, header: tuple[str, ...],
         column = rows.iloc[:, position].tolist()
         dirty = [has_unwanted(cell) for cell in column]
         if any(dirty):
-            cleaned.isetitem(position, [remove_unwanted(cell) if d else cell for cell, d in zip(column, dirty)])
+            cleaned.isetitem(position, [remove_unwanted(cell).strip() if d else cell for cell, d in zip(column, dirty)])
             notices += [removal_notice(name, int(row), label or f"colonne {position + 1}")
                         for row, d in zip(rows[ROW_NUMBER].tolist(), dirty) if d]
     return cleaned, make_problems(sorted(notices, key=lambda n: n["row"]))

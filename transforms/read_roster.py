@@ -219,7 +219,7 @@ def read_school_year(text: str | None, file: str) -> tuple[int | None, list[dict
 
 
 def read_divisions(root: etree._Element) -> dict[int, str]:
-    """ELEVE_ID -> CODE_STRUCTURE of the student's division; groups (G) are left out."""
+    """ELEVE_ID -> CODE_STRUCTURE of the student's division, as written; groups (G) are left out."""
     divisions: dict[int, str] = {}
     for structures in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
         eleve_id = parse_eleve_id(structures.get("ELEVE_ID"))
@@ -227,9 +227,9 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
             continue
         for structure in structures.iterfind("STRUCTURE"):
             texts = child_texts(structure)
-            code = clean_text(texts.get("CODE_STRUCTURE"))
-            if code is not None and clean_text(texts.get("TYPE_STRUCTURE")) == DIVISION_TYPE:
-                divisions.setdefault(eleve_id, code)
+            code = texts.get("CODE_STRUCTURE")
+            if clean_text(code) is not None and clean_text(texts.get("TYPE_STRUCTURE")) == DIVISION_TYPE:
+                divisions.setdefault(eleve_id, code)  # as written: the student's notice says what was cleaned
     return divisions
 
 
@@ -260,7 +260,9 @@ def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[s
                 dirty += [field] if has_unwanted(texts[tag]) else []
                 break
     eleve_id = parse_eleve_id(raw["eleve_id"])
-    raw["division"] = divisions.get(eleve_id) if eleve_id is not None else None
+    division = divisions.get(eleve_id) if eleve_id is not None else None
+    raw["division"] = clean_text(division)
+    dirty += ["division"] if division and has_unwanted(division) else []
     raw[CLEANED_FIELDS] = tuple(dirty)
     return raw
 

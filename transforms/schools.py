@@ -42,7 +42,8 @@ class SchoolDirectory:
 
     names maps the UAI (upper case) to the name (spaces normalised). problems holds dicts with the
     keys of schemas.problems.PROBLEM_COLUMNS: one per row set aside, or one for a whole file that
-    could not be used (then names is empty).
+    could not be used (then names is empty), and the notices of rows read all the same (stage « clean »:
+    control or bidi characters removed; a second name for a UAI).
     """
 
     names: dict[str, str]

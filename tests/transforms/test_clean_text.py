@@ -126,13 +126,15 @@ def test_a_siecle_roster_loses_bidi_and_c1_characters_with_a_notice():
     content = ('<?xml version="1.0" encoding="UTF-8"?><BEE_ELEVES><PARAMETRES><UAJ>0750680G</UAJ>'
                "<ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><ELEVES><ELEVE ELEVE_ID=\"1\">"
                "<NOM_DE_FAMILLE>\u202eDURAND&#x85;</NOM_DE_FAMILLE><PRENOM>Louis</PRENOM>"
-               "<DATE_NAISS>04/04/2011</DATE_NAISS></ELEVE></ELEVES></DONNEES></BEE_ELEVES>").encode("utf-8")
+               "<DATE_NAISS>04/04/2011</DATE_NAISS></ELEVE></ELEVES><STRUCTURES><STRUCTURES_ELEVE ELEVE_ID=\"1\">"
+               "<STRUCTURE><CODE_STRUCTURE>3\u200fA</CODE_STRUCTURE><TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE>"
+               "</STRUCTURES_ELEVE></STRUCTURES></DONNEES></BEE_ELEVES>").encode("utf-8")
 
     roster = read_roster(content, "ElevesSansAdresses.xml")
 
-    assert roster.students["last_name"].tolist() == ["DURAND"]
+    assert roster.students[["last_name", "division"]].values.tolist() == [["DURAND", "3A"]]
     assert [(n["column"], n["rule"]) for n in roster.problems.to_dict("records")] == [
-        ("NOM_DE_FAMILLE", "control_characters")]
+        ("NOM_DE_FAMILLE", "control_characters"), ("CODE_STRUCTURE", "control_characters")]
 
 
 def test_one_escape_in_the_list_of_schools_costs_nothing_but_a_notice():
