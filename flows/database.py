@@ -4,7 +4,10 @@ The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in flows.co
 """
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is said within the commands' 10 s, not after minutes
+# SQLite held by another process (another run, an administrator's tool): said after BUSY_NOTICE_SECONDS, within the
+# commands' 10 s, then waited for until BUSY_TIMEOUT_SECONDS in all, when the run gives up with the same words
+BUSY_NOTICE_SECONDS = 5
+BUSY_TIMEOUT_SECONDS = 30
 MIGRATION_LOCK = 0x7069786C  # "pixl": the advisory lock the schema upgrade takes on PostgreSQL
 MIGRATIONS = Path(__file__).resolve().parent.parent / "schemas" / "migrations"
 # what every command says when is_ready is False (French, for the administrator)
@@ -35,7 +42,8 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     """
     if url.startswith("sqlite"):
         # isolation_level None: the driver leaves BEGIN to us (SQLAlchemy's recipe for pysqlite)
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -45,12 +53,54 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # the lock a transaction needs, taken at once: the write lock (IMMEDIATE), or the shared one a read
+            # needs (reading the schema's version takes it), so that a wait for it happens here, where it is said
+            driver = connection.connection.driver_connection
+            if immediate:
+                _wait_for_lock(driver, "BEGIN IMMEDIATE", url)
+            else:
+                driver.execute("BEGIN")
+                _wait_for_lock(driver, "PRAGMA schema_version", url)
 
         return engine
     # hide_parameters: SQLAlchemy's error messages would otherwise quote the rows (names, birth dates)
     return create_engine(url, pool_pre_ping=True, hide_parameters=True,
                          connect_args={"connect_timeout": CONNECT_TIMEOUT})
+
+
+def _wait_for_lock(driver: sqlite3.Connection, statement: str, url: str) -> None:
+    """STATEMENT run on DRIVER, a SQLite connection, waiting for another process's lock: past BUSY_NOTICE_SECONDS
+    the wait is said (naming the database), and it goes on until BUSY_TIMEOUT_SECONDS in all."""
+    driver.execute(f"PRAGMA busy_timeout = {BUSY_NOTICE_SECONDS * 1000}")
+    try:
+        driver.execute(statement).fetchall()
+    except sqlite3.OperationalError as busy:
+        if busy.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes: SQLITE_BUSY_RECOVERY…
+            raise OperationalError(statement, None, busy) from None
+        _say(f"Base de données occupée ({safe_url(url)}) par un autre programme ou une autre exécution, j'attends "
+             f"qu'elle se libère ({BUSY_TIMEOUT_SECONDS} s au plus)…")
+        driver.execute(f"PRAGMA busy_timeout = {(BUSY_TIMEOUT_SECONDS - BUSY_NOTICE_SECONDS) * 1000}")
+        try:
+            driver.execute(statement).fetchall()
+        except sqlite3.OperationalError as still_busy:
+            raise OperationalError(statement, None, still_busy) from None
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")  # for the commit's own wait
+
+
+def _say(message: str) -> None:
+    """MESSAGE logged as a warning: in the flow run's log when there is one (the terminal and the Prefect UI),
+    else on this module's logger (a command before Prefect starts, a helper process: the terminal)."""
+    if "prefect" in sys.modules:  # never imported for this: a helper process does without it
+        from prefect.exceptions import MissingContextError
+        from prefect.logging import get_run_logger
+
+        try:
+            get_run_logger().warning(message)
+            return
+        except MissingContextError:
+            pass
+    logging.getLogger(__name__).warning(message)
 
 
 # Alembic is imported where it is used: the engine's worker processes never migrate, and importing it costs
@@ -115,7 +165,7 @@ def check_writable(url: str) -> None:
     after the flow's retries. SQLite is asked for a real write (its header rewritten as it is, then rolled back):
     a read-only file or folder opens and reads fine, and fails only there.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, immediate=True)  # SQLite: the write lock asked for at once, its wait said
     try:
         with engine.connect() as connection:
             if connection.dialect.name == "sqlite":
@@ -191,6 +241,9 @@ class DatabaseFailure(WordedError, RuntimeError):
         where = _where(error)
         code = getattr(getattr(error, "orig", None), "sqlstate", None)
         detail = f" (code {code})" if code else f" ({type(error).__name__})"
+        if getattr(error, "connection_invalidated", False):  # it was open: the server or the network cut it
+            return cls(f"Base de données : connexion perdue ({safe_url(url)}) en cours de travail (serveur arrêté "
+                       "ou redémarré, connexion coupée) ; ce qui était en cours n'est pas enregistré.", transient=True)
         if isinstance(error, OperationalError | InterfaceError) and _is_unreachable(error):
             return cls(f"Base de données injoignable ({safe_url(url)}) : vérifiez que le serveur est démarré, "
                        "l'adresse et l'utilisateur donnés par --db ou PIX_LIVRET_DB_URL.", transient=True)
@@ -205,8 +258,8 @@ class DatabaseFailure(WordedError, RuntimeError):
             return cls(f"Disque plein pour la base de données ({safe_url(url)}) : libérez de la place sur le disque "
                        "qui la porte, puis relancez (rien de l'établissement en cours n'est chargé).", transient=False)
         if "locked" in text_of_error or code in ("40001", "40P01", "55P03"):
-            return cls(f"Base de données occupée par une autre exécution{where}{detail} : réessayez plus tard.",
-                       transient=True)
+            return cls(f"Base de données occupée ({safe_url(url)}) par un autre programme ou une autre exécution"
+                       f"{where}{detail} : réessayez plus tard.", transient=True)
         if isinstance(error, DataError):
             return cls(f"Valeur refusée par la base de données{where}{detail} : la ligne ne tient pas dans la "
                        "colonne (trop longue ou d'un type inattendu).", transient=False)
@@ -233,8 +286,6 @@ def _where(error: SQLAlchemyError) -> str:
 
 
 def _is_unreachable(error: SQLAlchemyError) -> bool:
-    if getattr(error, "connection_invalidated", False):
-        return True
     text_of_error = str(getattr(error, "orig", error)).lower()
     return any(sign in text_of_error for sign in (
         "connection refused", "could not connect", "connection failed", "timeout expired", "timed out",

@@ -13,6 +13,7 @@ from typing import Any
 
 from flows import config
 from flows.database import DatabaseFailure, connect
+from flows.interruptions import INTERRUPTIONS, signal_name
 from flows.processes import is_gone, this_process
 from transforms.private_files import StorageFailure
 from transforms.runs import finish_run, start_run
@@ -45,6 +46,9 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
                                              is_gone)
     try:
         yield outcome
+    except INTERRUPTIONS as stop:  # SIGTERM, Ctrl-C: not a failure of the work, which the next run does again
+        _finish(run_id, "interrupted", {}, f"Exécution interrompue ({signal_name(stop)}) avant sa fin : relancez-la.")
+        raise
     except BaseException as error:
         _finish(run_id, "failed", {}, failure_reason(error, worded_errors))
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import partial
@@ -23,10 +24,11 @@ from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_f
 from transforms.enrolments import enrol_certified_students
 from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
-from transforms.load import (LoadCounts, SavedCertifications, SetAside, certification_records, find_source_files,
-                             lock_establishment, mark_attestations_due, quarantine_records, read_roster_digest,
-                             read_stored_roster, save_certifications, save_establishment, save_quarantine_records,
-                             save_roster, save_source_files, set_aside_problem, student_ids_of, update_file_counts)
+from transforms.load import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
+                             find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
+                             read_roster_digest, read_stored_roster, save_certifications, save_establishment,
+                             save_quarantine_records, save_roster, save_source_files, set_aside_problem,
+                             student_ids_of, update_file_counts)
 from transforms.open_problems import OpenFile, read_open_files
 from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster, validate_rosters
@@ -167,8 +169,9 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
 
 def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
     """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
-    with rare_collections(), Database(settings.database_url) as database:
-        prepared = _rosters_validated([_prepare(job, database, settings) for job in jobs])
+    made: list[tuple[str, Path]] = []  # (SHA-256, archive copy) made by this batch
+    with rare_collections(), Database(settings.database_url) as database, _unregistered_removed(made, database):
+        prepared = _rosters_validated([_prepare(job, database, settings, made) for job in jobs])
         files = [file for p in prepared for file, _ in p.new_files]
         checked = check_files(files, {p.uai: p.students for p in prepared}, received_on=settings.run_day) \
             if files else None
@@ -207,8 +210,30 @@ def _collect(batch: list[int], results: list[EstablishmentOutcome], outcomes: di
             on_done(outcome)
 
 
-def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _Prepared:
-    """Hashes the files and the roster; reads the roster only when it changed; archives new files first."""
+@contextmanager
+def _unregistered_removed(copies: list[tuple[str, Path]], database: Database) -> Iterator[None]:
+    """On the way out of a batch, however it ends (a signal, an error, an establishment not loaded), the archive
+    COPIES it made whose file no row registers: removed, as the data they hold was not loaded and nothing else
+    would ever find them (purge and forget go by the rows). A file still in the inbox is copied again next run.
+    """
+    try:
+        yield
+    finally:
+        if copies:
+            try:
+                with database.connect(write=False) as connection:
+                    registered = find_registered(connection, [digest for digest, _ in copies])
+            except DatabaseFailure:  # the database is what failed: the copies stay, the next run reuses them
+                registered = {digest for digest, _ in copies}
+            for digest, copy in copies:
+                if digest not in registered:
+                    copy.unlink(missing_ok=True)
+
+
+def _prepare(job: EstablishmentJob, database: Database, settings: Settings,
+             made: list[tuple[str, Path]]) -> _Prepared:
+    """Hashes the files and the roster; reads the roster only when it changed; archives new files first (each copy
+    it makes added to MADE, as (SHA-256, path))."""
     job, roster_bytes = _read_roster(job)
     roster_digest = sha256_of(roster_bytes) if roster_bytes is not None else None
     uai = job.uai
@@ -233,7 +258,9 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings) -> _
             stored = read_stored_roster(connection, uai)
             students = stored if len(stored) else None
     for path, content, digest in new:
-        archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")
+        copy = archive_path(digest, Path(settings.archive_dir), path.suffix or ".bin")
+        if not copy.exists():  # this run's copy: removed again if its file ends unregistered (_unregistered_removed)
+            made.append((digest, archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")))
     return _Prepared(job, uai, roster if roster_changed else None, roster_digest, students,
                      [(InputFile(uai, path.name, content), digest) for path, content, digest in new],
                      [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)],

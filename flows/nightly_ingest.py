@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, Crashed, Failed, State
 from prefect.utilities.annotations import quote
 
 from flows import config
@@ -24,6 +24,8 @@ from flows.database import DatabaseFailure, connect, upgrade_to_head
 from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
 from flows.history import failure_reason
+from flows.interruptions import (INTERRUPTIONS, RunInterrupted, committed_report, interrupted_message,
+                                 is_cancelling, signal_name)
 from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.processes import is_gone, this_process
 from flows.progress import establishment_progress
@@ -34,7 +36,7 @@ from transforms.load import mark_attestations_due, read_attestations_due
 from transforms.printable import printable
 from transforms.private_files import StorageFailure
 from transforms.report import RunReport
-from transforms.runs import finish_run, start_run
+from transforms.runs import finish_run, read_run_files, start_run
 from transforms.schools import read_schools
 from transforms.worded import WordedError
 
@@ -63,20 +65,23 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         prepare_database()
         run_id = open_run({"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
                            "bilans": bilans, "school_name": school_name, "schools": schools})
-        with closed_as_failed_on_error(run_id):
-            # Each establishment read, checked and loaded as one unit; an académie's over every core
-            started = perf_counter()
-            report = load_establishments(quote(jobs), quote(ignored), quote(schools_problems), run_id)
-            report = report.with_timing("load", perf_counter() - started)
-            # Attestations only where results changed since they were last made
-            if attestations:
+        try:
+            with closed_as_failed_on_error(run_id):
+                # Each establishment read, checked and loaded as one unit; an académie's over every core
                 started = perf_counter()
-                report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
-            # The bilans whose data changed, each class's counts and rates published as an artifact
-            if bilans:
-                started = perf_counter()
-                refresh_bilans([e.uai for e in report.establishments if e.error is None])
-                report = report.with_timing("bilans", perf_counter() - started)
+                report = load_establishments(quote(jobs), quote(ignored), quote(schools_problems), run_id)
+                report = report.with_timing("load", perf_counter() - started)
+                # Attestations only where results changed since they were last made
+                if attestations:
+                    started = perf_counter()
+                    report = refresh_attestations(report).with_timing("attestations", perf_counter() - started)
+                # The bilans whose data changed, each class's counts and rates published as an artifact
+                if bilans:
+                    started = perf_counter()
+                    refresh_bilans([e.uai for e in report.establishments if e.error is None])
+                    report = report.with_timing("bilans", perf_counter() - started)
+        except INTERRUPTIONS as stop:  # SIGTERM, Ctrl-C: what was committed is recorded, the rest is not
+            return close_interrupted(run_id, stop, report_path)
         # Record and publish the outcome; the state says it to the Prefect UI
         close_run(run_id, _run_status(report), report.totals(), report.state_message())
         publish_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
@@ -103,7 +108,7 @@ def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_
         content = None
     if content is not None:
         directory = read_schools(schools_file.name, content)
-        problems = tuple(sorted(directory.problems + directory.notices, key=lambda p: p["row"] or 0))
+        problems = directory.problems
         for problem in problems:
             get_run_logger().warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
                                      printable(problem["message"]))
@@ -135,6 +140,26 @@ def load_establishments(jobs: tuple[EstablishmentJob, ...], ignored: tuple[Ignor
     settings = Settings(config.database_url(), str(config.archive_dir()), run_id)
     with establishment_progress(len(jobs), sum(len(j.files) for j in jobs), get_run_logger()) as done:
         return RunReport.of(ingest_establishments(jobs, settings, on_done=done), ignored, schools_problems)
+
+
+def close_interrupted(run_id: int, stop: BaseException, report_path: str | None) -> State:
+    """The run stopped by STOP (flows.interruptions): its row closed « interrompue » with what it committed, the
+    report of that published (and written to REPORT_PATH), Crashed with the same French message. A cancellation
+    asked in the UI goes on as Prefect's own (Cancelled)."""
+    if is_cancelling():
+        raise stop
+    try:
+        with connect(config.database_url(), write=False) as connection:
+            report = committed_report(read_run_files(connection, run_id))
+        message = interrupted_message(signal_name(stop), report)
+        close_run.fn(run_id, "interrupted", report.totals(), message)
+    except DatabaseFailure as unrecorded:  # the next run closes the row, counting from the database then
+        report = RunReport()
+        message = interrupted_message(signal_name(stop), report)
+        get_run_logger().error("Exécution non enregistrée comme interrompue : %s", unrecorded)
+    publish_report.fn(report.to_markdown(), report.to_json() if report_path else None, report_path)
+    get_run_logger().error(message)
+    return Crashed(message=message, data=RunInterrupted(message, signal_name(stop), report))
 
 
 @contextmanager
@@ -255,7 +280,7 @@ def report_of(state: State) -> RunReport | None:
     result = state.result(raise_on_failure=False)
     if isinstance(result, quote):
         result = result.unquote()
-    if isinstance(result, RunNotClean):
+    if isinstance(result, RunNotClean | RunInterrupted):
         return result.report
     return result if isinstance(result, RunReport) else None
 

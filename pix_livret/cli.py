@@ -1,11 +1,13 @@
 """The pix-livret command line (design.md): ingest, export, attestations, report, problems, runs, purge, forget,
-serve, demo.
+serve, worker, demo.
 
-Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage.
+Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage; 128 + the signal's number for a
+run stopped by a signal (143 SIGTERM, 130 SIGINT), after closing it « interrompue ».
 """
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 # Prefect must not phone home, whatever the machine's settings; set before prefect is imported
@@ -126,11 +128,20 @@ def ingest(
         raise typer.Exit(EXIT_USAGE)
     from flows.ingest import ingest_helpers_started
 
-    with ingest_helpers_started(establishments):
-        state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+    try:
+        with ingest_helpers_started(establishments):
+            state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+    except KeyboardInterrupt:  # Ctrl-C before the run began (or once it ended): nothing of it is in the database
+        errors.print("[red]Import interrompu (SIGINT) avant le début du chargement : rien n'est chargé.[/red]")
+        raise typer.Exit(128 + signal.SIGINT)
+    from flows.interruptions import RunInterrupted
     from flows.nightly_ingest import report_of
     from pix_livret.display import print_ingest_summary
 
+    stopped = state.result(raise_on_failure=False) if state.is_crashed() else None
+    if isinstance(stopped, RunInterrupted):  # the French line says what was committed; the shell's status
+        errors.print(f"[red]{printable(stopped, markup=True)}[/red]")
+        raise typer.Exit(stopped.exit_status)
     outcome = report_of(state)
     if outcome is not None:
         print_ingest_summary(outcome, console, verbose=verbose)
@@ -411,6 +422,16 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
     _use_database(db)
     _reach_database(write=True)
     serve_deployments(port)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(context: typer.Context) -> None:
+    """Worker Prefect (« prefect worker start », mêmes options, ex. --pool pix-livret) : arrêté (SIGTERM, Ctrl-C), il
+    interrompt proprement ses exécutions en cours (« interrompue », état Crashed) avant de s'arrêter."""
+    from pix_livret.worker import run_worker
+
+    os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
+    raise typer.Exit(run_worker(context.args, say=lambda line: console.print(printable(line, markup=True))))
 
 
 @app.command()

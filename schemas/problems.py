@@ -12,10 +12,13 @@ import pandera.pandas as pa
 from pandera.typing import DataFrame, Series
 
 PROBLEM_COLUMNS = ("stage", "file", "row", "column", "rule", "value", "message")
+# Stages whose problems are notices: the row they name loads all the same (a student matched to nobody, text cleaned
+# of characters no output carries); they are reported, never a reason to set the row aside.
+NOTICE_STAGES = ("match", "clean")
 
 
 class ProblemFrame(pa.DataFrameModel):
-    stage: Series[str] = pa.Field(isin=["read", "normalise", "validate", "match", "load"])
+    stage: Series[str] = pa.Field(isin=["read", "clean", "normalise", "validate", "match", "load"])
     file: Series[str]
     row: Series[pd.Int64Dtype] = pa.Field(nullable=True, description="line in the file, header = 1")
     column: Series[str] = pa.Field(nullable=True, description="column header as in the file")

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, insert, select
 from schemas.referential import DOMAINS, Status, competences_of
 from schemas.stored import StoredCertificationFrame
 from schemas.tables import Attestation, Certification
+from transforms.clean_text import clean_frame, remove_unwanted
 from transforms.gc_policy import rare_collections
 from transforms.pdf_engine import html_class
 
@@ -75,6 +76,8 @@ class RenderedClass:
 def build_attestation_pages(exported_rows: DataFrame[StoredCertificationFrame], establishment: str,
                             generated_at: datetime) -> list[AttestationPage]:
     """One page per VALIDEE row matched to the roster, ordered by division then name; other rows get none."""
+    # text stored before the readers removed control and bidi characters: no page prints them
+    exported_rows, establishment = clean_frame(exported_rows), remove_unwanted(establishment)
     eligible = exported_rows[(exported_rows["status"] == Status.VALIDATED.value) & exported_rows["eleve_id"].notna()]
     stamp = generated_at.strftime("%d/%m/%Y à %H:%M")
     pages = [_page_of(row, establishment, stamp) for row in eligible.to_dict("records")]

@@ -1,7 +1,7 @@
 """The bilan as a workbook: a Bilan (or the académie summary) → XLSX bytes, one sheet per table, via pandas.
 
 Typed cells (numbers stay numbers, rates carry a % format), frozen header row, widths that fit the text,
-colours on the class × competence sheet. Written by XlsxWriter, pandas' writer engine.
+colours on the class × competence sheet. Written by XlsxWriter, pandas' writer engine; text is always text.
 """
 from __future__ import annotations
 
@@ -11,15 +11,21 @@ import pandas as pd
 
 from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, HEAT_MAP_SHEET, Kind, TableSpec, labelled
 from transforms.bilans import Bilan
+from transforms.clean_text import clean_frame
 
 NUMBER_FORMATS: dict[Kind, str] = {"count": "0", "mixed": "0", "percent": "0.0%", "decimal": "0.0", "text": "@"}
 MAX_WIDTH = 60
+# Names, classes, schools and file names come from the input: a cell is text whatever it starts with. By default
+# XlsxWriter's write(), which pandas calls for every cell, makes "=…" a formula (run when the file is opened: DDE,
+# a fetched URL), "http://…" a link and "12" a number. Said once in the workbook's options, it holds for every
+# cell of every workbook, where write_string would have to replace pandas' own loop over the cells.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
 def build_bilan_workbook(bilan: Bilan) -> bytes:
     """Every table of the bilan, its follow-up list (names) included, and the class × competence means."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with workbook_writer(buffer) as writer:
         for spec in BILAN_TABLES:
             _write_table(writer, getattr(bilan, spec.key), spec)
         _write_heat_map(writer, bilan.heat_map)
@@ -28,13 +34,18 @@ def build_bilan_workbook(bilan: Bilan) -> bytes:
 
 def build_academie_workbook(summary: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    with workbook_writer(buffer) as writer:
         _write_table(writer, summary, ACADEMIE)
     return buffer.getvalue()
 
 
+def workbook_writer(buffer: io.BytesIO) -> pd.ExcelWriter:
+    """The one writer of the project's workbooks: XlsxWriter with WORKBOOK_OPTIONS."""
+    return pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": WORKBOOK_OPTIONS})
+
+
 def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec) -> None:
-    shown = labelled(frame, spec)
+    shown = clean_frame(labelled(frame, spec))  # a database filled before the readers cleaned text may hold some
     # NaN (no denominator, nobody evaluated) becomes an empty cell, not an error value
     shown = shown.astype(object).where(shown.notna(), None)
     shown.to_excel(writer, sheet_name=spec.sheet, index=False, freeze_panes=(1, 0))
@@ -49,7 +60,7 @@ def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec) -
 
 
 def _write_heat_map(writer: pd.ExcelWriter, heat_map: pd.DataFrame) -> None:
-    frame = heat_map.rename_axis("Classe").astype(float)
+    frame = clean_frame(heat_map.rename_axis("Classe").astype(float))
     frame.to_excel(writer, sheet_name=HEAT_MAP_SHEET, freeze_panes=(1, 1), na_rep="")
     sheet, book = writer.sheets[HEAT_MAP_SHEET], writer.book
     _printable(sheet)

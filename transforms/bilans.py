@@ -16,6 +16,7 @@ from schemas.referential import (COMPETENCES, CONCERNED_MEF_PREFIXES, CORE_CERTI
                                  GLOBAL_LEVEL_LABELS, Status, competences_of)
 from schemas.roster import RosterFrame
 from schemas.stored import StoredCertificationFrame
+from transforms.clean_text import clean_frame, clean_value
 from transforms.select_livret import in_school_year
 
 ESTABLISHMENT = "Établissement"  # the total row of the per-class tables
@@ -126,8 +127,11 @@ def make_bilan(stored: DataFrame[StoredCertificationFrame], enrolment: DataFrame
     (YEAR_FILES_COLUMNS), SET_ASIDE their rows set aside (SET_ASIDE_COLUMNS, eleve_id when the row's names matched
     a student). STORED's student_division is the student's division that year.
     """
-    files = _frame(files, YEAR_FILES_COLUMNS)
-    set_aside = _frame(set_aside, SET_ASIDE_COLUMNS)
+    # text stored before the readers removed control and bidi characters: the page, its charts (a class named
+    # with an ESC stopped them) and the workbook are all made of it cleaned
+    stored, enrolment, name = clean_frame(stored), clean_frame(enrolment), clean_value(name)
+    files = clean_frame(_frame(files, YEAR_FILES_COLUMNS))
+    set_aside = clean_frame(_frame(set_aside, SET_ASIDE_COLUMNS))
     candidates = select_candidates(stored, enrolment, school_year)
     if candidates.empty:
         raise EmptyYearError(f"Aucune certification Pix en {school_year} pour l'établissement {uai} : pas de bilan.")
@@ -483,7 +487,8 @@ def summarise_establishment(bilan: Bilan) -> dict:
 
 def summarise_academie(rows: list[dict]) -> pd.DataFrame:
     """One row per establishment (by UAI) then the ACADEMIE total: counts summed, rates and means recomputed."""
-    frame = pd.DataFrame(rows).sort_values("uai", kind="stable").reset_index(drop=True)
+    # the lines come from bilans made earlier, perhaps of text stored before the readers cleaned it
+    frame = clean_frame(pd.DataFrame(rows)).sort_values("uai", kind="stable").reset_index(drop=True)
     counts = [*COUNTS, "validated_concerned"]
     # a line left by a bilan made before these counts existed: none set aside or unmatched known, all concerned
     frame = frame.reindex(columns=[*frame.columns, *(c for c in counts if c not in frame.columns)])

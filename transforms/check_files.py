@@ -17,6 +17,7 @@ from schemas.certification import CertificationFrame
 from schemas.problems import ProblemFrame, concat_problems
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import SourceFile, max_length
+from transforms.clean_text import has_unwanted, removal_notice
 from transforms.match import find_matches, match_problems
 from transforms.normalise import file_division_from_name, normalise_exports
 from transforms.read_csv import RAW_TEXT, ROW_NUMBER, RawExport, normalise_label, read_export
@@ -182,13 +183,19 @@ def _file_outcomes(files: Sequence[InputFile], raws: list[RawExport], good: pd.D
         if raw.format is None:  # quarantined whole: its problem is already named after the file
             file_problems, file_notices = problems_as_records(raw.problems), ()
         else:
-            file_problems, file_notices = problems_of.get(f.key, ()), notices_of.get(f.key, ())
+            file_problems = problems_of.get(f.key, ())
+            file_notices = (*_name_notices(f.name), *problems_as_records(raw.notices), *notices_of.get(f.key, ()))
         file_problems = tuple(p | {"file": f.name} for p in file_problems)
         file_notices = tuple(n | {"file": f.name} for n in file_notices)
         outcomes.append(CheckedFile(f.uai, f.name, raw, _stored_division(f.name), _rows_read(raw),
                                     int(good_counts.get(f.key, 0)), file_problems, file_notices,
                                     _bad_rows(raw, file_problems)))
     return outcomes
+
+
+def _name_notices(name: str) -> tuple[dict, ...]:
+    """The notice of a file name whose class was read without its control or bidi characters."""
+    return (removal_notice(name, None, None),) if has_unwanted(name) else ()
 
 
 def _stored_division(name: str) -> str | None:

@@ -18,6 +18,7 @@ from pandera.typing import DataFrame
 from sqlalchemy import ARRAY, BigInteger, Connection, Table, any_, bindparam, insert, select, text, update
 
 from schemas.certification import CertificationFrame
+from schemas.problems import NOTICE_STAGES
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student, max_length
@@ -152,6 +153,11 @@ def read_stored_roster(connection: Connection, uai: str) -> DataFrame[RosterFram
 def find_source_files(connection: Connection, uai: str) -> dict[str, int]:
     """SHA-256 -> source_files.id of every file registered for UAI: one query for the establishment."""
     return dict(connection.execute(select(SourceFile.sha256, SourceFile.id).where(SourceFile.uai == uai)).all())
+
+
+def find_registered(connection: Connection, digests: list[str]) -> set[str]:
+    """Those of DIGESTS (SHA-256) some source file row registers, whichever its establishment."""
+    return set(connection.execute(select(SourceFile.sha256).where(SourceFile.sha256.in_(digests))).scalars())
 
 
 def save_source_files(connection: Connection, records: list[dict[str, Any]], *, run_id: int | None,
@@ -373,8 +379,8 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
                        run_id: int | None, students: dict[int, int] | None = None) -> tuple[list[dict], list[dict]]:
     """file_problems rows (every problem) and quarantined_rows rows (each bad row once, with its reasons).
 
-    PROBLEMS are dicts with the keys of ProblemFrame; a "match" problem is a notice: its row is loaded. STUDENTS
-    maps a bad row to the ELEVE_ID its names matched, when they did.
+    PROBLEMS are dicts with the keys of ProblemFrame; a problem of NOTICE_STAGES is a notice: its row is loaded.
+    STUDENTS maps a bad row to the ELEVE_ID its names matched, when they did.
     """
     problem_rows = [
         {"source_file_id": source_file_id, "run_id": run_id, "stage": p["stage"], "row_number": p["row"],
@@ -383,7 +389,7 @@ def quarantine_records(source_file_id: int, raw_rows: dict[int, str], problems: 
         for p in problems]
     reasons: dict[int, list[str]] = {}
     for p in problems:
-        if p["row"] is not None and p["stage"] != "match":
+        if p["row"] is not None and p["stage"] not in NOTICE_STAGES:
             reasons.setdefault(p["row"], []).append(p["message"])
     quarantined = [{"source_file_id": source_file_id, "row_number": row, "raw_text": raw_rows.get(row, ""),
                     "reasons": "\n".join(messages), "eleve_id": (students or {}).get(row)}

@@ -16,6 +16,7 @@ from lxml import etree
 from schemas.livret import (NAMESPACE, NOT_EVALUATED, SCHEMA_VERSION, XSD_PATH, LeftOutReason, Livret,
                             MAX_DIVISION_LENGTH)
 from schemas.referential import COMPETENCE_CODES, DOMAINS, LEVEL_COLUMNS, LIVRET_STATUS, Status, competences_of
+from transforms.clean_text import clean_frame, clean_value
 from transforms.select_livret import LivretSelection
 
 APPLICATION = "pix-livret"
@@ -115,7 +116,7 @@ def left_out_csv(selection: LivretSelection) -> bytes:
     writer.writerow(CSV_HEADERS)
     for row in selection.left_out.itertuples(index=False):
         writer.writerow((int(row.number), "" if pd.isna(row.eleve_id) else int(row.eleve_id),
-                         _spreadsheet_safe(row.division), LeftOutReason(row.reason).label))
+                         _spreadsheet_safe(clean_value(row.division)), LeftOutReason(row.reason).label))
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -144,6 +145,7 @@ def _add_referentiel(donnees: etree._Element) -> None:
 
 def _ordered_rows(exported: pd.DataFrame) -> pd.DataFrame:
     """The exported rows with their XML attribute values as text columns, in file order."""
+    exported = clean_frame(exported)  # stored before the readers removed them, they would make lxml refuse the file
     division = exported["student_division"].fillna(exported["division"]).astype("string").str.strip()
     frame = pd.DataFrame({
         "division": division,

@@ -19,6 +19,7 @@ from schemas.certification import FIRST_CERTIFICATION_DAY, PERSONAL_COLUMNS
 from schemas.problems import ProblemFrame, make_problems
 from schemas.referential import (COMPETENCE_CODES, CORE_CERTIFICATION_TYPE, GLOBAL_LEVEL_LABELS,
                                  LEVEL_COLUMNS, STATUS_WORDINGS, Status)
+from transforms.clean_text import remove_unwanted
 from transforms.read_csv import ROW_NUMBER, RawExport, normalise_label
 
 UNREADABLE = object()  # what a parser returns for a cell it cannot read
@@ -392,9 +393,12 @@ def with_school_years(frame: pd.DataFrame, export_dates: Sequence[dt.date | None
 
 
 def file_division_from_name(name: str) -> str | None:
-    """The division in a Pix Orga file name (20190101_resultats_3èmeA.csv -> 3èmeA), or None."""
+    """The division in a Pix Orga file name (20190101_resultats_3èmeA.csv -> 3èmeA), or None.
+
+    Control and bidi characters in the name are left out of the division (check_files notices them).
+    """
     match = _match_export_name(name)
-    return (match["division"].strip() or None) if match else None
+    return (remove_unwanted(match["division"]).strip() or None) if match else None
 
 
 def export_date_from_name(name: str) -> dt.date | None:

@@ -12,6 +12,7 @@ from functools import cache
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, select, update
 
+from schemas.problems import NOTICE_STAGES
 from schemas.tables import FileProblem, SourceFile
 
 SET_ASIDE = ("quarantined", "partial")
@@ -79,13 +80,13 @@ def read_first_reasons(connection: Connection, file_ids: Sequence[int],
                        per_file: int = FIRST_REASONS) -> dict[int, list[dict]]:
     """Up to PER_FILE reasons per file (row or None for the whole file, column, message), whole-file first.
 
-    Match notices are left out: their rows loaded, they are not why the file was set aside. The value quoted
+    Notices (NOTICE_STAGES) are left out: their rows loaded, they are not why the file was set aside. The value quoted
     by a problem is never read (it may be a name).
     """
     if not file_ids:
         return {}
     query = (select(FileProblem.source_file_id, FileProblem.row_number, FileProblem.column_name, FileProblem.message)
-             .where(FileProblem.source_file_id.in_(list(file_ids)), FileProblem.stage != "match")
+             .where(FileProblem.source_file_id.in_(list(file_ids)), FileProblem.stage.not_in(NOTICE_STAGES))
              .order_by(FileProblem.source_file_id, FileProblem.row_number.is_not(None), FileProblem.row_number,
                        FileProblem.id))
     reasons: dict[int, list[dict]] = {}

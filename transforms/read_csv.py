@@ -9,7 +9,7 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
-from schemas.problems import ProblemFrame, file_problem, make_problems
+from schemas.problems import ProblemFrame, concat_problems, file_problem, make_problems, no_problems
+from transforms.clean_text import has_unwanted, remove_unwanted, removal_notice
 
 Encoding = Literal["utf-8-sig", "utf-8", "cp1252", "latin-1", "utf-16", "utf-16-le", "utf-16-be"]
 ExportFormat = Literal["pix-2018", "pix-nombre-de-pix", "pix-resultat", "pix-niveau-score", "pix-session"]
@@ -62,6 +63,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Texte Unicode" is UTF-16LE w
 # Control bytes other than tab and line ends: text files have none or a stray one, binaries have many.
 CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 BINARY_CONTROL_SHARE = 0.01  # share of control bytes over which a file is binary, not damaged text
+MIN_BINARY_CONTROLS = 16  # and their count: a name typed with a few control characters does not make a binary
 SNIFF_BYTES = 64 * 1024  # how much of the file the encoding and binary guesses look at
 NUL = "\x00"
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
@@ -73,7 +75,8 @@ class RawExport:
 
     rows has one column per header label (cells stripped), plus row_number (the line where the
     record starts, header = 1) and raw_text. Records that could not become a row are in
-    problems and their text in quarantined_raw (row_number -> text), so nothing is lost.
+    problems and their text in quarantined_raw (row_number -> text), so nothing is lost. Cells (and header
+    labels) are without control and bidi characters (transforms.clean_text); notices say where some were.
     """
 
     name: str
@@ -84,6 +87,7 @@ class RawExport:
     rows: pd.DataFrame
     problems: DataFrame[ProblemFrame]
     quarantined_raw: dict[int, str] = field(default_factory=dict)
+    notices: DataFrame[ProblemFrame] = field(default_factory=no_problems)  # cells cleaned; their rows load
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,10 @@ def read_export(name: str, content: bytes) -> RawExport:
         return _unreadable(name, encoding, delimiter, (), "empty",
                            "Le fichier ne contient que des lignes vides : téléchargez à nouveau "
                            "l’export des résultats depuis Pix Orga.")
-    fields = trim_trailing_empty(tuple(f.lstrip("\ufeff").strip() for f in first.fields))
+    written = trim_trailing_empty(tuple(f.lstrip("\ufeff").strip() for f in first.fields))
+    fields = tuple(remove_unwanted(label).strip() for label in written)
+    label_notices = [removal_notice(name, first.line, label or f"colonne {position}")
+                     for position, (label, was) in enumerate(zip(fields, written), start=1) if label != was]
     refusal = refuse_header(fields)
     if refusal:
         return _unreadable(name, encoding, delimiter, (), *refusal)
@@ -133,7 +140,8 @@ def read_export(name: str, content: bytes) -> RawExport:
                            "Le fichier ne contient que la ligne d’en-tête, aucun résultat : "
                            "le téléchargement a peut-être été interrompu, ou la classe n’a "
                            "aucun élève certifié.")
-    return _read_records(name, encoding, delimiter, export_format, header, rest)
+    raw = _read_records(name, encoding, delimiter, export_format, header, rest)
+    return replace(raw, notices=concat_problems([make_problems(label_notices), raw.notices])) if label_notices else raw
 
 
 def refuse_oversized(content: bytes) -> tuple[str, str] | None:
@@ -194,11 +202,32 @@ def _read_records(name: str, encoding: Encoding, delimiter: str, export_format: 
     problems = make_problems([_field_count_problem(name, r, header, delimiter) for r in misfits]
                              + [_nul_problem(name, r, header) for r in damaged])
     header, rows = drop_empty_unlabelled(header, build_rows(header, fitting))
+    rows, notices = remove_unwanted_characters(name, header, rows)
     quarantined = sorted(misfits + damaged, key=lambda r: r.line)
     return RawExport(name=name, encoding=encoding, delimiter=delimiter, format=export_format,
-                     header=header, rows=rows, problems=problems,
+                     header=header, rows=rows, problems=problems, notices=notices,
                      # a NUL cannot be stored in a PostgreSQL text column; the archived copy keeps the bytes
                      quarantined_raw={r.line: r.text.replace(NUL, "\ufffd") for r in quarantined})
+
+
+def remove_unwanted_characters(name: str, header: tuple[str, ...],
+                               rows: pd.DataFrame) -> tuple[pd.DataFrame, DataFrame[ProblemFrame]]:
+    """ROWS with their cells cleaned of control and bidi characters, and a notice per cell that held some.
+
+    raw_text keeps them: it is the file's own text, kept for the rows set aside.
+    """
+    cells = (cell for position in range(len(header)) for cell in rows.iloc[:, position].tolist())
+    if not len(rows) or not has_unwanted("\n".join(cells)):
+        return rows, no_problems()  # the usual file: one search over its cells
+    cleaned, notices = rows.copy(), []
+    for position, label in enumerate(header):
+        column = rows.iloc[:, position].tolist()
+        dirty = [has_unwanted(cell) for cell in column]
+        if any(dirty):
+            cleaned.isetitem(position, [remove_unwanted(cell).strip() if d else cell for cell, d in zip(column, dirty)])
+            notices += [removal_notice(name, int(row), label or f"colonne {position + 1}")
+                        for row, d in zip(rows[ROW_NUMBER].tolist(), dirty) if d]
+    return cleaned, make_problems(sorted(notices, key=lambda n: n["row"]))
 
 
 def split_by_nul(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
@@ -216,10 +245,12 @@ def detect_binary(content: bytes) -> str | None:
             return kind
     if detect_utf16(content):
         return None
-    # A stray NUL is damage in one cell (the row is set aside); many control bytes make a binary.
+    # A stray NUL is damage in one cell (the row is set aside), a stray ESC or backspace a character removed from
+    # its cell; many control bytes make a binary. A short text file with a few of them is not one.
     sample = content[:SNIFF_BYTES]
     controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
-    return "un fichier binaire" if controls > BINARY_CONTROL_SHARE * len(sample) else None
+    share = BINARY_CONTROL_SHARE * len(sample)
+    return "un fichier binaire" if sample.count(0) > share or controls > max(share, MIN_BINARY_CONTROLS) else None
 
 
 def detect_utf16(content: bytes) -> Encoding | None:

@@ -19,10 +19,12 @@ from pandera.typing import DataFrame
 
 from schemas.problems import ProblemFrame, file_problem, make_problems
 from schemas.roster import TEXT_LENGTHS, RosterFrame
+from transforms.clean_text import has_unwanted, remove_unwanted, removal_notice
 from transforms.identifiers import (clean_identifier, is_ine, is_uai, parse_eleve_id,
                                     uai_key_is_valid)
 
 SIECLE_FILE_NAME = "ElevesSansAdresses.xml"
+CLEANED_FIELDS = "_cleaned"  # in a raw student: the fields whose text held control or bidi characters
 ROSTER_COLUMNS = tuple(RosterFrame.to_schema().columns)
 UTF8_BOM = b"\xef\xbb\xbf"
 SEXES = frozenset({"1", "2"})
@@ -217,7 +219,7 @@ def read_school_year(text: str | None, file: str) -> tuple[int | None, list[dict
 
 
 def read_divisions(root: etree._Element) -> dict[int, str]:
-    """ELEVE_ID -> CODE_STRUCTURE of the student's division; groups (G) are left out."""
+    """ELEVE_ID -> CODE_STRUCTURE of the student's division, as written; groups (G) are left out."""
     divisions: dict[int, str] = {}
     for structures in root.iterfind("DONNEES/STRUCTURES/STRUCTURES_ELEVE"):
         eleve_id = parse_eleve_id(structures.get("ELEVE_ID"))
@@ -225,9 +227,9 @@ def read_divisions(root: etree._Element) -> dict[int, str]:
             continue
         for structure in structures.iterfind("STRUCTURE"):
             texts = child_texts(structure)
-            code = clean_text(texts.get("CODE_STRUCTURE"))
-            if code is not None and clean_text(texts.get("TYPE_STRUCTURE")) == DIVISION_TYPE:
-                divisions.setdefault(eleve_id, code)
+            code = texts.get("CODE_STRUCTURE")
+            if clean_text(code) is not None and clean_text(texts.get("TYPE_STRUCTURE")) == DIVISION_TYPE:
+                divisions.setdefault(eleve_id, code)  # as written: the student's notice says what was cleaned
     return divisions
 
 
@@ -249,14 +251,19 @@ def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[s
     texts = child_texts(element)
     raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
     raw = {"eleve_id": clean_text(raw_id)}
+    dirty = ["eleve_id"] if raw_id and has_unwanted(raw_id) else []
     for field, tags in XML_FIELDS.items():
         raw[field] = None
         for tag in tags:  # the first spelling with a text wins
             if text := clean_text(texts.get(tag)):
                 raw[field] = text
+                dirty += [field] if has_unwanted(texts[tag]) else []
                 break
     eleve_id = parse_eleve_id(raw["eleve_id"])
-    raw["division"] = divisions.get(eleve_id) if eleve_id is not None else None
+    division = divisions.get(eleve_id) if eleve_id is not None else None
+    raw["division"] = clean_text(division)
+    dirty += ["division"] if division and has_unwanted(division) else []
+    raw[CLEANED_FIELDS] = tuple(dirty)
     return raw
 
 
@@ -323,8 +330,10 @@ def map_csv_header(header: list[str]) -> dict[str, int]:
 
 
 def raw_student_of_row(cells: list[str], columns: dict[str, int]) -> dict[str, str | None]:
-    raw = {field: clean_text(cells[index]) if index < len(cells) else None for field, index in columns.items()}
-    return {field: raw.get(field) for field in ("eleve_id", *XML_FIELDS, "division")}
+    texts = {field: cells[index] if index < len(cells) else None for field, index in columns.items()}
+    raw = {field: clean_text(text) for field, text in texts.items()}
+    return {**{field: raw.get(field) for field in ("eleve_id", *XML_FIELDS, "division")},
+            CLEANED_FIELDS: tuple(field for field, text in texts.items() if text and has_unwanted(text))}
 
 
 # --- checks shared by both formats ------------------------------------------------------------
@@ -334,6 +343,7 @@ def check_students(raw_students: list[dict], wheres: list[Where]) -> tuple[pd.Da
     records, problems, seen = [], [], set()
     for raw, where in zip(raw_students, wheres, strict=True):
         record, student_problems = check_student(raw, where)
+        student_problems += [cleaned_notice(where, field) for field in raw.get(CLEANED_FIELDS, ())]
         if record is not None and record["eleve_id"] in seen:
             student_problems.append(problem_at(where, "eleve_id", "duplicate_eleve_id",
                                                "ELEVE_ID déjà présent plus haut dans le fichier : élève ignoré",
@@ -423,6 +433,13 @@ def check_mef(text: str | None, where: Where) -> tuple[str | None, list[dict]]:
                              "Code MEF illisible (11 caractères attendus) : élève gardé sans MEF", value=text)]
 
 
+def cleaned_notice(where: Where, field: str) -> dict:
+    """The notice of control or bidi characters removed from FIELD: where they were, never the value (a name)."""
+    notice = removal_notice(where.file, where.row, where.columns.get(field, field))
+    message = notice["message"]
+    return notice | {"message": f"{where.label} : {message[0].lower()}{message[1:]}"}
+
+
 def problem_at(where: Where, field: str, rule: str, message: str, value: str | None = None) -> dict:
     """A read problem about one student; value only for non-personal cells."""
     return {"stage": "read", "file": where.file, "row": where.row, "column": where.columns.get(field, field),
@@ -455,10 +472,10 @@ def unreadable_roster(file: str, rule: str, message: str) -> Roster:
 # --- values ------------------------------------------------------------------------------------
 
 def clean_text(text: str | None) -> str | None:
-    """Text with its blanks collapsed; None when there is none."""
+    """Text without control and bidi characters, its blanks collapsed; None when there is none."""
     if text is None:
         return None
-    cleaned = " ".join(text.split())
+    cleaned = " ".join(remove_unwanted(text).split())
     return cleaned or None
 
 

@@ -1,7 +1,8 @@
 """The history of runs: one pipeline_runs row per flow run, opened at the start and closed at the end.
 
 Takes a connection and non-personal parameters and counts; returns run ids and rows for `pix-livret runs`.
-A run whose process was killed never closes its row: the next run to start closes it as interrupted.
+A run whose process was killed never closes its row: the next run to start closes it as interrupted, with what it had
+committed (its establishments' files, which name the run that registered them).
 """
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from schemas.tables import PipelineRun
+from schemas.tables import PipelineRun, SourceFile
 
 # No run lasts a day: one still "running" after that was killed on a machine we cannot look into.
 STALE_AFTER = timedelta(hours=24)
-INTERRUPTED = ("Exécution interrompue avant sa fin (processus arrêté ou machine redémarrée) : ce qu'elle avait "
-               "commencé n'a pas été enregistré, la suivante l'a repris.")
+INTERRUPTED = ("Exécution interrompue avant sa fin (processus arrêté ou machine redémarrée) : {establishments} "
+               "établissement(s) enregistré(s) avant l'arrêt ({rows_loaded} ligne(s) chargée(s)) ; ce qu'elle avait "
+               "commencé ensuite n'a pas été enregistré, la suivante l'a repris.")
 
 
 def start_run(connection: Connection, kind: str, parameters: dict[str, Any], flow_run_id: str | None,
@@ -35,10 +37,25 @@ def close_interrupted(connection: Connection, now: datetime, is_gone: Callable[[
     running = connection.execute(select(PipelineRun.id, PipelineRun.started_at, PipelineRun.process)
                                  .where(PipelineRun.status == "running")).all()
     interrupted = [run.id for run in running if is_gone(run.process) or now - _aware(run.started_at) > STALE_AFTER]
-    if interrupted:
-        connection.execute(update(PipelineRun).where(PipelineRun.id.in_(interrupted))
-                           .values(status="interrupted", message=INTERRUPTED))
+    for run_id in interrupted:
+        counts = count_committed(connection, run_id)
+        connection.execute(update(PipelineRun).where(PipelineRun.id == run_id)
+                           .values(status="interrupted", counts=counts, message=INTERRUPTED.format(**counts)))
     return interrupted
+
+
+def count_committed(connection: Connection, run_id: int) -> dict[str, int]:
+    """What run RUN_ID committed, read back from the files it registered: establishments, files, rows."""
+    files = read_run_files(connection, run_id)
+    return {"establishments": len({f.uai for f in files}), "files": len(files),
+            "rows_loaded": sum(f.rows_loaded for f in files), "rows_quarantined": sum(f.rows_quarantined for f in files)}
+
+
+def read_run_files(connection: Connection, run_id: int) -> list[Row]:
+    """The files run RUN_ID registered (and so committed: each establishment's are written in its transaction)."""
+    return list(connection.execute(
+        select(SourceFile.uai, SourceFile.name, SourceFile.status, SourceFile.rows_read, SourceFile.rows_loaded,
+               SourceFile.rows_quarantined).where(SourceFile.first_run_id == run_id).order_by(SourceFile.id)).all())
 
 
 def finish_run(connection: Connection, run_id: int, status: str, counts: dict[str, Any], message: str,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from schemas.problems import file_problem
 from schemas.tables import Establishment, max_length
+from transforms.clean_text import has_unwanted, remove_unwanted, removal_notice
 from transforms.identifiers import is_uai, uai_key_is_valid
 from transforms.read_csv import (UTF8_BOM, decode_content, detect_binary, normalise_label,
                                  split_physical_lines)
@@ -41,13 +42,13 @@ class SchoolDirectory:
 
     names maps the UAI (upper case) to the name (spaces normalised). problems holds dicts with the
     keys of schemas.problems.PROBLEM_COLUMNS: one per row set aside, or one for a whole file that
-    could not be used (then names is empty). notices, the same shape: rows kept but to check (a UAI whose key
-    letter does not match its digits).
+    could not be used (then names is empty), and the notices of rows read all the same (stage « clean »:
+    control or bidi characters removed; a second name for a UAI; a UAI whose key letter does not match its
+    digits, rule uai_key).
     """
 
     names: dict[str, str]
     problems: tuple[dict, ...] = ()
-    notices: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def split_cells(line: str, separator: str) -> tuple[str, ...] | None:
 
 def find_columns(first_cells: tuple[str, ...]) -> _Columns | None:
     """Where UAI and name are: by the header labels, or UAI then name when the first line is already a school."""
-    cells = tuple(cell.lstrip("\ufeff").strip() for cell in first_cells)
+    cells = tuple(remove_unwanted(cell.lstrip("\ufeff")).strip() for cell in first_cells)
     if cells and is_uai(cells[0].upper()):
         return _Columns(uai=0, name=1, uai_label=None, name_label=None, has_header=False)
     labels = [normalise_header(cell) for cell in cells]
@@ -147,8 +148,9 @@ def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDire
     names: dict[str, str] = {}
     first_line: dict[str, int] = {}
     problems: list[dict] = []
-    notices: list[dict] = []
     for line in rows:
+        line, notices = clean_line(file, line, columns)
+        problems += notices
         school = read_school(file, line, columns)
         if isinstance(school, dict):
             problems.append(school)
@@ -157,13 +159,24 @@ def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDire
         if uai not in names:
             names[uai], first_line[uai] = school_name, line.number
             if not uai_key_is_valid(uai):  # public tools only warn about the key (shared/formats.md): kept
-                notices.append(_row_problem(file, line.number, columns.uai_label, "uai_key", uai,
-                                            f"UAI à vérifier : {uai} (sa lettre clé ne correspond pas à ses "
-                                            "chiffres) : ligne gardée."))
+                problems.append(_row_problem(file, line.number, columns.uai_label, "uai_key", uai,
+                                             f"UAI à vérifier : {uai} (sa lettre clé ne correspond pas à ses "
+                                             "chiffres) : ligne gardée."))
         elif normalise_label(names[uai]) != normalise_label(school_name):
             problems.append(_duplicate_problem(file, line.number, columns, uai,
                                                names[uai], first_line[uai], school_name))
-    return SchoolDirectory(names, tuple(problems), tuple(notices))
+    return SchoolDirectory(names, tuple(problems))
+
+
+def clean_line(file: str, line: _Line, columns: _Columns) -> tuple[_Line, list[dict]]:
+    """The line with its UAI and name cells cleaned of control and bidi characters, and a notice for each
+    (the line is read all the same)."""
+    if line.cells is None or not any(has_unwanted(cell) for cell in line.cells):
+        return line, []
+    notices = [removal_notice(file, line.number, label or f"colonne {index + 1}")
+               for index, label in ((columns.uai, columns.uai_label), (columns.name, columns.name_label))
+               if has_unwanted(_cell(line.cells, index))]
+    return _Line(line.number, tuple(remove_unwanted(cell).strip() for cell in line.cells)), notices
 
 
 def read_school(file: str, line: _Line, columns: _Columns) -> tuple[str, str] | dict:

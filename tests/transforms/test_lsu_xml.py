@@ -125,6 +125,15 @@ def test_left_out_csv_is_for_a_spreadsheet_and_names_nobody():
     assert b"Secret" not in content and b"DURAND" not in content and b"2011" not in content
 
 
+def test_a_formula_hidden_behind_control_characters_is_still_written_as_text_in_the_left_out_csv():
+    # cleaned first, escaped after: "\x1b=…" must not become "=…" once the ESC is removed
+    selection = selection_of(stored_row(101, eleve_id=None, division="\x1b\u202e=HYPERLINK(1)"))
+
+    lines = left_out_csv(selection).decode("utf-8-sig").splitlines()
+
+    assert lines[1] == "101;;'=HYPERLINK(1);élève non rattaché à la base élèves (SIECLE)"
+
+
 def test_nullable_integer_levels_are_written_as_plain_digits():
     frame = stored(stored_row(101))
     assert isinstance(frame["level_1_1"].dtype, pd.Int64Dtype)
