@@ -138,10 +138,10 @@ def test_a_siecle_roster_loses_bidi_and_c1_characters_with_a_notice():
 
 
 def test_one_escape_in_the_list_of_schools_costs_nothing_but_a_notice():
-    content = "uai;nom\n0750680G;Lycée\x1b Victor Hugo\n0330001R;Collège \u202eCheverus\n".encode("utf-8")
+    content = "uai;nom\n0750680G;Lycée\x1b Victor Hugo\n0330001X;Collège \u202eCheverus\n".encode("utf-8")
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0750680G": "Lycée Victor Hugo", "0330001R": "Collège Cheverus"}
+    assert directory.names == {"0750680G": "Lycée Victor Hugo", "0330001X": "Collège Cheverus"}
     assert [(p["row"], p["column"], p["stage"]) for p in directory.problems] == [(2, "nom", "clean"),
                                                                                  (3, "nom", "clean")]

@@ -19,19 +19,19 @@ def rules(directory: SchoolDirectory) -> list[tuple[int | None, str]]:
 
 
 def test_plain_file_with_header_maps_uai_to_name():
-    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R;Collège Cheverus\n".encode()
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001X;Collège Cheverus\n".encode()
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001R": "Collège Cheverus"}
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001X": "Collège Cheverus"}
     assert directory.problems == ()
 
 
 def test_headerless_plain_file_reads_its_first_line_as_a_school():
-    content = b"0750680G;Lycee Louis-le-Grand\n0330001R;College Cheverus\n"
+    content = b"0750680G;Lycee Louis-le-Grand\n0330001X;College Cheverus\n"
 
     assert read_schools("etablissements.csv", content).names == {
-        "0750680G": "Lycee Louis-le-Grand", "0330001R": "College Cheverus"}
+        "0750680G": "Lycee Louis-le-Grand", "0330001X": "College Cheverus"}
 
 
 def test_lower_case_uai_is_upper_cased_and_name_spaces_are_normalised():
@@ -62,9 +62,9 @@ def test_annuaire_export_is_recognised_by_its_headers_whatever_the_accents(heade
 
 
 def test_annuaire_name_is_the_school_not_the_commune():
-    content = "\n".join([ANNUAIRE_HEADER, annuaire_row("0330001R", "Collège Cheverus", "Bordeaux")]).encode()
+    content = "\n".join([ANNUAIRE_HEADER, annuaire_row("0330001X", "Collège Cheverus", "Bordeaux")]).encode()
 
-    assert read_schools("annuaire.csv", content).names == {"0330001R": "Collège Cheverus"}
+    assert read_schools("annuaire.csv", content).names == {"0330001X": "Collège Cheverus"}
 
 
 def test_quoted_annuaire_cells_with_separators_inside_are_one_cell():
@@ -77,9 +77,9 @@ def test_quoted_annuaire_cells_with_separators_inside_are_one_cell():
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig", "utf-8"])
 def test_accented_names_read_the_same_in_windows_1252_and_utf_8(encoding):
-    content = "UAI;Nom\r\n0330001R;Collège Œuvre-Élève\r\n".encode(encoding)
+    content = "UAI;Nom\r\n0330001X;Collège Œuvre-Élève\r\n".encode(encoding)
 
-    assert read_schools("etablissements.csv", content).names == {"0330001R": "Collège Œuvre-Élève"}
+    assert read_schools("etablissements.csv", content).names == {"0330001X": "Collège Œuvre-Élève"}
 
 
 @pytest.mark.parametrize("separator", [",", "\t"])
@@ -108,21 +108,21 @@ def test_bad_uai_row_is_reported_with_its_line_and_column_and_skipped():
 
 
 def test_row_without_a_name_is_reported_and_skipped():
-    content = b"uai;nom\n0750680G;\n0330001R\n0330002S;College\n"
+    content = b"uai;nom\n0750680G;\n0330001X\n0330002Y;College\n"
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0330002S": "College"}
+    assert directory.names == {"0330002Y": "College"}
     assert rules(directory) == [(2, "empty_name"), (3, "empty_name")]
     assert directory.problems[0]["column"] == "nom"
 
 
 def test_duplicate_uai_with_two_names_keeps_the_first():
-    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R;Collège Cheverus\n0750680g;Lycée Henri-IV\n".encode()
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001X;Collège Cheverus\n0750680g;Lycée Henri-IV\n".encode()
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001R": "Collège Cheverus"}
+    assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0330001X": "Collège Cheverus"}
     assert rules(directory) == [(4, "duplicate_uai")]
     assert "ligne 2" in directory.problems[0]["message"]
 
@@ -138,11 +138,11 @@ def test_same_uai_twice_with_the_same_name_written_differently_is_no_problem():
 
 def test_name_longer_than_the_database_column_is_reported_and_skipped():
     long_name = "Lycée " + "x" * NAME_MAX_LENGTH
-    content = f"0750680G;{long_name}\n0330001R;Collège Cheverus\n".encode()
+    content = f"0750680G;{long_name}\n0330001X;Collège Cheverus\n".encode()
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0330001R": "Collège Cheverus"}
+    assert directory.names == {"0330001X": "Collège Cheverus"}
     assert rules(directory) == [(1, "name_too_long")]
 
 
@@ -182,11 +182,11 @@ def test_binary_junk_is_one_whole_file_problem(content):
 
 
 def test_huge_line_is_set_aside_and_the_rest_is_read():
-    content = b"uai;nom\n0750680G;" + b"x" * 300_000 + b"\n0330001R;College Cheverus\n"
+    content = b"uai;nom\n0750680G;" + b"x" * 300_000 + b"\n0330001X;College Cheverus\n"
 
     directory = read_schools("etablissements.csv", content)
 
-    assert directory.names == {"0330001R": "College Cheverus"}
+    assert directory.names == {"0330001X": "College Cheverus"}
     assert rules(directory) == [(2, "unreadable_line")]
 
 
@@ -198,7 +198,7 @@ def test_huge_junk_without_line_ends_never_crashes():
 
 
 def test_problems_fit_the_problem_frame():
-    content = "uai;nom\n075068G;A\n0750680G;\n0330001R;B\n0330001R;C\n".encode()
+    content = "uai;nom\n075068G;A\n0750680G;\n0330001X;B\n0330001X;C\n".encode()
 
     problems = read_schools("etablissements.csv", content).problems
 
@@ -218,7 +218,7 @@ def test_a_uai_whose_key_letter_does_not_match_is_kept_and_noted_to_check():
 
 
 def test_a_line_with_too_few_fields_or_a_malformed_uai_sets_aside_that_line_alone():
-    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001R\n12345;Collège\n0860100S;Collège Jean Moulin\n".encode()
+    content = "uai;nom\n0750680G;Lycée Louis-le-Grand\n0330001X\n12345;Collège\n0860100S;Collège Jean Moulin\n".encode()
 
     directory = read_schools("etablissements.csv", content)
 
