@@ -70,7 +70,7 @@ class Production:
         # the queue of the académie's establishment runs, with the limit the README sets (2 here: 3 establishments)
         self.prefect(["work-queue", "create", "etablissements", "--pool", "pix-livret", "--limit", "2"])
         self.prefect(["--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"])
-        self.worker = self.start(["prefect", "worker", "start", "--pool", "pix-livret"], self.worker_env, "worker")
+        self.worker = self.start(["pix-livret", "worker", "--pool", "pix-livret"], self.worker_env, "worker")
 
     def start(self, command: list[str], env: dict, name: str) -> subprocess.Popen:
         log = (self.root / f"{name}.log").open("wb")
@@ -94,6 +94,18 @@ class Production:
                                     timeout=10) as response:
             return json.loads(response.read() or b"null")
 
+    def log_lines(self, flow_run_id: str, last: str | None = None, seconds: float = 30) -> list[str]:
+        """The run's log messages in the order they were written, once the line LAST has arrived (or SECONDS passed):
+        a flow-run process sends its last lines as it exits, after its final state."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = self.request("/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run_id]}},
+                                                  "sort": "TIMESTAMP_ASC", "limit": 200})
+            messages = [entry["message"] for entry in found]
+            if last is None or last in messages or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.5)
+
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -113,8 +125,7 @@ class Production:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def logs(self, flow_run_id: str) -> str:
-        found = self.request("/logs/filter", {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "limit": 200})
-        return "\n".join(entry["message"] for entry in found)
+        return "\n".join(self.log_lines(flow_run_id))
 
     def stop(self) -> None:
         for process in reversed(self.processes):
