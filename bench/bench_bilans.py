@@ -19,16 +19,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 
 from flows.bilans import make_bilans, write_establishment_bilan  # noqa: E402
-from flows.database import make_engine, upgrade_to_head  # noqa: E402
 from schemas.referential import LEVEL_COLUMNS, global_level_for  # noqa: E402
 from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student  # noqa: E402
+from store.class_files import read_year_files  # noqa: E402
+from store.database import make_engine, upgrade_to_head  # noqa: E402
+from store.enrolments import read_enrolment  # noqa: E402
+from store.query import read_certifications  # noqa: E402
 from transforms.bilan_charts import draw_bilan_charts  # noqa: E402
 from transforms.bilan_html import render_bilan_html, render_pdf  # noqa: E402
 from transforms.bilan_xlsx import build_bilan_workbook  # noqa: E402
 from transforms.bilans import make_bilan  # noqa: E402
-from transforms.class_files import read_year_files  # noqa: E402
-from transforms.enrolments import read_enrolment  # noqa: E402
-from transforms.query import read_certifications  # noqa: E402
 
 YEAR = "2025-2026"
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)

@@ -82,9 +82,9 @@ def selection_from_sqlite(stored: pd.DataFrame, folder: Path):
     """Loads STORED into a migrated SQLite database through the test builders' tables, reads it back, selects."""
     from sqlalchemy import insert
 
-    from flows.database import make_engine, upgrade_to_head
+    from store.database import make_engine, upgrade_to_head
     from schemas.tables import Certification, Establishment, SourceFile, Student
-    from transforms.query import read_certifications
+    from store.query import read_certifications
 
     now = datetime.now(timezone.utc)
     engine = make_engine(f"sqlite:///{folder / 'bench.sqlite'}")

@@ -21,18 +21,19 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
 from flows import config
-from flows.database import NOT_READY, connect, is_ready
 from flows.failures import failure_published
 from flows.history import recorded_run
-from flows.locks import establishment_lock
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.school_years import default_school_year
 from flows.work_sharing import share_out
+from store.attestations import read_stored_attestations, save_attestations
+from store.database import NOT_READY, connect, is_ready
+from store.locks import establishment_lock
+from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
+                         read_establishment_label)
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
-                                     read_stored_attestations, render_job, save_attestations)
+                                     render_job)
 from transforms.private_files import write_private_file
-from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
-                              read_establishment_label)
 from transforms.select_livret import school_year_bounds, select_livret_certifications
 from transforms.worded import WordedError
 

@@ -12,17 +12,17 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from flows.database import NOT_READY, connect, is_ready
 from flows.work_sharing import share_out
+from store.class_files import read_year_files
+from store.database import NOT_READY, connect, is_ready
+from store.enrolments import read_enrolment
+from store.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
 from transforms.bilans import Bilan, EmptyYearError, make_bilan, summarise_academie, summarise_establishment
 from transforms.gc_policy import rare_collections
-from transforms.class_files import read_year_files
-from transforms.enrolments import read_enrolment
 from transforms.private_files import write_private_file
-from transforms.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
 from transforms.select_livret import school_year_bounds
 from transforms.worded import WordedError
 

@@ -21,14 +21,14 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows import config
-from flows.database import connect
 from flows.ingest import EstablishmentJob
 from flows.nightly_ingest import _now, close_run, closed_as_failed_on_error, prepare_database
 from flows.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from store.database import connect
+from store.runs import read_runs_of, start_run
 from transforms.academie_report import AcademieReport, EstablishmentRun
 from transforms.inbox import IgnoredEntry
-from transforms.runs import read_runs_of, start_run
 from transforms.worded import WordedError
 
 ESTABLISHMENT_DEPLOYMENT = "establishment-ingest/nightly-establishment"

@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flows import config
-from flows.database import DatabaseFailure, connect
 from flows.interruptions import INTERRUPTIONS, signal_name
 from flows.processes import is_gone, this_process
+from store.database import DatabaseFailure, connect
+from store.runs import finish_run, start_run
 from transforms.private_files import StorageFailure
-from transforms.runs import finish_run, start_run
 
 
 @dataclass

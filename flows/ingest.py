@@ -17,20 +17,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.database import Database, DatabaseFailure, connect, upgrade_to_head
 from flows.work_sharing import helpers_started, share_out
+from schemas.problems import OpenFile
+from store.certifications import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
+                                  find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
+                                  read_roster_digest, read_stored_roster, save_certifications, save_establishment,
+                                  save_quarantine_records, save_roster, save_source_files, set_aside_problem,
+                                  student_ids_of, update_file_counts)
+from store.database import Database, DatabaseFailure, connect, upgrade_to_head
+from store.enrolments import enrol_certified_students
+from store.problems import read_open_files
+from store.query import count_students, read_absents, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
-from transforms.enrolments import enrol_certified_students
 from transforms.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
-from transforms.load import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
-                             find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
-                             read_roster_digest, read_stored_roster, save_certifications, save_establishment,
-                             save_quarantine_records, save_roster, save_source_files, set_aside_problem,
-                             student_ids_of, update_file_counts)
-from transforms.open_problems import OpenFile, read_open_files
-from transforms.query import count_students, read_absents, read_establishment_name
 from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
 from transforms.select_livret import school_year_of

@@ -54,7 +54,7 @@ def is_cancelling() -> bool:
 
 
 def committed_report(files) -> RunReport:
-    """The report of an interrupted run from the files it registered (transforms.runs.read_run_files): per file its
+    """The report of an interrupted run from the files it registered (store.runs.read_run_files): per file its
     status and counts, per establishment its UAI; what the run did not commit is in no row, so in no report."""
     reports = [FileReport(name=f.name, uai=f.uai, status=f.status, rows_read=f.rows_read, rows_loaded=f.rows_loaded,
                           rows_quarantined=f.rows_quarantined) for f in files]

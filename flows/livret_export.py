@@ -18,17 +18,17 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 from flows import config
-from flows.school_years import default_school_year
-from flows.database import NOT_READY, connect, is_ready
 from flows.failures import failure_published
 from flows.history import recorded_run
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from flows.school_years import default_school_year
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
+from store.database import NOT_READY, connect, is_ready
+from store.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.lsu_xml import LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name, render_livret_xml
 from transforms.private_files import write_private_file
-from transforms.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
 from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
 from transforms.worded import WordedError
 

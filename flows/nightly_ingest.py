@@ -20,23 +20,23 @@ from prefect.utilities.annotations import quote
 
 from flows import config
 from flows.attestations import make_attestations
-from flows.database import DatabaseFailure, connect, upgrade_to_head
 from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
 from flows.history import failure_reason
+from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.interruptions import (INTERRUPTIONS, RunInterrupted, committed_report, interrupted_message,
                                  is_cancelling, signal_name)
-from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.processes import is_gone, this_process
 from flows.progress import establishment_progress
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.school_years import default_school_year
+from store.certifications import mark_attestations_due, read_attestations_due
+from store.database import DatabaseFailure, connect, upgrade_to_head
+from store.runs import finish_run, read_run_files, start_run
 from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
-from transforms.load import mark_attestations_due, read_attestations_due
 from transforms.printable import printable
 from transforms.private_files import StorageFailure
 from transforms.report import RunReport
-from transforms.runs import finish_run, read_run_files, start_run
 from transforms.schools import read_schools
 from transforms.worded import WordedError
 

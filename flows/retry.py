@@ -5,7 +5,7 @@ makes the administrator wait, and each try writes the same failure again into Pr
 """
 from __future__ import annotations
 
-from flows.database import DatabaseFailure
+from store.database import DatabaseFailure
 
 TRIES_AGAIN = 2  # bounded: a server down for good is said within a minute, not after an hour
 DELAY_SECONDS = 10

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from flows import config
-from flows.database import connect, is_ready
-from transforms.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
-                              read_latest_school_year, read_roster_school_year)
+from store.database import connect, is_ready
+from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
+                         read_latest_school_year, read_roster_school_year)
 from transforms.select_livret import school_year_of
 
 

@@ -59,7 +59,7 @@ def _reach_database(*, write: bool, migrated: bool = False) -> None:
     for a command that writes), or, for a command that only reads what runs wrote (MIGRATED), never created or
     migrated: said in seconds, without a traceback."""
     from flows import config
-    from flows.database import NOT_READY, DatabaseFailure, check_writable, is_ready
+    from store.database import NOT_READY, DatabaseFailure, check_writable, is_ready
 
     try:
         if write:
@@ -159,7 +159,7 @@ def ingest(
     if isinstance(failure, InboxError):
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from flows.database import DatabaseFailure
+    from store.database import DatabaseFailure
     from transforms.private_files import StorageFailure
 
     # a worded failure says what to fix; any other is named by the state (Prefect's own words)
@@ -251,8 +251,8 @@ def report(
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
     from flows import config
-    from flows.database import connect
-    from transforms.runs import list_runs
+    from store.database import connect
+    from store.runs import list_runs
 
     _use_database(db)
     _reach_database(write=False, migrated=True)

@@ -1,6 +1,6 @@
 """The `problems` command: the open problems listed, and acknowledged by an administrator.
 
-Reads and writes through transforms.open_problems (where the rule of "open" is); an acknowledgement is one run
+Reads and writes through store.problems (where the rule of "open" is); an acknowledgement is one run
 of the history, with counts and file ids (never a name). Requests that cannot be carried out raise ProblemsError
 (French) and change nothing.
 """
@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flows import config
-from flows.database import connect
 from flows.history import recorded_run
-from transforms.open_problems import OpenFile, acknowledge_files, read_first_reasons, read_open_files
-from transforms.query import list_establishments
+from schemas.problems import OpenFile
+from store.database import connect
+from store.problems import acknowledge_files, read_first_reasons, read_open_files
+from store.query import list_establishments
 
 
 class ProblemsError(Exception):

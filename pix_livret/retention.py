@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flows import config
-from flows.database import Database, upgrade_to_head
 from flows.history import recorded_run
+from store.database import Database, upgrade_to_head
+from store.retention import Removed, erase_person, find_person, purge_before
 from transforms.lsu_xml import left_out_file_name, livret_file_name
-from transforms.retention import Removed, erase_person, find_person, purge_before
 from transforms.select_livret import school_year_bounds
 
 DEFAULT_RETENTION_YEARS = 3  # documented in the README: the current school year and the two before it

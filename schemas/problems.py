@@ -6,6 +6,9 @@ message for the administrator.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -68,3 +71,21 @@ def file_problem(file: str, rule: str, message: str, stage: str = "read") -> dic
     return {"stage": stage, "file": file, "row": None, "column": None, "rule": rule,
             "value": None, "message": message}
 
+
+@dataclass(frozen=True)
+class OpenFile:
+    """A file set aside and still open: what an administrator needs to find it (no row of it, no name).
+
+    Read by store/problems.py (where the rule of "open" is), shown by the run report and `pix-livret problems`.
+    """
+
+    id: int
+    uai: str
+    name: str
+    status: str  # quarantined | partial
+    registered_at: datetime  # UTC
+    rows_quarantined: int
+
+    def asdict(self) -> dict:
+        return {"id": self.id, "uai": self.uai, "name": self.name, "status": self.status,
+                "registered_at": self.registered_at.isoformat(), "rows_quarantined": self.rows_quarantined}

@@ -1,6 +1,6 @@
 """The frame of stored certifications joined to their roster student, as the outputs read it.
 
-Read by transforms/query.py; the livret XML, the export report and the attestations take it.
+Read by store/query.py; the livret XML, the export report and the attestations take it.
 """
 from __future__ import annotations
 

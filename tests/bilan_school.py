@@ -66,9 +66,9 @@ def build_school(engine, uai: str = UAI, name: str | None = "Collège Jean Mouli
 def school_bilan(engine):
     """The Bilan of the school build_school makes."""
     from transforms.bilans import make_bilan
-    from transforms.class_files import read_year_files
-    from transforms.enrolments import read_enrolment
-    from transforms.query import read_certifications
+    from store.class_files import read_year_files
+    from store.enrolments import read_enrolment
+    from store.query import read_certifications
 
     build_school(engine)
     with engine.connect() as connection:

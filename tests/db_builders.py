@@ -86,7 +86,7 @@ def add_certification(engine: Engine, number: int, *, student_id: int | None = N
 
 def read_rows(db_url: str, query) -> list:
     """The rows QUERY selects in the database at DB_URL (an engine of its own, disposed of)."""
-    from flows.database import make_engine
+    from store.database import make_engine
 
     engine = make_engine(db_url)
     try:

@@ -19,14 +19,14 @@ from typer.testing import CliRunner
 from pix_livret.cli import EXIT_OK, app
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import Establishment, FileProblem, QuarantinedRow
+from store.class_files import read_year_files
+from store.enrolments import read_enrolment
+from store.query import read_certifications
 from tests.db_builders import add_certification, add_establishment, add_source_file, add_student, read_rows
 from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilans import make_bilan
-from transforms.class_files import read_year_files
 from transforms.clean_text import UNWANTED
-from transforms.enrolments import read_enrolment
 from transforms.lsu_xml import validate_livret_xml
-from transforms.query import read_certifications
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 YEAR = "2025-2026"

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from flows.database import make_engine, upgrade_to_head
 from flows.ingest import ingest_inbox
 from pix_livret.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student
+from store.database import make_engine, upgrade_to_head
 from transforms.archive import sha256_of
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,8 +1,8 @@
 from sqlalchemy import inspect
 
-from flows.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
+from store.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
+from store.query import read_certifications
 from tests.db_builders import add_certification, add_establishment, add_student
-from transforms.query import read_certifications
 
 
 def test_never_migrated_database_is_not_at_head(db_url):
@@ -47,7 +47,7 @@ def test_migrations_build_exactly_the_tables_the_code_declares(engine):
 def test_absents_are_students_of_certified_divisions_without_a_certification_who_have_not_left(engine):
     from datetime import date
 
-    from transforms.query import read_absents
+    from store.query import read_absents
 
     add_establishment(engine)
     certified = add_student(engine, 1001, division="3A")

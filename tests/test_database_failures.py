@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import insert
 
-from flows.database import DatabaseFailure, connect, is_ready, upgrade_to_head
 from schemas.tables import Establishment, Student
+from store.database import DatabaseFailure, connect, is_ready, upgrade_to_head
 from tests.builders import free_port
 
 SECRET = "Léa-Inès Secretname"

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-import flows.database as database
 import flows.ingest as ingest
-from flows.database import DatabaseFailure, connect, make_engine, upgrade_to_head
+import store.database as database
 from flows.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, SourceFile
+from store.database import DatabaseFailure, connect, make_engine, upgrade_to_head
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")
 # another program's write transaction on a SQLite file (an administrator's tool, another run), held SECONDS

@@ -9,15 +9,15 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from flows.database import alembic_config, make_engine
 from flows.ingest import ingest_inbox
 from flows.school_years import default_school_year
 from pix_livret.sample_data import make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import (Attestation, Certification, Enrolment, Establishment, FileProblem, QuarantinedRow,
                             SourceFile, Student)
+from store.database import alembic_config, make_engine
+from store.problems import read_open_files
 from tests.db_builders import add_certification, add_establishment, read_rows
-from transforms.open_problems import read_open_files
 
 UAI = "0861234Z"
 BEFORE_0008 = "0007"  # the revision 0008 follows

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.database import connect
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, PipelineRun, SourceFile
+from store.database import connect
 from transforms.archive import sha256_of
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")

@@ -1,4 +1,7 @@
-"""Imports run down: pix_livret (what a person starts) → flows → transforms → schemas, never back up."""
+"""Imports run down: pix_livret (what a person starts) → flows → store → transforms → schemas, never back up.
+
+And transforms are pure: frames and values in and out, no database (that is the store's) and no Prefect (the flows').
+"""
 from __future__ import annotations
 
 import ast
@@ -7,18 +10,24 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LAYERS = ["pix_livret", "flows", "transforms", "schemas"]  # each may import those after it, never those before
+LAYERS = ["pix_livret", "flows", "store", "transforms", "schemas"]  # each may import those after it, never before
+NOT_IN_TRANSFORMS = {"sqlalchemy", "prefect"}
 
 
-def imported_packages(path: Path) -> set[str]:
-    """The project's packages a module imports, wherever the import statement is (functions included)."""
+def imported_names(path: Path) -> set[str]:
+    """The top-level names of every package a module imports, wherever the import statement is (functions too)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
-    return found & set(LAYERS)
+    return found
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The project's packages a module imports."""
+    return imported_names(path) & set(LAYERS)
 
 
 @pytest.mark.parametrize("layer", LAYERS[1:])
@@ -27,3 +36,14 @@ def test_a_layer_imports_nothing_above_it(layer):
     upward = {str(path.relative_to(REPO)): sorted(imported_packages(path) & above)
               for path in sorted((REPO / layer).rglob("*.py"))}
     assert {module: packages for module, packages in upward.items() if packages} == {}
+
+
+def test_transforms_touch_neither_the_database_nor_prefect():
+    impure = {str(path.relative_to(REPO)): sorted(imported_names(path) & NOT_IN_TRANSFORMS)
+              for path in sorted((REPO / "transforms").rglob("*.py"))}
+    assert {module: names for module, names in impure.items() if names} == {}
+
+
+def test_the_layers_are_the_packages_of_the_tree():
+    packages = {path.parent.name for path in REPO.glob("*/__init__.py") if path.parent.name != "tests"}
+    assert packages == set(LAYERS)

@@ -15,11 +15,11 @@ from flows.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import Certification, FileProblem, QuarantinedRow, SourceFile, Student
+from store import certifications
+from store.certifications import OTHER_ESTABLISHMENT, LoadCounts, SetAside, lock_establishment, save_certifications
+from store.problems import acknowledge_files, read_open_files
 from tests.conftest import PG_URL
 from tests.db_builders import add_certification, add_establishment, read_rows
-from transforms import load
-from transforms.load import OTHER_ESTABLISHMENT, LoadCounts, SetAside, lock_establishment, save_certifications
-from transforms.open_problems import acknowledge_files, read_open_files
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 OWNER, OTHER = "0861234Z", "0330001A"
@@ -119,7 +119,7 @@ def test_the_upsert_leaves_a_number_of_another_establishment_even_when_the_read_
     files = two_establishments(engine)
     add_certification(engine, 7310657, uai=OWNER, first_name="Léa")
     # as if another transaction stored it after this one looked: only the upsert's own clause protects it
-    monkeypatch.setattr(load, "_stored_certifications", lambda *_: {})
+    monkeypatch.setattr(certifications, "_stored_certifications", lambda *_: {})
 
     with engine.begin() as connection:
         saved = save_certifications(connection, [record(7310657, OTHER, files[OTHER], "Tom"),

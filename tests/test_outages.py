@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.database import connect, upgrade_to_head
 from pix_livret.sample_data import make_sample_academie
+from store.database import connect, upgrade_to_head
 from tests.builders import free_port
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.database import make_engine
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, PipelineRun, Student
+from store.database import make_engine
 from tests.builders import free_port
 
 REPO = Path(__file__).resolve().parent.parent

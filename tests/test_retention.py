@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from flows.attestations import run_attestations
-from flows.database import make_engine
 from flows.ingest import ingest_inbox
 from pix_livret.retention import RetentionError, forget, purge
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Attestation, Certification, Enrolment, PipelineRun, QuarantinedRow, SourceFile, Student
-from transforms.query import read_certifications
+from store.database import make_engine
+from store.query import read_certifications
 
 OLD_DAY = datetime(2024, 3, 1, tzinfo=timezone.utc)  # in 2023-2024
 

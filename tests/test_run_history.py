@@ -9,20 +9,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from flows.database import connect, upgrade_to_head
 from flows.history import recorded_run
 from flows.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import PipelineRun
-from transforms.runs import INTERRUPTED, start_run
+from store.database import connect, upgrade_to_head
+from store.runs import INTERRUPTED, start_run
 
 KILLED_RUN = """
 import os, signal, sys
 from datetime import datetime, timezone
-from flows.database import connect
+from store.database import connect
 from flows.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
-from transforms.runs import start_run
+from store.runs import start_run
 with connect(sys.argv[1]) as connection:
     start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)
 os.kill(os.getpid(), signal.SIGKILL)
@@ -56,12 +56,12 @@ KILLED_AFTER_ONE_ESTABLISHMENT = """
 import os, signal, sys
 from datetime import datetime, timezone
 from pathlib import Path
-from flows.database import connect
+from store.database import connect
 from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from transforms.inbox import list_inbox
-from transforms.runs import start_run
+from store.runs import start_run
 url, inbox, archive = sys.argv[1:]
 with connect(url) as connection:
     run_id = start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)

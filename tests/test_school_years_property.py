@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.bilans import read_bilan
-from flows.database import connect
 from flows.ingest import ingest_inbox
 from pix_livret.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, write_class_csv,
                                     write_siecle_roster)
 from schemas.referential import LEVEL_COLUMNS, Status
+from store.database import connect
 from transforms.bilans import EmptyYearError
 
 UAI = "0861234Z"

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.database import make_engine
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, PipelineRun, SourceFile
+from store.database import make_engine
 from tests.test_production_path import REPO, Production
 
 HOOK = Path(__file__).resolve().parent / "pause_hook"

@@ -1,7 +1,7 @@
 """Attestations: exported VALIDEE certifications (StoredCertificationFrame rows) → pages → class and student PDFs.
 
-Pure but for WeasyPrint and the attestations table (read/saved through a connection the flow passes):
-no clock, no environment, no file writes; the flow passes the date and writes the bytes.
+Pure but for WeasyPrint: no database (the attestations rendered before come in as StoredAttestation values, read
+by store/attestations.py), no clock, no environment, no file writes; the flow passes the date and writes the bytes.
 """
 from __future__ import annotations
 
@@ -18,11 +18,9 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, delete, insert, select
 
 from schemas.referential import DOMAINS, Status, competences_of
 from schemas.stored import StoredCertificationFrame
-from schemas.tables import Attestation, Certification
 from transforms.clean_text import clean_frame, remove_unwanted
 from transforms.gc_policy import rare_collections
 from transforms.pdf_engine import html_class
@@ -297,24 +295,3 @@ def _class_job(division: str, pages: tuple[AttestationPage, ...], out_root: Path
 
 def _under(root: Path, path: str) -> bool:
     return Path(path).parent.parent == root
-
-
-def read_stored_attestations(connection: Connection, uai: str) -> dict[int, StoredAttestation]:
-    """The attestations last rendered for UAI's certifications, by certification number."""
-    a, c = Attestation.__table__.c, Certification.__table__.c
-    rows = connection.execute(select(a.certification_number, a.content_hash, a.path)
-                              .join(Certification.__table__, a.certification_number == c.number)
-                              .where(c.uai == uai))
-    return {int(n): StoredAttestation(int(n), h, p) for n, h, p in rows}
-
-
-def save_attestations(connection: Connection, jobs: tuple[ClassJob, ...], stale_numbers: tuple[int, ...],
-                      rendered_at: datetime) -> None:
-    """Records what was rendered (hash, path) and forgets the stale ones, so the next run compares."""
-    numbers = [n for job in jobs for n in job.student_paths] + list(stale_numbers)
-    if numbers:
-        connection.execute(delete(Attestation).where(Attestation.certification_number.in_(numbers)))
-    rows = [dict(certification_number=p.number, content_hash=content_hash(p), path=str(job.student_paths[p.number]),
-                 rendered_at=rendered_at) for job in jobs for p in job.pages]
-    if rows:
-        connection.execute(insert(Attestation), rows)

@@ -10,10 +10,9 @@ from typing import Literal
 
 import pandas as pd
 
-from schemas.problems import PROBLEM_COLUMNS
+from schemas.problems import PROBLEM_COLUMNS, OpenFile
 from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
-from transforms.open_problems import OpenFile
 from transforms.printable import printable
 
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
@@ -139,7 +138,7 @@ class RunReport:
 
     @property
     def open_problems(self) -> list[OpenFile]:
-        """The files of the run's establishments still set aside (transforms.open_problems.is_open), this run's
+        """The files of the run's establishments still set aside (store.problems.is_open), this run's
         included: what keeps the run from being green until a newer export loads or someone acknowledges them.
         """
         return [p for e in self.establishments for p in e.open_problems]

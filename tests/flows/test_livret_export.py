@@ -9,10 +9,10 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from flows.database import make_engine
 from flows.livret_export import ExportError, run_livret_export
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
+from store.database import make_engine
 from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.lsu_xml import validate_livret_xml

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import flows.nightly_ingest as nightly_module
-from flows.database import DatabaseFailure, make_engine
 from flows.nightly_ingest import RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
+from store.database import DatabaseFailure, make_engine
 from tests.builders import artifacts_of, full_disk_under
 from transforms.private_files import StorageFailure
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from prefect.states import Completed, Failed
 
 from flows.attestations import AttestationsError
-from flows.database import DatabaseFailure
 from flows.retry import retry_when_transient
+from store.database import DatabaseFailure
 
 
 def test_a_refusal_is_not_retried():

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
-from flows.database import make_engine, upgrade_to_head
+from store.database import make_engine, upgrade_to_head
 from tests.bilan_school import school_bilan
 from transforms.bilan_tables import FOLLOW_UP, OPEN_FILES, UNMATCHED
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook

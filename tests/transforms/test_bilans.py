@@ -6,11 +6,11 @@ import math
 import pandas as pd
 import pytest
 
+from store.enrolments import read_enrolment
+from store.query import read_certifications
 from tests.bilan_school import UAI, YEAR, build_school, school_bilan
 from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, WITHHELD, EmptyYearError, make_bilan, split_by_sex,
                                summarise_academie, summarise_establishment)
-from transforms.enrolments import read_enrolment
-from transforms.query import read_certifications
 
 
 @pytest.fixture

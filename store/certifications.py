@@ -22,7 +22,7 @@ from schemas.problems import NOTICE_STAGES
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student, max_length
-from transforms.enrolments import roster_frame, save_enrolment
+from store.enrolments import roster_frame, save_enrolment
 
 # what a newer export may change about a certification (the rest is bookkeeping)
 _CERTIFICATION_FIELDS = (
@@ -73,7 +73,7 @@ OTHER_ESTABLISHMENT_MESSAGE = ("Certification déjà enregistrée pour l'établi
 def lock_establishment(connection: Connection, uai: str) -> None:
     """Holds UAI for the rest of the transaction: two runs never load the same establishment at once.
 
-    SQLite needs nothing here: its write transactions begin IMMEDIATE (flows.database), one at a time.
+    SQLite needs nothing here: its write transactions begin IMMEDIATE (store.database), one at a time.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:uai))"), {"uai": uai})
@@ -109,7 +109,7 @@ def read_roster_digest(connection: Connection, uai: str) -> str | None:
 
 def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFrame], school_year: int) -> dict[int, int]:
     """Saves the roster of SCHOOL_YEAR (2025 for 2025-2026): its students upserted by ELEVE_ID, and that year's
-    enrolment (transforms/enrolments.py); returns ELEVE_ID -> students.id.
+    enrolment (store/enrolments.py); returns ELEVE_ID -> students.id.
 
     A student's row (names, latest division) follows the latest year's roster listing them: an earlier year's
     roster read late adds its enrolment and changes no student. last_roster_year, which the retention purge

@@ -17,11 +17,11 @@ from pathlib import Path
 from sqlalchemy import Connection, delete, exists, or_, select, true, update
 
 from schemas.tables import (Attestation, Certification, Enrolment, Establishment, QuarantinedRow, SourceFile,
-                           Student)
+                            Student)
+from store.problems import is_open
 from transforms.attestations import class_file_name
 from transforms.identifiers import clean_identifier
 from transforms.match import LIGATURES, normalise_name
-from transforms.open_problems import is_open
 from transforms.read_csv import decode_content
 
 ANONYMOUS = {"first_name": "", "last_name": "", "birth_date": None, "birthplace": None, "external_id": None,

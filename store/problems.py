@@ -6,34 +6,17 @@ Takes a connection and UAIs or file ids; returns the open files (counts, no cont
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, select, update
 
-from schemas.problems import NOTICE_STAGES
+from schemas.problems import NOTICE_STAGES, OpenFile
 from schemas.tables import FileProblem, SourceFile
 
 SET_ASIDE = ("quarantined", "partial")
 LOADED = ("loaded", "partial")  # statuses of a file some rows of which went into the database
 FIRST_REASONS = 3  # per file in `pix-livret problems`: the rest is in the file's own report
-
-
-@dataclass(frozen=True)
-class OpenFile:
-    """A file set aside and still open: what an administrator needs to find it (no row of it, no name)."""
-
-    id: int
-    uai: str
-    name: str
-    status: str  # quarantined | partial
-    registered_at: datetime  # UTC
-    rows_quarantined: int
-
-    def asdict(self) -> dict:
-        return {"id": self.id, "uai": self.uai, "name": self.name, "status": self.status,
-                "registered_at": self.registered_at.isoformat(), "rows_quarantined": self.rows_quarantined}
 
 
 def is_open() -> ColumnElement[bool]:

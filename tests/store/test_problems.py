@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from schemas.tables import FileProblem, SourceFile
+from store.problems import acknowledge_files, read_first_reasons, read_open_files
 from tests.db_builders import NOW, add_establishment
-from transforms.open_problems import acknowledge_files, read_first_reasons, read_open_files
 
 _digits = count(1)
 

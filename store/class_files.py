@@ -9,8 +9,8 @@ import pandas as pd
 from sqlalchemy import Connection, case, func, select
 
 from schemas.tables import Certification, QuarantinedRow, SourceFile
+from store.problems import SET_ASIDE, is_open, is_replaced
 from transforms.normalise import export_date_from_name
-from transforms.open_problems import SET_ASIDE, is_open, is_replaced
 from transforms.select_livret import school_year_of
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from flows.database import Database
+from store.database import Database
 
 
 @contextmanager
