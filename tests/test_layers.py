@@ -12,6 +12,11 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 LAYERS = ["pix_livret", "flows", "store", "transforms", "schemas"]  # each may import those after it, never before
 NOT_IN_TRANSFORMS = {"sqlalchemy", "prefect"}
+# the store's modules that may reach Prefect, each with its reason
+STORE_WITH_PREFECT = {
+    # _say: a wait for SQLite's lock goes into the flow run's log when there is a run (only if Prefect is loaded)
+    "store/database.py",
+}
 
 
 def imported_names(path: Path) -> set[str]:
@@ -42,6 +47,12 @@ def test_transforms_touch_neither_the_database_nor_prefect():
     impure = {str(path.relative_to(REPO)): sorted(imported_names(path) & NOT_IN_TRANSFORMS)
               for path in sorted((REPO / "transforms").rglob("*.py"))}
     assert {module: names for module, names in impure.items() if names} == {}
+
+
+def test_the_store_leaves_prefect_to_the_flows():
+    with_prefect = {str(path.relative_to(REPO)) for path in sorted((REPO / "store").rglob("*.py"))
+                    if "prefect" in imported_names(path)}
+    assert with_prefect == STORE_WITH_PREFECT
 
 
 def test_the_layers_are_the_packages_of_the_tree():
