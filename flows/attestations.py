@@ -4,28 +4,24 @@ Prefect orchestration (one task per class) over transforms/attestations.py; run_
 """
 from __future__ import annotations
 
-import multiprocessing
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
 from flows import config
 from flows.failures import failure_published
-from flows.history import recorded_run
+from flows.history import current_flow_run_id, recorded_run, utc_now
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.school_years import default_school_year
-from flows.work_sharing import share_out
+from flows.work_sharing import share_out, spawn_pool
 from store.attestations import read_stored_attestations, save_attestations
 from store.database import NOT_READY, connect, is_ready
 from store.locks import establishment_lock
@@ -96,7 +92,8 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
         # Parameters and database checked first: a refusal records nothing
         school_year = school_year or default_school_year(uai, date.today())
         check_attestations_request(school_year)
-        with _recorded_attestations(school_year, uai, division, only_changed, _flow_run_id(), record_run) as outcome:
+        with _recorded_attestations(school_year, uai, division, only_changed, current_flow_run_id(),
+                                    record_run) as outcome:
             # One run at a time per establishment: a second one waits, then finds the pages rendered
             uai = choose_uai(uai)
             with establishment_lock(config.database_url(), "attestations", uai, on_wait=_waiting_said(uai)):
@@ -136,7 +133,7 @@ def render_class_task(job: ClassJob, pool: ProcessPoolExecutor | None,
 @task(cache_policy=NO_CACHE, persist_result=False)
 def write_attestations_task(plan: RenderPlan, rendered: list[RenderedClass], uai: str, school_year: str,
                             out_root: Path) -> AttestationsReport:
-    report = write_attestations(plan, rendered, uai, school_year, out_root, _now())
+    report = write_attestations(plan, rendered, uai, school_year, out_root, utc_now())
     get_run_logger().info("Attestations %s : %s", uai, report.counts())
     return report
 
@@ -158,7 +155,7 @@ def render_classes(jobs: tuple[ClassJob, ...]) -> list[RenderedClass]:
     """
     if len(jobs) <= 1:  # a pool costs ~2 s (process start, WeasyPrint import): not for one class
         return [render_class_task(job, None) for job in jobs]
-    with _process_pool(min(WORKERS - 1, len(jobs) - 1)) as pool:
+    with spawn_pool(min(WORKERS - 1, len(jobs) - 1)) as pool:
         here = threading.Semaphore(1)
         return [future.result() for future in render_class_task.map(jobs, pool=unmapped(pool), here=unmapped(here))]
 
@@ -179,7 +176,7 @@ def run_attestations(school_year: str, uai: str | None = None, division: str | N
         with establishment_lock(config.database_url(), "attestations", uai):
             plan, out_root, uai = plan_attestations(school_year, uai, division, out_dir, only_changed)
             report = write_attestations(plan, render_in_processes(plan.jobs, workers), uai, school_year, out_root,
-                                        _now())
+                                        utc_now())
         outcome.counts, outcome.message = report.counts(), report.asstr()
     return report
 
@@ -264,18 +261,3 @@ def _check_school_year(school_year: str) -> None:
         school_year_bounds(school_year)
     except ValueError as error:  # its message is already French, for the administrator
         raise AttestationsError(str(error)) from error
-
-
-@contextmanager
-def _process_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    # spawn, not fork: the parent runs Prefect's threads, and forking a threaded process can deadlock
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _flow_run_id() -> str | None:
-    return str(flow_run.id) if flow_run.id else None

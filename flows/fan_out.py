@@ -17,12 +17,12 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
-from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows import config
 from flows.ingest import EstablishmentJob
-from flows.nightly_ingest import _now, close_run, closed_as_failed_on_error, prepare_database
+from flows.history import current_flow_run_id, utc_now
+from flows.nightly_ingest import close_run, closed_as_failed_on_error, prepare_database
 from flows.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from store.database import connect
@@ -76,7 +76,8 @@ def spread_establishments(inbox: str, jobs: tuple[EstablishmentJob, ...], ignore
 def open_academie_run(parameters: dict) -> int:
     # its own kind: its counts are the sums of its establishments' rows, which are kind "ingest"
     with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest-academie", parameters, _flow_run_id(), _now(), this_process(), is_gone)
+        return start_run(connection, "ingest-academie", parameters, current_flow_run_id(), utc_now(), this_process(),
+                         is_gone)
 
 
 def start_establishment_runs(inbox: str, jobs: tuple[EstablishmentJob, ...], roster: str | None,
@@ -90,7 +91,7 @@ def start_establishment_runs(inbox: str, jobs: tuple[EstablishmentJob, ...], ros
         parameters = {"folder": job.folder, "uai": job.uai, "school_name": job.name, "attestations": attestations,
                       "roster": roster if Path(job.folder) == Path(inbox) else None}
         name = f"etablissement-{job.uai}" if job.uai else None
-        key = f"{_flow_run_id()}:{job.folder}" if _flow_run_id() else None
+        key = f"{current_flow_run_id()}:{job.folder}" if current_flow_run_id() else None
         try:
             child = run_deployment(ESTABLISHMENT_DEPLOYMENT, parameters=parameters, flow_run_name=name, timeout=0,
                                    idempotency_key=key)
@@ -152,7 +153,3 @@ def _establishment_run(started: dict, ended: tuple[str, str | None], recorded: t
                        ) -> EstablishmentRun:
     status, counts = recorded or (None, {})
     return EstablishmentRun(started["uai"], started["name"], started["flow_run"], ended[0], ended[1], status, counts)
-
-
-def _flow_run_id() -> str | None:
-    return str(flow_run.id) if flow_run.id else None

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from prefect.runtime import flow_run
+
 from flows import config
 from flows.interruptions import INTERRUPTIONS, signal_name
 from flows.processes import is_gone, this_process
@@ -42,7 +44,7 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
         yield outcome
         return
     with connect(config.database_url()) as connection:
-        run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, _now(), this_process(),
+        run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, utc_now(), this_process(),
                                              is_gone)
     try:
         yield outcome
@@ -66,8 +68,14 @@ def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException
 
 def _finish(run_id: int, status: str, counts: dict[str, Any], message: str) -> None:
     with connect(config.database_url()) as connection:
-        finish_run(connection, run_id, status, counts, message, _now())
+        finish_run(connection, run_id, status, counts, message, utc_now())
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The time a run's history row records: aware, in UTC, whatever the machine's zone."""
     return datetime.now(timezone.utc)
+
+
+def current_flow_run_id() -> str | None:
+    """The Prefect flow run this code runs in, for its history row; None outside a flow run (tests, `.fn()`)."""
+    return str(flow_run.id) if flow_run.id else None

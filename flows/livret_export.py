@@ -15,11 +15,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
-from prefect.runtime import flow_run
 
 from flows import config
 from flows.failures import failure_published
-from flows.history import recorded_run
+from flows.history import current_flow_run_id, recorded_run
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.school_years import default_school_year
 from schemas.livret import LIVRETS, LeftOutReason, Livret
@@ -102,7 +101,7 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
         school_year = school_year or default_school_year(uai, date.today())
         check_export_request(livret, school_year)
         ensure_database_ready()
-        with _recorded_export(livret, school_year, uai, _flow_run_id()) as outcome:
+        with _recorded_export(livret, school_year, uai, current_flow_run_id()) as outcome:
             # The establishment's certifications (the read is retried), then select, build, validate, write
             uai, stored = read_certifications_task(uai, school_year)
             report = write_export_task(livret, school_year, uai, stored, out_dir)
@@ -230,7 +229,3 @@ def _logger() -> logging.Logger | logging.LoggerAdapter:
         return get_run_logger()
     except MissingContextError:
         return logging.getLogger(__name__)
-
-
-def _flow_run_id() -> str | None:
-    return str(flow_run.id) if flow_run.id else None

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from time import perf_counter
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 from prefect.states import Completed, Crashed, Failed, State
 from prefect.utilities.annotations import quote
 
@@ -22,7 +21,7 @@ from flows import config
 from flows.attestations import make_attestations
 from flows.failures import failure_published
 from flows.heartbeats import without_heartbeats
-from flows.history import failure_reason
+from flows.history import current_flow_run_id, failure_reason, utc_now
 from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.interruptions import (INTERRUPTIONS, RunInterrupted, committed_report, interrupted_message,
                                  is_cancelling, signal_name)
@@ -128,7 +127,7 @@ def prepare_database() -> None:
       cache_policy=NO_CACHE)
 def open_run(parameters: dict) -> int:
     with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest", parameters, _flow_run_id(), _now(), this_process(), is_gone)
+        return start_run(connection, "ingest", parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
 
 
 @task(cache_policy=NO_CACHE)
@@ -235,7 +234,7 @@ def refresh_bilans(uais: list[str]) -> None:
       cache_policy=NO_CACHE)
 def close_run(run_id: int, status: str, totals: dict, message: str) -> None:
     with connect(config.database_url()) as connection:
-        finish_run(connection, run_id, status, totals, message, _now())
+        finish_run(connection, run_id, status, totals, message, utc_now())
 
 
 @task(cache_policy=NO_CACHE)
@@ -289,11 +288,3 @@ def _run_status(report: RunReport) -> str:
     if report.failed:
         return "failed"
     return "quarantined" if report.quarantined else "failed" if report.attestations_failed else "completed"
-
-
-def _flow_run_id() -> str | None:
-    return str(flow_run.id) if flow_run.id else None
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -32,7 +32,7 @@ def helpers_started(processes: int, module: str) -> Iterator[None]:
         yield
         return
     before = set(multiprocessing.active_children())
-    pool = _pool(helpers)
+    pool = spawn_pool(helpers)
     _started[processes, module] = (pool, [pool.submit(_imported, module) for _ in range(helpers)])
     spawned = set(multiprocessing.active_children()) - before
     try:
@@ -58,7 +58,7 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
     helpers = processes - 1
     pool, ready = _started.pop((processes, _module_of(work)), (None, None))
     if pool is None:
-        pool = _pool(helpers)
+        pool = spawn_pool(helpers)
         # a helper's first call returns once it has imported what WORK needs (unpickling WORK imports its module)
         ready = [pool.submit(_ready, work) for _ in range(helpers)]
     finished = False
@@ -85,9 +85,10 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
         pool.shutdown(wait=not finished, cancel_futures=True)
 
 
-def _pool(helpers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the flows run Prefect's threads, and forking a threaded process can deadlock
-    return ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"))
+def spawn_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of WORKERS processes started by spawn: the flows run Prefect's threads, and forking a threaded process
+    can deadlock."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _module_of(work: Callable) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from flows import config
-from flows.history import recorded_run
+from flows.history import recorded_run, utc_now
 from store.database import Database, upgrade_to_head
 from store.retention import Removed, erase_person, find_person, purge_before
 from transforms.lsu_xml import left_out_file_name, livret_file_name
@@ -59,7 +58,7 @@ def purge(before: str, *, dry_run: bool = False, out_dir: Path | None = None) ->
         raise RetentionError(str(error)) from None
     out = Path(out_dir) if out_dir else config.output_dir()
     with recorded_run("purge", {"before": before, "dry_run": dry_run}, worded_errors=(RetentionError,)) as outcome:
-        removed = _in_transaction(lambda connection: purge_before(connection, first_day, _now()), dry_run)
+        removed = _in_transaction(lambda connection: purge_before(connection, first_day, utc_now()), dry_run)
         files = removed.files + _outputs_before(out, int(before[:4]))
         report = _delete(removed, files, dry_run)
         outcome.counts, outcome.message = removed.counts() | {"files_deleted": len(report.deleted)}, report.summary()
@@ -75,7 +74,7 @@ def forget(*, ine: str | None = None, eleve_id: int | None = None, uai: str | No
     with recorded_run("forget", {"identifier": kind, "uai": uai}, worded_errors=(RetentionError,)) as outcome:
         def erase(connection):
             student_ids, person = find_person(connection, ine=ine, eleve_id=eleve_id, uai=uai)
-            removed = erase_person(connection, student_ids, person, uai, _now())
+            removed = erase_person(connection, student_ids, person, uai, utc_now())
             if not (removed.students or removed.certifications or removed.quarantined_rows):
                 raise RetentionError(f"Aucun élève ni aucune certification pour cet {kind} : rien n’est supprimé.")
             return removed, person
@@ -153,7 +152,3 @@ def _file_names(path: Path, person) -> bool:
     # the XML names a student by id-be="ELEVE_ID" (and names); the left-out CSV has the id-be as a field
     return person.appears_in(text) or any(re.search(rf'id-be="{e}"|(?:^|;){e}(?:;|$)', text, re.MULTILINE)
                                           for e in person.eleve_ids)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
