@@ -10,7 +10,6 @@ from typing import Literal
 import pandas as pd
 
 from schemas.referential import DOMAINS
-from transforms.bilans import Bilan
 
 Kind = Literal["text", "count", "percent", "decimal", "mixed"]  # mixed: counts, or "< 5" where a group is small
 
@@ -85,10 +84,6 @@ ACADEMIE = TableSpec("academie", "Établissements", "Établissements", (
     *(_c(f"domain_{d.code}", f"Niveau moyen domaine {d.code}", "decimal") for d in DOMAINS)))
 
 
-def table_frame(bilan: Bilan, spec: TableSpec) -> pd.DataFrame:
-    """The columns SPEC shows of the bilan's frame, in order, under their French labels."""
-    return labelled(getattr(bilan, spec.key), spec)
-
-
 def labelled(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """The columns SPEC shows of FRAME, in order, under their French labels."""
     return frame[[c.name for c in spec.columns]].rename(columns={c.name: c.label for c in spec.columns})

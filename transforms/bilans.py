@@ -17,7 +17,7 @@ from schemas.referential import (COMPETENCES, CONCERNED_MEF_PREFIXES, CORE_CERTI
 from schemas.roster import RosterFrame
 from schemas.stored import StoredCertificationFrame
 from transforms.clean_text import clean_frame, clean_value
-from transforms.select_livret import in_school_year
+from transforms.select_livret import select_core_certifications
 
 ESTABLISHMENT = "Établissement"  # the total row of the per-class tables
 NO_DIVISION = "Sans classe"
@@ -201,7 +201,7 @@ def select_candidates(stored: pd.DataFrame, roster: pd.DataFrame, school_year: s
     certification counts in its file's year only, as in the livret. Adds outcome, division (roster's, else the
     file's, else NO_DIVISION) and sex (roster's, None when unmatched).
     """
-    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
+    year = select_core_certifications(stored, school_year)
     outcome = year["status"].map(_OUTCOME_OF_STATUS)
     key = year["eleve_id"].astype("string").radd("e").fillna(year["number"].astype("string").radd("c"))
     ranked = year.assign(outcome=outcome, _key=key, _rank=outcome.map(_RANK), _dated=year["passed_on"].notna())

@@ -52,7 +52,7 @@ def select_livret_certifications(stored: DataFrame[StoredCertificationFrame], sc
       characters cannot be a code-division: left out (no_division).
     Ties on the date of passage go to the higher certification number (Pix numbers them in order).
     """
-    year = stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
+    year = select_core_certifications(stored, school_year)
     division = year["student_division"].fillna(year["division"])
     reasons = _reasons_left_out(year, division)
     return LivretSelection(_exported_rows(year[reasons.isna()]), _left_out_rows(year, division, reasons))
@@ -64,6 +64,13 @@ def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not match or int(match[2]) != int(match[1]) + 1:
         raise ValueError(f"Année scolaire invalide : « {school_year} » (attendu AAAA-AAAA, ex. 2025-2026).")
     return pd.Timestamp(int(match[1]), 9, 1), pd.Timestamp(int(match[2]), 8, 31)
+
+
+def select_core_certifications(stored: DataFrame[StoredCertificationFrame], school_year: str,
+                               ) -> DataFrame[StoredCertificationFrame]:
+    """The rows of STORED that are core Pix certifications of SCHOOL_YEAR ("2025-2026", see in_school_year): what
+    both the livret and the bilan count; CléA, Pix+ and other years are none of their business."""
+    return stored[(stored["certification_type"] == CORE_CERTIFICATION_TYPE) & in_school_year(stored, school_year)]
 
 
 def in_school_year(stored: DataFrame[StoredCertificationFrame], school_year: str) -> pd.Series:
