@@ -31,7 +31,6 @@ import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from rich.table import Table
 from sqlalchemy import create_engine, text
 
 from pix_livret.sample_data import AcademieManifest, make_sample_academie
+from pix_livret.temporary_server import free_port, wait_until_healthy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CACHE = Path(tempfile.gettempdir()) / "pix-livret-bench"
@@ -140,12 +140,6 @@ def count_certifications(url: str) -> int | None:
 
 # ---- Prefect: a running server, and the CLI's environment ----
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -176,16 +170,10 @@ class PrefectServer:
             self.process = subprocess.Popen(
                 [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=prefect_env(self.home), stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prefect server exited ({self.process.returncode}); see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            except OSError:
-                pass
-            time.sleep(0.5)
+        if wait_until_healthy(self.process, self.api_url, timeout, every=0.5):
+            return time.perf_counter() - started
+        if self.process.poll() is not None:
+            raise RuntimeError(f"prefect server exited ({self.process.returncode}); see {self.log_path}")
         raise RuntimeError(f"prefect server not healthy after {timeout:.0f} s; see {self.log_path}")
 
     def stop(self) -> None:

@@ -12,13 +12,11 @@ import importlib
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import yaml
 
-from pix_livret.temporary_server import watch_over
+from pix_livret.temporary_server import wait_until_healthy, watch_over
 
 DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
 
@@ -60,15 +58,8 @@ def _start_server(port: int) -> subprocess.Popen:
     server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
                                "--port", str(port)], env=environment, stdout=subprocess.DEVNULL)
     watch_over(server.pid)  # the server must not outlive us, even killed
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/health", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"Le serveur Prefect n'a pas démarré (port {port} déjà pris ?)") from None
-            time.sleep(0.5)
+    if not wait_until_healthy(server, url, timeout=120, every=0.5) and server.poll() is not None:
+        raise RuntimeError(f"Le serveur Prefect n'a pas démarré (port {port} déjà pris ?)")
     os.environ["PREFECT_API_URL"] = url  # before prefect reads its settings: this process's flows report there
     print(f"Serveur Prefect : http://127.0.0.1:{port} (interface) ; Ctrl-C pour arrêter.", flush=True)
     return server

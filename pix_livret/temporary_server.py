@@ -72,7 +72,7 @@ def _start_server() -> tuple[subprocess.Popen, str]:
     SubprocessASGIServer, Prefect 3.8): uvicorn on the loopback, no UI, in ephemeral mode."""
     import importlib.util
 
-    port = _free_port()
+    port = free_port()
     prefect_folder = Path(importlib.util.find_spec("prefect").origin).parent
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_folder.parent), "--factory",
@@ -83,19 +83,30 @@ def _start_server() -> tuple[subprocess.Popen, str]:
 
 
 def _wait_until_up(server: subprocess.Popen, url: str, timeout: float = 90) -> None:
+    # asked every 50 ms: the command waits for this server before its first run
+    if wait_until_healthy(server, url, timeout, every=0.05):
+        return
+    if server.poll() is not None:
+        raise RuntimeError(f"Le serveur Prefect temporaire s'est arrêté au démarrage (code {server.returncode}).")
+    _stop(server)
+    raise RuntimeError(f"Le serveur Prefect temporaire n'a pas répondu en {timeout:.0f} s.")
+
+
+def wait_until_healthy(server: subprocess.Popen, url: str, timeout: float, every: float) -> bool:
+    """True once the Prefect API at URL (…/api) answers its /health, asked every EVERY seconds; False when SERVER,
+    the process serving it, has exited, or after TIMEOUT seconds (the caller says which, and what to do)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"Le serveur Prefect temporaire s'est arrêté au démarrage (code {server.returncode}).")
         try:  # straight to the loopback, whatever proxy the environment names
             with _DIRECT.open(f"{url}/health", timeout=2) as response:
                 if response.status == 200:
-                    return
+                    return True
         except OSError:
             pass
-        time.sleep(0.05)
-    _stop(server)
-    raise RuntimeError(f"Le serveur Prefect temporaire n'a pas répondu en {timeout:.0f} s.")
+        if server.poll() is not None:
+            return False
+        time.sleep(every)
+    return False
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -108,7 +119,8 @@ def _stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server to start, or a database out of reach)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

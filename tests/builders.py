@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from typing import Any
 
 import pandas as pd
 
 from schemas.referential import LEVEL_COLUMNS
-
-def free_port() -> int:
-    """A loopback port nobody listens on (for a server to start, or a database out of reach)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 LABELS = {"certification_number": "Numéro de certification", "first_name": "Prénom", "last_name": "Nom",
           "birth_date": "Date de naissance", "status": "Statut", "score": "Score en Pix", "global_level": "Niveau",

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import insert
 
+from pix_livret.temporary_server import free_port
 from schemas.tables import Establishment, Student
 from store.database import DatabaseFailure, connect, is_ready, upgrade_to_head
-from tests.builders import free_port
 
 SECRET = "Léa-Inès Secretname"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pix_livret.sample_data import make_sample_academie
+from pix_livret.temporary_server import free_port
 from store.database import connect, upgrade_to_head
-from tests.builders import free_port
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")
 COMMANDS = {
