@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flows import config
-from flows.history import recorded_run
+from flows.history import recorded_run, utc_now
 from schemas.problems import OpenFile
 from store.database import connect
 from store.problems import acknowledge_files, read_first_reasons, read_open_files
@@ -64,7 +63,7 @@ def _acknowledged(file_ids: list[int], parameters: dict) -> list[int]:
     with recorded_run("acknowledge", parameters) as outcome:
         with connect(config.database_url()) as connection:
             # closed meanwhile (a newer export loaded, another acknowledgement): not counted twice
-            closed = acknowledge_files(connection, file_ids, datetime.now(timezone.utc), outcome.run_id)
+            closed = acknowledge_files(connection, file_ids, utc_now(), outcome.run_id)
         outcome.counts = {"acknowledged": len(closed), "already_closed": len(file_ids) - len(closed)}
         outcome.message = f"{len(closed)} problème(s) acquitté(s)"
     return closed
