@@ -1,4 +1,4 @@
-"""Benchmark of an académie ingest (issue 9): the floor, the data path and the whole command, in one run.
+"""Benchmark of an académie ingest: the floor, the data path and the whole command, in one run.
 
 Run: .venv/bin/python bench/bench_academie.py [--establishments 110 --classes 30 --students 30]
          [--backends sqlite,postgresql] [--skip-attestations] [--attestation-establishments 2]
@@ -11,7 +11,7 @@ of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a 
 every roster + concat + to_sql: the step the floor leaves out), the data path (ingest_inbox, also rosterless,
 without Prefect), the whole `pix-livret ingest --no-attestations --no-bilans` command with Prefect's temporary server and
 with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, the export of
-one establishment (issue 11: under 3 s), its peak memory, the rosterless variant, one establishment's night with
+one establishment (target: under 3 s), its peak memory, the rosterless variant, one establishment's night with
 attestations, the attestations' throughput.
 Prints the machine, the sizes and one table: measure, seconds, ratio to the floor or figure, target.
 """

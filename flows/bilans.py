@@ -116,7 +116,7 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
         for uai, school_year in years.items():
             digests[uai] = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
     due = [uai for uai, school_year in years.items()
-           # a bilan made before its summary line was kept beside it is made again, for the académie summary
+           # the académie summary is read from the summary lines beside the bilans: a bilan without one is made again
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
                               (*bilan_paths(out_root, uai, school_year),
                                summary_line_path(out_root, uai, school_year)))]

@@ -247,7 +247,7 @@ def publish_report(markdown: str, report_json: str | None, report_path: str | No
 
 class RunNotClean(WordedError):
     """The data of the run's Failed state: Prefect resolves a failed state's data into an exception (a worker does,
-    and logged a TypeError quoting the whole report when it was not one). Its message is the state's: counts only.
+    and would log a TypeError quoting the whole report were it not one). Its message is the state's: counts only.
     """
 
     def __init__(self, report: RunReport) -> None:
@@ -265,7 +265,7 @@ def final_state(report: RunReport) -> State:
     failure.
 
     The state keeps Prefect's own name: the UI's run lists filter on state names by default (Pending … Completed,
-    Cancelled, Crashed, Failed, TimedOut: prefect/server/ui's bundle, 3.8.8), so a run named « Quarantined » was
+    Cancelled, Crashed, Failed, TimedOut: prefect/server/ui's bundle, 3.8.8): a run named « Quarantined » would be
     hidden from them.
     """
     if report.failed or report.quarantined or report.attestations_failed:

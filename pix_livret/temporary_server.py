@@ -1,13 +1,13 @@
 """Prefect's temporary server, tied to the life of the command that starts it.
 
 Without PREFECT_API_URL, Prefect starts a uvicorn server in a child process and stops it at exit. A command
-killed (SIGKILL, the machine's OOM killer) has no exit: the server stayed listening, re-parented to PID 1. We
+killed (SIGKILL, the machine's OOM killer) has no exit: the server would stay listening, re-parented to PID 1. We
 start that same server ourselves, with a watchdog beside it, in a session of its own, that stops the server as
 soon as the command is gone.
 
 We start it before importing Prefect, not through Prefect: its boot (~2.7 s) then overlaps this process's import
 of Prefect (~0.8 s) instead of following the import of Prefect's server application (~1.4 s), which this process
-no longer needs. Prefect is then told where the server is, as if PREFECT_API_URL had been set.
+then never imports. Prefect is then told where the server is, as if PREFECT_API_URL had been set.
 """
 from __future__ import annotations
 

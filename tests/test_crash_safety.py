@@ -1,4 +1,4 @@
-"""Safe under crashes and concurrency (design.md, "Nothing is lost"; issue 9): the establishment is all or nothing.
+"""Safe under crashes and concurrency (design.md, "Nothing is lost"): the establishment is all or nothing.
 
 An académie run killed (SIGKILL, its workers included) at any point leaves each establishment either loaded whole or
 not at all, and a re-run then reaches exactly the end state of one uninterrupted run; two runs at once end as one.

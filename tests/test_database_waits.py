@@ -1,4 +1,4 @@
-"""Database trouble during a run, as the administrator sees it (issue 19, item 5).
+"""Database trouble during a run, as the administrator sees it.
 
 SQLite held by another process: a French line naming the database within 10 s (« occupée, j'attends… »), then the
 run goes on once it is free, or gives up with that message at the busy timeout. A PostgreSQL connection cut while an

@@ -1,4 +1,4 @@
-"""`pix-livret ingest` stopped by SIGTERM (systemd, Docker, `kill`) or SIGINT (Ctrl-C) mid-load (issue 19, item 4).
+"""`pix-livret ingest` stopped by SIGTERM (systemd, Docker, `kill`) or SIGINT (Ctrl-C) mid-load.
 
 A real command in a process group of its own, paused inside its second establishment's transaction
 (tests/pause_hook), then signalled: within 10 s it says « interrompue » in French and exits; its run is closed

@@ -1,4 +1,4 @@
-"""The production path for real (issue 11): `prefect server start` with API authentication, a process work pool,
+"""The production path for real: `prefect server start` with API authentication, a process work pool,
 `prefect deploy` on deploy/prefect.yaml exactly as the README says, a worker with the env file's variables; then
 the nightly run, the June export and the attestations triggered as an administrator would, on one server.
 

@@ -1,4 +1,4 @@
-"""What a run that ends Failed by design leaves in its Logs tab on a real worker (issue 19, item 3): its French
+"""What a run that ends Failed by design leaves in its Logs tab on a real worker: its French
 reason as the last line, and no traceback: neither Prefect's « Engine execution exited with unexpected exception »
 nor the flow's own « Encountered exception during execution ».
 

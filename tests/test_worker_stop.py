@@ -1,4 +1,4 @@
-"""A worker stopped while its flow run loads (issue 19, item 4): `systemctl stop` (KillMode=mixed) and `docker stop`
+"""A worker stopped while its flow run loads: `systemctl stop` (KillMode=mixed) and `docker stop`
 (init forwards the signal) send SIGTERM to `pix-livret worker`. The flow run ends in a final state, Crashed with a
 French message, within the unit's stop timeout; its run is closed « interrompue » and the establishment in progress
 is not loaded at all.

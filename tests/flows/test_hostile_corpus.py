@@ -1,4 +1,4 @@
-"""A hostile inbox through the whole command (issue 10): every case at once, on SQLite and PostgreSQL.
+"""A hostile inbox through the whole command: every case at once, on SQLite and PostgreSQL.
 
 Exit 3 (some input set aside), no traceback, every row read either loaded or quarantined, and no personal value —
 nor the content of a file that is not an export — in the terminal, the JSON report or Prefect's own database.
@@ -134,7 +134,7 @@ def test_a_hostile_inbox_is_set_aside_row_by_row_and_leaks_nothing(db_url, tmp_p
     assert leaked == []
 
 
-# --- Checked at the door (issue 19, item 6), and expected errors said without a traceback (item 3)
+# --- Checked at the door, and expected errors said without a traceback
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ def test_every_non_blank_record_is_in_rows_or_quarantined():
     assert set(raw.problems["row"]) == {5, 8}
 
 
-# --- hostile input (issue 10): limits, misleading messages, doubled columns ---------------------
+# --- hostile input: limits, misleading messages, doubled columns ----------------------------------
 
 def assert_refused_whole(raw, rule: str) -> str:
     """The file set aside with one file-level problem of RULE, nothing read; returns its message."""

@@ -307,7 +307,7 @@ def test_a_birth_date_beyond_the_datetime_range_rejects_the_student_not_the_file
     assert list(roster.problems["rule"]) == ["invalid_birth_date"]
 
 
-# --- hostile XML (issue 10) ---------------------------------------------------------------------
+# --- hostile XML ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("levels", "declaration"), [(9, True), (9, False), (2, False)],
                          ids=["billion-laughs", "billion-laughs-doctype-first", "small-entities"])
