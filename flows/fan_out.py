@@ -22,7 +22,7 @@ from prefect.states import Completed, Failed, State
 from flows import config
 from flows.ingest import EstablishmentJob
 from flows.history import current_flow_run_id, utc_now
-from flows.nightly_ingest import close_run, closed_as_failed_on_error, prepare_database
+from flows.run_row import close_run, closed_as_failed_on_error, prepare_database
 from flows.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from store.database import connect

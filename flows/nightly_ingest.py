@@ -5,8 +5,6 @@ académie's establishments over the machine's cores); tasks hand each other path
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from time import perf_counter
@@ -20,28 +18,22 @@ from prefect.utilities.annotations import quote
 from flows import config
 from flows.attestations import make_attestations
 from flows.failures import failure_published
+from flows.fan_out import spread_establishments
 from flows.heartbeats import without_heartbeats
-from flows.history import current_flow_run_id, failure_reason, utc_now
 from flows.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.interruptions import (INTERRUPTIONS, RunInterrupted, committed_report, interrupted_message,
                                  is_cancelling, signal_name)
-from flows.processes import is_gone, this_process
 from flows.progress import establishment_progress
-from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from flows.run_row import WORDED_ERRORS, close_run, closed_as_failed_on_error, open_run, prepare_database
 from flows.school_years import default_school_year
 from store.certifications import mark_attestations_due, read_attestations_due
-from store.database import DatabaseFailure, connect, upgrade_to_head
-from store.runs import finish_run, read_run_files, start_run
-from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
+from store.database import DatabaseFailure, connect
+from store.runs import read_run_files
+from transforms.inbox import IgnoredEntry, RefusedFile, find_schools_file, list_inbox, read_inbox_file
 from transforms.printable import printable
-from transforms.private_files import StorageFailure
 from transforms.report import RunReport
 from transforms.schools import read_schools
 from transforms.worded import WordedError
-
-# errors whose message is written for administrators and names nobody: kept as the run's reason
-WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
-
 
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
@@ -57,8 +49,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
     # A failure says why in the run history and in an artifact under the report's key
     with failure_published("nightly-ingest-report", WORDED_ERRORS):
         jobs, ignored, schools_problems = plan_establishments(inbox, roster, uai, school_name, schools)
-        if fan_out:  # imported here: flows/fan_out.py builds on this module's tasks
-            from flows.fan_out import spread_establishments
+        if fan_out:
             return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path, schools_problems)
         # The database at the latest schema, and this run in its history
         prepare_database()
@@ -116,20 +107,6 @@ def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_
     return tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored, problems
 
 
-@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
-      cache_policy=NO_CACHE)
-def prepare_database() -> None:
-    with connect(config.database_url()) as connection:
-        upgrade_to_head(connection)
-
-
-@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
-      cache_policy=NO_CACHE)
-def open_run(parameters: dict) -> int:
-    with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest", parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
-
-
 @task(cache_policy=NO_CACHE)
 def load_establishments(jobs: tuple[EstablishmentJob, ...], ignored: tuple[IgnoredEntry, ...],
                         schools_problems: tuple[dict, ...], run_id: int) -> RunReport:
@@ -159,20 +136,6 @@ def close_interrupted(run_id: int, stop: BaseException, report_path: str | None)
     publish_report.fn(report.to_markdown(), report.to_json() if report_path else None, report_path)
     get_run_logger().error(message)
     return Crashed(message=message, data=RunInterrupted(message, signal_name(stop), report))
-
-
-@contextmanager
-def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
-    """The run's row closed as failed, with a reason that names nobody, when the enclosed work raises."""
-    try:
-        yield
-    except Exception as error:
-        reason = failure_reason(error, WORDED_ERRORS)
-        try:
-            close_run.fn(run_id, "failed", {}, reason)
-        except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted
-            get_run_logger().error("Exécution non enregistrée comme échouée : %s", unrecorded)
-        raise
 
 
 def refresh_attestations(report: RunReport) -> RunReport:
@@ -228,13 +191,6 @@ def refresh_bilans(uais: list[str]) -> None:
     get_run_logger().info("Bilans : %d refait(s), %d inchangé(s), %d sans certification%s", len(refreshed.written),
                           len(refreshed.unchanged), len(refreshed.empty),
                           " ; synthèse académique refaite" if refreshed.academie else "")
-
-
-@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
-      cache_policy=NO_CACHE)
-def close_run(run_id: int, status: str, totals: dict, message: str) -> None:
-    with connect(config.database_url()) as connection:
-        finish_run(connection, run_id, status, totals, message, utc_now())
 
 
 @task(cache_policy=NO_CACHE)

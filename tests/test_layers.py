@@ -1,10 +1,12 @@
-"""Imports run down: pix_livret (what a person starts) → flows → store → transforms → schemas, never back up.
+"""Imports run down: pix_livret (what a person starts) → flows → store → transforms → schemas, never back up, and
+no two modules import each other, however long the way round.
 
 And transforms are pure: frames and values in and out, no database (that is the store's) and no Prefect (the flows').
 """
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,18 @@ def imported_names(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module.split(".")[0])
     return found
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The project's MODULES a module imports, wherever the import statement is: `from package import module` names a
+    module too."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found & modules
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -58,3 +72,13 @@ def test_the_store_leaves_prefect_to_the_flows():
 def test_the_layers_are_the_packages_of_the_tree():
     packages = {path.parent.name for path in REPO.glob("*/__init__.py") if path.parent.name != "tests"}
     assert packages == set(LAYERS)
+
+
+def test_no_module_imports_itself_by_a_way_round():
+    paths = {".".join(path.relative_to(REPO).with_suffix("").parts): path
+             for layer in LAYERS for path in (REPO / layer).rglob("*.py")}
+    graph = {module: imported_modules(path, set(paths)) - {module} for module, path in paths.items()}
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as circle:
+        pytest.fail(f"import circle: {' -> '.join(circle.args[1])}")

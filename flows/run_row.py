@@ -1,0 +1,56 @@
+"""The steps of an ingest run that touch its own bookkeeping: the database schema brought up to date, the run's
+history row opened and closed. Shared by the nightly flow and its fan-out over the work pool."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import config
+from flows.history import current_flow_run_id, failure_reason, utc_now
+from flows.processes import is_gone, this_process
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from store.database import DatabaseFailure, connect, upgrade_to_head
+from store.runs import finish_run, start_run
+from transforms.inbox import InboxError
+from transforms.private_files import StorageFailure
+
+# errors whose message is written for administrators and names nobody: kept as the run's reason
+WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
+
+
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
+def prepare_database() -> None:
+    with connect(config.database_url()) as connection:
+        upgrade_to_head(connection)
+
+
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
+def open_run(parameters: dict) -> int:
+    with connect(config.database_url()) as connection:
+        return start_run(connection, "ingest", parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
+
+
+@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
+      cache_policy=NO_CACHE)
+def close_run(run_id: int, status: str, totals: dict, message: str) -> None:
+    with connect(config.database_url()) as connection:
+        finish_run(connection, run_id, status, totals, message, utc_now())
+
+
+@contextmanager
+def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
+    """The run's row closed as failed, with a reason that names nobody, when the enclosed work raises."""
+    try:
+        yield
+    except Exception as error:
+        reason = failure_reason(error, WORDED_ERRORS)
+        try:
+            close_run.fn(run_id, "failed", {}, reason)
+        except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted
+            get_run_logger().error("Exécution non enregistrée comme échouée : %s", unrecorded)
+        raise
