@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from flows.processes import is_alive, live_processes
 
 STOP_GRACE_SECONDS = 60  # for the flow runs to record their end; deploy/ gives the whole stop more (TimeoutStopSec)
 WORKER_STOP_SECONDS = 60  # an idle worker was seen taking 30-60 s to exit after its SIGTERM
@@ -44,31 +45,15 @@ def _stop(pids: list[int], seconds: float) -> None:
     for pid in pids:
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + seconds
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(is_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
-    for pid in [pid for pid in pids if _alive(pid)]:
+    for pid in [pid for pid in pids if is_alive(pid)]:
         _signal(pid, signal.SIGKILL)
 
 
 def _children(pid: int) -> list[int]:
     """The processes whose parent is PID: the flow runs a process worker started."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"  # a zombie has ended: its parent has not read its status yet
+    return [child for child, parent, _group in live_processes() if parent == pid]
 
 
 def _signal(pid: int, number: int) -> None:

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import select, text
 
 from flows.ingest import ingest_inbox
+from flows.processes import live_processes
 from pix_livret.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student
 from store.database import make_engine, upgrade_to_head
@@ -256,15 +257,7 @@ def kill_group(process: subprocess.Popen) -> None:
 
 def _group_members(pgid: int) -> list[int]:
     """Live (not zombie) processes of the process group PGID."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
+    return [pid for pid, _parent, group in live_processes() if group == pgid]
 
 
 def read_report(path: Path) -> dict:
