@@ -293,7 +293,7 @@ def measure_data_path(manifest: AcademieManifest, url: str, work: Path, floor: f
     """ingest_inbox of the engine, in this process, without Prefect."""
     target = "≤ 1.0×"
     try:
-        from flows.ingest import ingest_inbox
+        from pipeline.ingest import ingest_inbox
     except ImportError as error:
         log.print(f"data path: not available ({error})")
         return Row(measure, None, "not available", target)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from flows.bilans import make_bilans, write_establishment_bilan  # noqa: E402
+from pipeline.bilans import make_bilans, write_establishment_bilan  # noqa: E402
 from schemas.referential import LEVEL_COLUMNS, global_level_for  # noqa: E402
 from schemas.tables import Certification, Enrolment, Establishment, SourceFile, Student  # noqa: E402
 from store.class_files import read_year_files  # noqa: E402

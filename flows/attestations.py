@@ -16,12 +16,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import unmapped
 
-from flows import config
+from pipeline import config
 from flows.failures import failure_published
-from flows.history import current_flow_run_id, recorded_run, utc_now
+from flows.run_row import current_flow_run_id
+from pipeline.gc_policy import rare_collections
+from pipeline.history import recorded_run, utc_now
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
-from flows.school_years import default_school_year
-from flows.work_sharing import share_out, spawn_pool
+from pipeline.school_years import default_school_year
+from pipeline.work_sharing import share_out, spawn_pool
 from store.attestations import read_stored_attestations, save_attestations
 from store.database import NOT_READY, connect, is_ready
 from store.locks import establishment_lock
@@ -121,13 +123,13 @@ def render_class_task(job: ClassJob, pool: ProcessPoolExecutor | None,
     """One class: a single WeasyPrint layout, its pages cut into the students' PDFs. Rendered in this process
     when HERE (one class at a time) is free, else in POOL."""
     if pool is None:
-        return render_job(job)
+        return _render(job)
     if here is not None and here.acquire(blocking=False):
         try:
-            return render_job(job)
+            return _render(job)
         finally:
             here.release()
-    return pool.submit(render_job, job).result()
+    return pool.submit(_render, job).result()
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -199,7 +201,7 @@ def _recorded_attestations(school_year: str, uai: str | None, division: str | No
 def render_in_processes(jobs: tuple[ClassJob, ...], workers: int = WORKERS) -> list[RenderedClass]:
     """render_class per class, in the order of JOBS; on WORKERS processes (this one included) when there is more
     than one class to share out."""
-    rendered = dict(share_out(jobs, render_job, workers))
+    rendered = dict(share_out(jobs, _render, workers))
     return [rendered[index] for index in range(len(jobs))]
 
 
@@ -261,3 +263,9 @@ def _check_school_year(school_year: str) -> None:
         school_year_bounds(school_year)
     except ValueError as error:  # its message is already French, for the administrator
         raise AttestationsError(str(error)) from error
+
+
+def _render(job: ClassJob) -> RenderedClass:
+    """render_job with rarer garbage collections: a class's layout allocates hundreds of thousands of objects."""
+    with rare_collections():
+        return render_job(job)

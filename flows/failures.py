@@ -1,6 +1,6 @@
 """A failed run says why in the Prefect UI: a markdown artifact under the key of the run's usual report.
 
-The reason is the run history's (flows.history.failure_reason): the message of an error written for
+The reason is the run history's (pipeline.history.failure_reason): the message of an error written for
 administrators, the type of any other. The UI's artifact page then shows, for each flow, either its last report or
 why its last run failed. And in the run's logs an expected error (transforms.worded.WordedError) is its French
 message alone, without Prefect's traceback, wherever the flow runs (command, serve, worker).
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.history import failure_reason
+from pipeline.history import failure_reason
 from transforms.worded import WordedError
 
 # Prefect's loggers of flow and task runs: the engine logs a run's exception there with its traceback (« Encountered

@@ -19,11 +19,12 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Completed, Failed, State
 
-from flows import config
-from flows.ingest import EstablishmentJob
-from flows.history import current_flow_run_id, utc_now
+from pipeline import config
+from pipeline.ingest import EstablishmentJob
+from flows.run_row import current_flow_run_id
+from pipeline.history import utc_now
 from flows.run_row import close_run, closed_as_failed_on_error, prepare_database
-from flows.processes import is_gone, this_process
+from pipeline.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from store.database import connect
 from store.runs import read_runs_of, start_run

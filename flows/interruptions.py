@@ -2,7 +2,7 @@
 
 Prefect raises SIGTERM in a flow run as TerminationSignal (its engine's capture_sigterm), Python raises SIGINT as
 KeyboardInterrupt: on their way out, the transaction of the establishment in progress rolls back (its context
-manager) and the archive copies no row names go (flows.ingest). The flow then closes its run « interrompue » with what
+manager) and the archive copies no row names go (pipeline.ingest). The flow then closes its run « interrompue » with what
 it did commit, read back from the database (the work of helper processes included), and ends Crashed with a French
 message. A cancellation asked in Prefect's UI reaches the flow as the same SIGTERM: that one is left to Prefect.
 """
@@ -14,6 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
 
+from pipeline.history import signal_name as stopping_signal
 from transforms.report import EstablishmentReport, FileReport, RunReport
 from transforms.worded import WordedError
 
@@ -38,7 +39,7 @@ class RunInterrupted(WordedError):
 
 
 def signal_name(stop: BaseException) -> str:
-    return signal.Signals(stop.signal).name if isinstance(stop, TerminationSignal) else "SIGINT"
+    return stopping_signal(stop) or "SIGINT"
 
 
 def is_cancelling() -> bool:

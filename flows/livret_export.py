@@ -16,11 +16,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
 
-from flows import config
+from pipeline import config
 from flows.failures import failure_published
-from flows.history import current_flow_run_id, recorded_run
+from flows.run_row import current_flow_run_id
+from pipeline.history import recorded_run
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
-from flows.school_years import default_school_year
+from pipeline.school_years import default_school_year
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame

@@ -1,6 +1,6 @@
 """The nightly flow: class CSVs of an inbox → checked → reporting database, with the run's history.
 
-Prefect orchestration only: one coarse task loads every establishment (flows.ingest does the work, an
+Prefect orchestration only: one coarse task loads every establishment (pipeline.ingest does the work, an
 académie's establishments over the machine's cores); tasks hand each other paths, ids and counts.
 """
 from __future__ import annotations
@@ -15,17 +15,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Crashed, Failed, State
 from prefect.utilities.annotations import quote
 
-from flows import config
+from pipeline import config
 from flows.attestations import make_attestations
 from flows.failures import failure_published
 from flows.fan_out import spread_establishments
 from flows.heartbeats import without_heartbeats
-from flows.ingest import EstablishmentJob, Settings, ingest_establishments
+from pipeline.ingest import EstablishmentJob, Settings, ingest_establishments
 from flows.interruptions import (INTERRUPTIONS, RunInterrupted, committed_report, interrupted_message,
                                  is_cancelling, signal_name)
-from flows.progress import establishment_progress
+from pipeline.progress import establishment_progress
 from flows.run_row import WORDED_ERRORS, close_run, closed_as_failed_on_error, open_run, prepare_database
-from flows.school_years import default_school_year
+from pipeline.school_years import default_school_year
 from store.certifications import mark_attestations_due, read_attestations_due
 from store.database import DatabaseFailure, connect
 from store.runs import read_run_files
@@ -176,7 +176,7 @@ def refresh_bilans(uais: list[str]) -> None:
 
     A bilan that cannot be made is logged and tried again the next night: the data loaded stands.
     """
-    from flows.bilans import refresh_bilans as refresh
+    from pipeline.bilans import refresh_bilans as refresh
 
     try:
         refreshed = refresh(config.database_url(), config.output_dir().resolve(),

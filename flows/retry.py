@@ -5,13 +5,17 @@ makes the administrator wait, and each try writes the same failure again into Pr
 """
 from __future__ import annotations
 
+from prefect import Task
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+
 from store.database import DatabaseFailure
 
 TRIES_AGAIN = 2  # bounded: a server down for good is said within a minute, not after an hour
 DELAY_SECONDS = 10
 
 
-def retry_when_transient(task, task_run, state) -> bool:
+def retry_when_transient(task: Task, task_run: TaskRun, state: State) -> bool:
     """A Prefect retry_condition_fn: True for a transient DatabaseFailure or a broken connection only."""
     try:
         state.result()

@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import config
-from flows.history import current_flow_run_id, failure_reason, utc_now
-from flows.processes import is_gone, this_process
+from pipeline import config
+from prefect.runtime import flow_run
+
+from pipeline.history import failure_reason, utc_now
+from pipeline.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from store.database import DatabaseFailure, connect, upgrade_to_head
 from store.runs import finish_run, start_run
@@ -54,3 +56,8 @@ def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
         except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted
             get_run_logger().error("Exécution non enregistrée comme échouée : %s", unrecorded)
         raise
+
+
+def current_flow_run_id() -> str | None:
+    """The Prefect flow run this code runs in, for its history row; None outside a flow run (`.fn()`)."""
+    return str(flow_run.id) if flow_run.id else None

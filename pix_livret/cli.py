@@ -58,7 +58,7 @@ def _reach_database(*, write: bool, migrated: bool = False) -> None:
     """Exit 1 with the French reason, before Prefect starts, when the database is out of reach (or read-only,
     for a command that writes), or, for a command that only reads what runs wrote (MIGRATED), never created or
     migrated: said in seconds, without a traceback."""
-    from flows import config
+    from pipeline import config
     from store.database import NOT_READY, DatabaseFailure, check_writable, is_ready
 
     try:
@@ -126,7 +126,7 @@ def ingest(
     except InboxError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from flows.ingest import ingest_helpers_started
+    from pipeline.ingest import ingest_helpers_started
 
     try:
         with ingest_helpers_started(establishments):
@@ -209,7 +209,7 @@ def attestations(
     _reach_database(write=False)
     with _prefect_runs():
         from flows.attestations import make_attestations
-        from flows.school_years import default_school_year
+        from pipeline.school_years import default_school_year
 
         state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai,
                                   division=division, out_dir=str(out) if out else None, return_state=True)
@@ -232,8 +232,8 @@ def report(
     """Produit le bilan Pix de l'établissement (HTML, PDF, tableur), et la synthèse académique s'il y en a plusieurs."""
     from datetime import date
 
-    from flows import config
-    from flows.bilans import BilanError, default_year, make_bilans
+    from pipeline import config
+    from pipeline.bilans import BilanError, default_year, make_bilans
 
     _use_database(db)
     _reach_database(write=False)
@@ -250,7 +250,7 @@ def report(
 @app.command()
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
-    from flows import config
+    from pipeline import config
     from store.database import connect
     from store.runs import list_runs
 
@@ -285,9 +285,9 @@ def problems(
         raise typer.Exit(EXIT_USAGE)
     _use_database(db)
     _reach_database(write=writing, migrated=True)
-    from pix_livret.problems import ProblemsError
-    from pix_livret.problems import acknowledge as acknowledge_ids
-    from pix_livret.problems import acknowledge_all as acknowledge_uai
+    from pipeline.problems import ProblemsError
+    from pipeline.problems import acknowledge as acknowledge_ids
+    from pipeline.problems import acknowledge_all as acknowledge_uai
 
     try:
         if not writing:
@@ -316,7 +316,7 @@ def _problems_usage(file_ids: list[int], acknowledge: bool, acknowledge_all: boo
 
 def _print_open_problems(uai: str | None) -> None:
     from pix_livret.display import FILE_STATUS_LABELS
-    from pix_livret.problems import list_problems
+    from pipeline.problems import list_problems
 
     listed = list_problems(uai)
     if not listed.files:
@@ -371,8 +371,8 @@ def purge(
     db: Optional[str] = DbOption,
 ) -> None:
     """Supprime les données personnelles des années scolaires passées (les comptes anonymes restent)."""
-    from pix_livret.retention import RetentionError
-    from pix_livret.retention import purge as purge_years
+    from pipeline.retention import RetentionError
+    from pipeline.retention import purge as purge_years
 
     _use_database(db)
     _reach_database(write=True)
@@ -394,8 +394,8 @@ def forget(
     db: Optional[str] = DbOption,
 ) -> None:
     """Efface un élève partout (droit à l'effacement) : liste, résultats, quarantaine, archives, attestations."""
-    from pix_livret.retention import RetentionError
-    from pix_livret.retention import forget as forget_student
+    from pipeline.retention import RetentionError
+    from pipeline.retention import forget as forget_student
 
     if (ine is None) == (eleve_id is None):
         errors.print("[red]Donnez soit --ine, soit --eleve-id.[/red]")

@@ -95,7 +95,7 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
 
 
 def _make_bilan(folder: Path, uai: str, school_year: str):
-    from flows.bilans import BilanError, make_bilans
+    from pipeline.bilans import BilanError, make_bilans
 
     try:
         return make_bilans(os.environ["PIX_LIVRET_DB_URL"], folder / "sorties", school_year, uai, date.today())

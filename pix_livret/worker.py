@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from flows.processes import is_alive, live_processes
+from pipeline.processes import is_alive, live_processes
 
 STOP_GRACE_SECONDS = 60  # for the flow runs to record their end; deploy/ gives the whole stop more (TimeoutStopSec)
 WORKER_STOP_SECONDS = 60  # an idle worker was seen taking 30-60 s to exit after its SIGTERM

@@ -1,6 +1,6 @@
 """Database plumbing: engines from URLs, and the Alembic upgrade the flows run before loading.
 
-The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in flows.config).
+The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in pipeline.config).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
     python tests/crash_worker.py SPEC_JSON
 
-SPEC_JSON: database_url, inbox, archive_dir, workers, batch_files (flows.ingest.BATCH_FILES for this run:
+SPEC_JSON: database_url, inbox, archive_dir, workers, batch_files (pipeline.ingest.BATCH_FILES for this run:
 small, so that a small académie makes several batches and workers > 1 really uses the process pool), schools
 (UAI -> name), report (where the run's JSON report is written at the end), wait_for_go (optional: print "ready"
 once imported, then wait for a line on stdin).
@@ -11,7 +11,7 @@ Prints "ingest starts" on stdout just before calling ingest_inbox (a timed kill 
 once the report is written.
 
 PIX_LIVRET_CRASH_AT="after:save_certifications:2" (or "before:…") makes the 2nd call of
-flows.ingest.save_certifications in any one process of the run (the parent or a worker) kill the whole
+pipeline.ingest.save_certifications in any one process of the run (the parent or a worker) kill the whole
 process group with SIGKILL: a crash at a chosen point of the code rather than at a moment. The hook is installed at
 import time, so that the spawned workers, which run this module's top level again as __mp_main__, have it too.
 """
@@ -23,7 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
-import flows.ingest as ingest
+import pipeline.ingest as ingest
 
 CRASH_ENV = "PIX_LIVRET_CRASH_AT"
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows.ingest import ingest_inbox
+from pipeline.ingest import ingest_inbox
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS, Status

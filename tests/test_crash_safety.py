@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from flows.ingest import ingest_inbox
-from flows.processes import live_processes
+from pipeline.ingest import ingest_inbox
+from pipeline.processes import live_processes
 from pix_livret.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student
 from store.database import make_engine, upgrade_to_head

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-import flows.ingest as ingest
+import pipeline.ingest as ingest
 import store.database as database
-from flows.ingest import ingest_inbox
+from pipeline.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, SourceFile
 from store.database import DatabaseFailure, connect, make_engine, upgrade_to_head

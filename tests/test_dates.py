@@ -9,8 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from flows.ingest import ingest_inbox
-from flows.school_years import default_school_year
+from pipeline.ingest import ingest_inbox
+from pipeline.school_years import default_school_year
 from pix_livret.sample_data import make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import (Attestation, Certification, Enrolment, Establishment, FileProblem, QuarantinedRow,

@@ -1,4 +1,4 @@
-"""The nightly data path without Prefect (flows.ingest): an académie loaded establishment by establishment."""
+"""The nightly data path without Prefect (pipeline.ingest): an académie loaded establishment by establishment."""
 from __future__ import annotations
 
 import shutil
@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import OperationalError
 
-import flows.ingest as ingest_module
+import pipeline.ingest as ingest_module
 import transforms.check_files
-from flows.ingest import ingest_inbox
+from pipeline.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, Establishment, SourceFile, Student
 from tests.builders import entity_bomb

@@ -1,7 +1,8 @@
-"""Imports run down: pix_livret (what a person starts) → flows → store → transforms → schemas, never back up, and
-no two modules import each other, however long the way round.
+"""Imports run down: pix_livret (what a person starts) → flows (Prefect) → pipeline (the use cases) → store → transforms
+→ schemas, never back up, and no two modules import each other, however long the way round.
 
 And transforms are pure: frames and values in and out, no database (that is the store's) and no Prefect (the flows').
+The flows are Prefect's wiring and only that: every one of their modules uses Prefect, and no module below them does.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LAYERS = ["pix_livret", "flows", "store", "transforms", "schemas"]  # each may import those after it, never before
+LAYERS = ["pix_livret", "flows", "pipeline", "store", "transforms", "schemas"]  # each may import those after it, never before
 NOT_IN_TRANSFORMS = {"sqlalchemy", "prefect"}
 # the store's modules that may reach Prefect, each with its reason
 STORE_WITH_PREFECT = {
@@ -61,6 +62,18 @@ def test_transforms_touch_neither_the_database_nor_prefect():
     impure = {str(path.relative_to(REPO)): sorted(imported_names(path) & NOT_IN_TRANSFORMS)
               for path in sorted((REPO / "transforms").rglob("*.py"))}
     assert {module: names for module, names in impure.items() if names} == {}
+
+
+def test_every_flows_module_is_prefect_wiring():
+    without = {str(path.relative_to(REPO)) for path in sorted((REPO / "flows").glob("*.py"))
+               if path.name != "__init__.py" and "prefect" not in imported_names(path)}
+    assert without == set()
+
+
+def test_the_pipeline_leaves_prefect_to_the_flows():
+    with_prefect = {str(path.relative_to(REPO)) for path in sorted((REPO / "pipeline").rglob("*.py"))
+                    if "prefect" in imported_names(path)}
+    assert with_prefect == set()
 
 
 def test_the_store_leaves_prefect_to_the_flows():

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from flows.ingest import ingest_inbox
+from pipeline.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Certification, FileProblem, SourceFile, Student
 from tests.test_ingest import count

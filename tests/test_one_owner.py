@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from flows.ingest import ingest_inbox
+from pipeline.ingest import ingest_inbox
 from pix_livret.sample_data import make_sample_academie
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import Certification, FileProblem, QuarantinedRow, SourceFile, Student

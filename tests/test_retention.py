@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from flows.attestations import run_attestations
-from flows.ingest import ingest_inbox
-from pix_livret.retention import RetentionError, forget, purge
+from pipeline.ingest import ingest_inbox
+from pipeline.retention import RetentionError, forget, purge
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Attestation, Certification, Enrolment, PipelineRun, QuarantinedRow, SourceFile, Student
 from store.database import make_engine

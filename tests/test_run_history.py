@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from flows.history import recorded_run
-from flows.processes import is_gone, this_process
+from pipeline.history import recorded_run
+from pipeline.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import PipelineRun
 from store.database import connect, upgrade_to_head
@@ -20,7 +20,7 @@ KILLED_RUN = """
 import os, signal, sys
 from datetime import datetime, timezone
 from store.database import connect
-from flows.processes import is_gone, this_process
+from pipeline.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from store.runs import start_run
 with connect(sys.argv[1]) as connection:
@@ -57,8 +57,8 @@ import os, signal, sys
 from datetime import datetime, timezone
 from pathlib import Path
 from store.database import connect
-from flows.ingest import EstablishmentJob, Settings, ingest_establishments
-from flows.processes import is_gone, this_process
+from pipeline.ingest import EstablishmentJob, Settings, ingest_establishments
+from pipeline.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from transforms.inbox import list_inbox
 from store.runs import start_run

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.bilans import read_bilan
-from flows.ingest import ingest_inbox
+from pipeline.bilans import read_bilan
+from pipeline.ingest import ingest_inbox
 from pix_livret.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, write_class_csv,
                                     write_siecle_roster)
 from schemas.referential import LEVEL_COLUMNS, Status

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from flows.work_sharing import helpers_started, share_out
+from pipeline.work_sharing import helpers_started, share_out
 
 
 def where_done(item: int) -> tuple[int, int]:

@@ -22,7 +22,6 @@ from pandera.typing import DataFrame
 from schemas.referential import DOMAINS, Status, competences_of
 from schemas.stored import StoredCertificationFrame
 from transforms.clean_text import clean_frame, remove_unwanted
-from transforms.gc_policy import rare_collections
 from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -186,9 +185,8 @@ def render_class(division: str, pages: tuple[AttestationPage, ...]) -> RenderedC
     """The class PDF (one page per student, in the order given) and each student's PDF cut out of it."""
     if not pages:
         return RenderedClass(division, None, {})
-    with rare_collections():
-        class_pdf = render_pdf(pages)
-        students = split_pages(class_pdf)
+    class_pdf = render_pdf(pages)
+    students = split_pages(class_pdf)
     if len(students) != len(pages):  # a page overflowing onto a second one would shift every later student
         raise RuntimeError(f"{division} : {len(students)} pages produites pour {len(pages)} attestations")
     return RenderedClass(division, class_pdf, {page.number: pdf for page, pdf in zip(pages, students)})

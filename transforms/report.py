@@ -94,7 +94,7 @@ class RunReport:
 
     @classmethod
     def of(cls, outcomes, ignored: tuple[IgnoredEntry, ...] = (), schools_problems: tuple[dict, ...] = ()) -> RunReport:
-        """The run's report from the establishments' outcomes (flows.ingest.EstablishmentOutcome), the
+        """The run's report from the establishments' outcomes (pipeline.ingest.EstablishmentOutcome), the
         entries IGNORED at the root of an académie inbox and the problems of its list of establishments.
         """
         return cls([f for o in outcomes for f in o.files], [o.report for o in outcomes],

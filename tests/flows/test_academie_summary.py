@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flows.bilans import refresh_bilans
+from pipeline.bilans import refresh_bilans
 from tests.bilan_school import UAI, YEAR, build_school
 from tests.db_builders import add_certification
 
@@ -67,7 +67,7 @@ def test_a_bilan_without_its_summary_line_is_made_again(engine, db_url, tmp_path
 def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(engine, db_url, tmp_path):
     import pandas as pd
 
-    from flows.bilans import make_bilans
+    from pipeline.bilans import make_bilans
 
     build_school(engine)
     build_school(engine, OTHER, name="Lycée Montaigne")

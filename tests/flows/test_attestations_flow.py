@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from flows.attestations import AttestationsError, run_attestations
-from flows.school_years import default_school_year
+from pipeline.school_years import default_school_year
 from schemas.tables import Attestation, Certification, PipelineRun
 from tests.db_builders import add_certification, add_establishment, add_student
 

@@ -1,9 +1,9 @@
 """A pause at a chosen point of a real run, for the tests that stop it with a signal there (test_interrupted_ingest,
 test_worker_stop): with this folder on PYTHONPATH, every Python process of the run imports this module first.
 
-PIX_LIVRET_PAUSE_AT="save_certifications:2" makes the 2nd call of flows.ingest.save_certifications (in any one process)
+PIX_LIVRET_PAUSE_AT="save_certifications:2" makes the 2nd call of pipeline.ingest.save_certifications (in any one process)
 write PIX_LIVRET_PAUSE_FILE, then sleep: the establishment's transaction is open, one establishment committed before
-it. The hook is set once flows.ingest is imported, so that processes that never import it (Prefect's server) pay
+it. The hook is set once pipeline.ingest is imported, so that processes that never import it (Prefect's server) pay
 nothing.
 """
 import importlib.abc
@@ -33,7 +33,7 @@ def _hook(module) -> None:
 
 class _AfterImport(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
-        if fullname != "flows.ingest":
+        if fullname != "pipeline.ingest":
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)

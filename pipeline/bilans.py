@@ -12,7 +12,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from flows.work_sharing import share_out
+from pipeline.work_sharing import share_out
 from store.class_files import read_year_files
 from store.database import NOT_READY, connect, is_ready
 from store.enrolments import read_enrolment
@@ -21,7 +21,7 @@ from transforms.bilan_charts import draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
 from transforms.bilans import Bilan, EmptyYearError, make_bilan, summarise_academie, summarise_establishment
-from transforms.gc_policy import rare_collections
+from pipeline.gc_policy import rare_collections
 from transforms.private_files import write_private_file
 from transforms.select_livret import school_year_bounds
 from transforms.worded import WordedError
@@ -157,7 +157,7 @@ def default_year(database_url: str, uai: str | None, today: date) -> str:
     """The year asked for when none is given, as for the attestations: that of the latest certification (of UAI,
     else the latest of any establishment), else of the last roster, else the one TODAY falls in.
     """
-    from flows.school_years import default_school_year
+    from pipeline.school_years import default_school_year
 
     if uai is not None or not is_ready(database_url):
         return default_school_year(uai, today)

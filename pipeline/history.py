@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from prefect.runtime import flow_run
-
-from flows import config
-from flows.interruptions import INTERRUPTIONS, signal_name
-from flows.processes import is_gone, this_process
+from pipeline import config
+from pipeline.processes import is_gone, this_process
 from store.database import DatabaseFailure, connect
 from store.runs import finish_run, start_run
 from transforms.private_files import StorageFailure
@@ -48,10 +45,11 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
                                              is_gone)
     try:
         yield outcome
-    except INTERRUPTIONS as stop:  # SIGTERM, Ctrl-C: not a failure of the work, which the next run does again
-        _finish(run_id, "interrupted", {}, f"Exécution interrompue ({signal_name(stop)}) avant sa fin : relancez-la.")
-        raise
     except BaseException as error:
+        stopped_by = signal_name(error)
+        if stopped_by:  # SIGTERM, Ctrl-C: not a failure of the work, which the next run does again
+            _finish(run_id, "interrupted", {}, f"Exécution interrompue ({stopped_by}) avant sa fin : relancez-la.")
+            raise
         _finish(run_id, "failed", {}, failure_reason(error, worded_errors))
         raise
     _finish(run_id, "completed", outcome.counts, outcome.message)
@@ -76,6 +74,10 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def current_flow_run_id() -> str | None:
-    """The Prefect flow run this code runs in, for its history row; None outside a flow run (tests, `.fn()`)."""
-    return str(flow_run.id) if flow_run.id else None
+def signal_name(stop: BaseException) -> str | None:
+    """The signal that stopped the work, when a signal did: Ctrl-C is Python's KeyboardInterrupt, a SIGTERM the
+    orchestrator's exception carrying the signal's number (Prefect's TerminationSignal); None for any other error."""
+    if isinstance(stop, KeyboardInterrupt):
+        return "SIGINT"
+    number = getattr(stop, "signal", None)
+    return signal.Signals(number).name if isinstance(number, int) and not isinstance(stop, Exception) else None

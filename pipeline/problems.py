@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flows import config
-from flows.history import recorded_run, utc_now
+from pipeline import config
+from pipeline.history import recorded_run, utc_now
 from schemas.problems import OpenFile
 from store.database import connect
 from store.problems import acknowledge_files, read_first_reasons, read_open_files

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows import config
+from pipeline import config
 from store.database import connect, is_ready
 from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
                          read_latest_school_year, read_roster_school_year)

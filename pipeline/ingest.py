@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flows.work_sharing import helpers_started, share_out
+from pipeline.work_sharing import helpers_started, share_out
 from schemas.problems import OpenFile
 from store.certifications import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
                                   find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
@@ -30,7 +30,7 @@ from store.problems import read_open_files
 from store.query import count_students, read_absents, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
-from transforms.gc_policy import rare_collections
+from pipeline.gc_policy import rare_collections
 from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
 from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flows.ingest import EstablishmentOutcome
+from pipeline.ingest import EstablishmentOutcome
 from transforms.printable import printable
 
 

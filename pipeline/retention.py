@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows import config
-from flows.history import recorded_run, utc_now
+from pipeline import config
+from pipeline.history import recorded_run, utc_now
 from store.database import Database, upgrade_to_head
 from store.retention import Removed, erase_person, find_person, purge_before
 from transforms.lsu_xml import left_out_file_name, livret_file_name
