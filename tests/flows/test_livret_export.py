@@ -1,4 +1,5 @@
-"""The June export end to end on a database (SQLite, and PostgreSQL when configured), without the Prefect harness."""
+"""The June export end to end on a database (SQLite, and PostgreSQL when configured): the use case as a plain function,
+then the flow under the Prefect harness for what only the flow does (artifacts, its run in the history)."""
 from __future__ import annotations
 
 import stat
@@ -9,7 +10,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from flows.livret_export import ExportError, run_livret_export
+from pipeline.export import ExportError, export_livret
+from pipeline.school_years import default_school_year
+from pipeline.settings import Settings
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
 from store.database import make_engine
@@ -24,10 +27,15 @@ NS = {"l": NAMESPACE}
 
 @pytest.fixture
 def configured(db_url, monkeypatch, tmp_path) -> Path:
-    """The configuration the flow reads: this test's database, and an output folder."""
+    """This test's database and output folder, in the environment a flow builds its settings from."""
     monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
     return tmp_path / "out"
+
+
+def export(livret: str = "LSU", year: str = YEAR, uai: str | None = None, **options):
+    """The export use case with the settings of the environment `configured` sets, as an entry point builds them."""
+    return export_livret(livret, year, uai, Settings(), **options)
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def school(engine, configured) -> Path:
 
 
 def test_export_writes_a_valid_file_and_the_left_out_list(school):
-    report = run_livret_export("LSU", YEAR, now=NOW)
+    report = export("LSU", YEAR, now=NOW)
 
     path = Path(report.path)
     assert path == school / "LSU_0861234Z_2025-2026.xml"
@@ -69,19 +77,19 @@ def test_export_writes_a_valid_file_and_the_left_out_list(school):
 
 
 def test_outputs_are_readable_by_owner_and_group_only(school):
-    report = run_livret_export("LSL", YEAR, now=NOW)
+    report = export("LSL", YEAR, now=NOW)
     assert Path(report.path).name == "LSL_0861234Z_2025-2026.xml"
     assert {stat.S_IMODE(Path(p).stat().st_mode) for p in (report.path, report.left_out_path)} == {0o640}
 
 
 def test_same_database_gives_the_same_bytes_but_for_date_generation(school):
-    first = Path(run_livret_export("LSU", YEAR, now=NOW).path).read_bytes()
-    second = Path(run_livret_export("LSU", YEAR, now=NOW).path).read_bytes()
+    first = Path(export("LSU", YEAR, now=NOW).path).read_bytes()
+    second = Path(export("LSU", YEAR, now=NOW).path).read_bytes()
     assert first == second
 
 
 def test_the_run_is_recorded_with_counts_and_no_names(school, engine):
-    run_livret_export("LSU", YEAR, now=NOW)
+    export("LSU", YEAR, now=NOW)
     with engine.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert (run.kind, run.status) == ("export-lsu", "completed")
@@ -92,7 +100,7 @@ def test_the_run_is_recorded_with_counts_and_no_names(school, engine):
 
 def test_unknown_uai_is_refused_and_nothing_is_written(school, engine):
     with pytest.raises(ExportError, match="Établissement inconnu"):
-        run_livret_export("LSU", YEAR, uai="0999999Z")
+        export("LSU", YEAR, uai="0999999Z")
     assert not school.exists()
     with engine.connect() as connection:
         assert connection.execute(select(PipelineRun.status)).scalars().all() == ["failed"]
@@ -100,7 +108,7 @@ def test_unknown_uai_is_refused_and_nothing_is_written(school, engine):
 
 def test_year_without_data_is_refused_and_nothing_is_written(school):
     with pytest.raises(ExportError, match="Aucune certification Pix"):
-        run_livret_export("LSU", "2023-2024")
+        export("LSU", "2023-2024")
     assert not school.exists()
 
 
@@ -108,7 +116,7 @@ def test_year_with_only_left_out_certifications_says_why(engine, configured):
     add_establishment(engine)
     add_certification(engine, 201, last_name="Inconnu")
     with pytest.raises(ExportError, match="non rattaché"):
-        run_livret_export("LSU", YEAR)
+        export("LSU", YEAR)
     assert not configured.exists()
 
 
@@ -117,13 +125,13 @@ def test_several_establishments_need_a_uai(engine, configured):
     add_establishment(engine, "0860001A")
     add_certification(engine, 301, student_id=add_student(engine, 1, uai="0860001A"), uai="0860001A")
     with pytest.raises(ExportError, match="précisez --uai"):
-        run_livret_export("LSU", YEAR)
-    assert run_livret_export("LSU", YEAR, uai="0860001A", now=NOW).students == 1
+        export("LSU", YEAR)
+    assert export("LSU", YEAR, uai="0860001A", now=NOW).students == 1
 
 
 def test_never_migrated_database_is_refused_and_nothing_is_created(db_url, configured, tmp_path):
     with pytest.raises(ExportError, match="pas initialisée"):
-        run_livret_export("LSU", YEAR)
+        export("LSU", YEAR)
     assert not configured.exists()
     if db_url.startswith("sqlite"):
         assert not (tmp_path / "pix-livret.sqlite").exists()
@@ -132,31 +140,53 @@ def test_never_migrated_database_is_refused_and_nothing_is_created(db_url, confi
 def test_never_migrated_existing_database_is_refused(db_url, configured):
     make_engine(db_url).connect().close()  # the file exists, the tables do not
     with pytest.raises(ExportError, match="pas initialisée"):
-        run_livret_export("LSU", YEAR)
+        export("LSU", YEAR)
 
 
 @pytest.mark.parametrize("livret, year", [("LSX", YEAR), ("LSU", "2025-2027")])
 def test_bad_parameters_are_refused_before_touching_the_database(configured, livret, year):
     with pytest.raises(ExportError):
-        run_livret_export(livret, year)
+        export(livret, year)
 
 
 def test_out_dir_overrides_the_configured_folder(school, tmp_path):
-    report = run_livret_export("LSU", YEAR, out_dir=str(tmp_path / "elsewhere"), now=NOW)
+    report = export("LSU", YEAR, out_dir=str(tmp_path / "elsewhere"), now=NOW)
     assert Path(report.path).parent == tmp_path / "elsewhere" and not school.exists()
 
 
 def test_report_summary_is_in_french_and_names_nobody(school):
-    summary = run_livret_export("LSU", YEAR, now=NOW).asstr()
+    summary = export("LSU", YEAR, now=NOW).asstr()
     assert "3 élèves" in summary and "non rattaché" in summary and "Artagnan" not in summary
 
 
-def test_flow_tasks_run_the_same_steps(school):
-    from flows.livret_export import read_certifications_task, write_export_task
+def test_the_settings_given_choose_the_folder_and_the_editor(school, db_url, tmp_path):
+    settings = Settings(db_url=db_url, out_dir=tmp_path / "academie", editor="Rectorat de Poitiers")
 
-    uai, stored = read_certifications_task.fn(None, YEAR)
-    report = write_export_task.fn("LSU", YEAR, uai, stored, None)
-    assert uai == "0861234Z" and report.students == 3
+    report = export_livret("LSU", YEAR, None, settings, now=NOW)
+
+    assert Path(report.path).parent == tmp_path / "academie" and not school.exists()
+    entete = etree.fromstring(Path(report.path).read_bytes()).find("l:entete", NS)
+    assert entete.findtext("l:editeur", namespaces=NS) == "Rectorat de Poitiers"
+
+
+def test_the_flow_exports_the_default_year_when_none_is_given(school):
+    from flows.livret_export import check_export
+
+    assert check_export.fn("LSU", None, None, Settings()) == default_school_year(None, date.today())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_publishes_the_counts_and_records_its_run(school, engine):
+    from flows.livret_export import livret_export
+
+    state = livret_export(livret="LSU", school_year=YEAR, return_state=True)
+
+    assert state.is_completed() and state.result().students == 3
+    summary = artifacts_of(state)["export-lsu"]
+    assert "**3** élèves exportés" in summary and "Artagnan" not in summary and "Martin" not in summary
+    with engine.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert (run.kind, run.status, run.flow_run_id) == ("export-lsu", "completed", str(state.state_details.flow_run_id))
 
 
 @pytest.mark.usefixtures("prefect_harness")
