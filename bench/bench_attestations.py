@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from flows.attestations import render_in_processes
+from pipeline.attestations import render_classes
 from schemas.referential import LEVEL_COLUMNS
 from transforms.attestations import ClassJob, build_attestation_pages, render_class, render_pdf
 
@@ -76,7 +76,7 @@ def main() -> None:
     print(f"class PDF of {len(one_class)} students, one core    : {in_class:6.2f} s (worst {in_class_worst:.2f}; target < 1 s)")
     print(f"  + the {len(one_class)} student PDFs cut out     : {full_class:6.2f} s (worst {full_class_worst:.2f})")
     for workers in (1, 2):
-        best, worst = time_best(lambda: render_in_processes(jobs, workers), args.repeat)
+        best, worst = time_best(lambda: render_classes(jobs, workers), args.repeat)
         print(f"{len(pages)} students, {len(jobs)} classes, {workers} process(es): {len(pages) / best:6.1f} pages/s"
               f" ({best:.2f} s, worst {worst:.2f} s; with 2, pool start included)")
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from flows.attestations import run_attestations
+from pipeline.attestations import produce_attestations
 from pipeline.ingest import ingest_inbox
 from pipeline.retention import RetentionError, forget, purge
+from pipeline.settings import Settings
 from pix_livret.sample_data import make_sample_academie
 from schemas.tables import Attestation, Certification, Enrolment, PipelineRun, QuarantinedRow, SourceFile, Student
 from store.database import make_engine
@@ -109,7 +110,7 @@ def test_purge_refuses_a_malformed_year(school):
 def test_forget_removes_one_student_everywhere_and_records_no_identifier(school):
     academie, engine, out = school
     uai = academie.uais[0]
-    run_attestations("2025-2026", uai, workers=1)
+    produce_attestations("2025-2026", uai, Settings(workers=1))
     [(student_id, ine, last_name, number, file_id)] = rows(engine, select(
         Student.id, Student.ine, Student.last_name, Certification.number, Certification.source_file_id)
         .join(Certification, Certification.student_id == Student.id).where(Student.ine.is_not(None))
@@ -140,7 +141,7 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
     assert history and ine not in json.dumps([list(map(str, h)) for h in history]) \
         and last_name not in json.dumps([list(map(str, h)) for h in history])
     # the next attestations run makes the class again, without the student
-    again = run_attestations("2025-2026", uai, only_changed=True, workers=1)
+    again = produce_attestations("2025-2026", uai, Settings(workers=1), only_changed=True)
     assert class_pdf.exists() and sum(again.pages.values()) >= 1
 
 

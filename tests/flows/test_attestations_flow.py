@@ -1,4 +1,5 @@
-"""Attestations end to end on a database (SQLite, and PostgreSQL when configured), without the Prefect harness."""
+"""Attestations end to end on a database (SQLite, and PostgreSQL when configured): the use case as a plain function,
+then the flow under the Prefect harness for what only the flow does (artifact, its run in the history)."""
 from __future__ import annotations
 
 import stat
@@ -9,13 +10,14 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from flows.attestations import AttestationsError, run_attestations
+from pipeline.attestations import AttestationsError, produce_attestations
 from pipeline.school_years import default_school_year
+from pipeline.settings import Settings
 from schemas.tables import Attestation, Certification, PipelineRun
+from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
 
 YEAR = "2025-2026"
-# workers=1 renders in the test process: two classes in a spawned pool would cost ~2 s per run
 
 
 @pytest.fixture
@@ -39,12 +41,18 @@ def school(engine, db_url, monkeypatch, tmp_path):
     return tmp_path / "out"
 
 
+def attestations(school_year: str = YEAR, uai: str | None = None, workers: int = 1, **options):
+    """The use case with the settings of the environment `school` sets, as an entry point builds them; one worker
+    renders in the test process (two classes in a spawned pool cost ~2 s per run)."""
+    return produce_attestations(school_year, uai, Settings(workers=workers), **options)
+
+
 def page_texts(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 
 
 def test_one_page_per_validated_student_and_nobody_else(school, engine):
-    report = run_attestations(YEAR, workers=2)  # the only test paying for the process pool (~2 s)
+    report = attestations(YEAR, workers=2)  # the only test paying for the process pool (~2 s)
 
     assert report.pages == {"3A": 2, "3B": 1}
     root = Path(report.out_dir)
@@ -60,34 +68,34 @@ def test_one_page_per_validated_student_and_nobody_else(school, engine):
 
 
 def test_files_are_readable_by_owner_and_group_only(school):
-    report = run_attestations(YEAR, division="3B")
+    report = attestations(YEAR, division="3B")
     assert report.files_written
     assert all(stat.S_IMODE(Path(f).stat().st_mode) == 0o640 for f in report.files_written)
 
 
 def test_second_run_renders_nothing_when_nothing_changed(school):
-    run_attestations(YEAR, only_changed=True, workers=1)
-    again = run_attestations(YEAR, only_changed=True, workers=1)
+    attestations(YEAR, only_changed=True)
+    again = attestations(YEAR, only_changed=True)
     assert again.pages == {} and again.files_written == () and set(again.skipped_unchanged) == {"3A", "3B"}
 
 
 def test_a_changed_certification_rerenders_its_class_only(school, engine):
-    run_attestations(YEAR, only_changed=True, workers=1)
+    attestations(YEAR, only_changed=True)
     with engine.begin() as connection:
         connection.execute(update(Certification).where(Certification.number == 101).values(level_5_2=7))
 
-    report = run_attestations(YEAR, only_changed=True, workers=1)
+    report = attestations(YEAR, only_changed=True)
 
     assert report.pages == {"3A": 2} and report.skipped_unchanged == ("3B",)
 
 
 def test_a_student_no_longer_validated_loses_the_file(school, engine):
-    first = run_attestations(YEAR, only_changed=True, workers=1)
+    first = attestations(YEAR, only_changed=True)
     with engine.begin() as connection:
         connection.execute(update(Certification).where(Certification.number == 106).values(
             status="rejected", score=0, global_level=None))
 
-    report = run_attestations(YEAR, only_changed=True, workers=1)
+    report = attestations(YEAR, only_changed=True)
 
     root = Path(first.out_dir)
     assert not (root / "3B" / "BERNARD_Eva_106.pdf").exists()
@@ -96,20 +104,20 @@ def test_a_student_no_longer_validated_loses_the_file(school, engine):
 
 
 def test_a_division_without_validated_student_gives_no_pdf(school, engine):
-    report = run_attestations(YEAR, division="5C")
+    report = attestations(YEAR, division="5C")
     assert report.pages == {} and report.files_written == () and report.empty == ("5C",)
 
 
 def test_unknown_establishment_is_a_clear_error_and_a_failed_run(school, engine):
     with pytest.raises(AttestationsError, match="Établissement inconnu"):
-        run_attestations(YEAR, uai="0000000A")
+        attestations(YEAR, uai="0000000A")
     with engine.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert (run.kind, run.status) == ("attestations", "failed") and "Établissement inconnu" in run.message
 
 
 def test_the_run_is_recorded_with_counts_and_no_names(school, engine):
-    run_attestations(YEAR, workers=1)
+    attestations(YEAR)
     with engine.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert (run.kind, run.status) == ("attestations", "completed")
@@ -120,7 +128,7 @@ def test_the_run_is_recorded_with_counts_and_no_names(school, engine):
 
 def test_malformed_school_year_is_a_clear_error_and_records_nothing(school, engine):
     with pytest.raises(AttestationsError, match="Année scolaire invalide"):
-        run_attestations("2025-2027")
+        attestations("2025-2027")
     with engine.connect() as connection:
         assert connection.execute(select(PipelineRun.id)).all() == []
 
@@ -128,7 +136,7 @@ def test_malformed_school_year_is_a_clear_error_and_records_nothing(school, engi
 def test_never_migrated_database_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PIX_LIVRET_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     with pytest.raises(AttestationsError, match="pas initialisée"):
-        run_attestations(YEAR)
+        attestations(YEAR)
 
 
 def test_default_year_is_that_of_the_latest_certification(school):
@@ -144,24 +152,25 @@ def test_default_year_falls_back_to_the_roster_then_to_today(engine, db_url, mon
 
 
 def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monkeypatch):
-    """The first run holds the establishment's lock while it renders; the second waits, then finds nothing to do."""
+    """The first run holds the establishment's lock while it renders; the second says it waits, waits, then finds
+    nothing to do."""
     import threading
 
-    import flows.attestations as attestations_module
+    import pipeline.attestations as attestations_module
 
     rendering, release = threading.Event(), threading.Event()
-    render = attestations_module.render_in_processes
+    render = attestations_module.render_classes
 
     def slow_render(jobs, workers):
         rendering.set()
         release.wait(10)  # the second run starts while this one renders
         return render(jobs, workers)
 
-    monkeypatch.setattr(attestations_module, "render_in_processes", slow_render)
-    reports = {}
+    monkeypatch.setattr(attestations_module, "render_classes", slow_render)
+    reports, waited = {}, {"first": [], "second": []}
 
     def run(name):
-        reports[name] = run_attestations(YEAR, only_changed=True, workers=1)
+        reports[name] = attestations(YEAR, only_changed=True, on_wait=waited[name].append)
 
     first = threading.Thread(target=run, args=("first",))
     first.start()
@@ -170,9 +179,44 @@ def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monke
     second.start()
     second.join(1)
     assert second.is_alive(), "the second run did not wait for the first"
+    assert waited == {"first": [], "second": ["0861234Z"]}
     release.set()
     first.join(30)
     second.join(30)
 
     assert reports["first"].pages == {"3A": 2, "3B": 1}
     assert reports["second"].pages == {} and sorted(reports["second"].skipped_unchanged) == ["3A", "3B"]
+
+
+def test_the_flow_renders_the_default_year_when_none_is_given(school):
+    from flows.attestations import check_attestations
+
+    assert check_attestations.fn(None, None, Settings()) == default_school_year(None, date.today())
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_publishes_counts_without_names_and_records_its_run(school, engine):
+    from flows.attestations import make_attestations
+
+    state = make_attestations(school_year=YEAR, division="3B", return_state=True)
+
+    assert state.is_completed() and state.result().pages == {"3B": 1}
+    summary = artifacts_of(state)["attestations"]
+    assert "3B : 1 attestation(s)" in summary and "Bernard" not in summary and "Eva" not in summary
+    with engine.connect() as connection:
+        run = connection.execute(select(PipelineRun.__table__)).one()
+    assert (run.kind, run.status, run.flow_run_id) == ("attestations", "completed",
+                                                       str(state.state_details.flow_run_id))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_refused_flow_says_why_in_an_artifact_and_records_nothing(school, engine):
+    from flows.attestations import make_attestations
+
+    state = make_attestations(school_year="2025-2027", return_state=True)
+
+    assert state.is_failed()
+    why = artifacts_of(state)["attestations"]
+    assert why.startswith("# Échec de l'exécution") and "Année scolaire invalide" in why
+    with engine.connect() as connection:
+        assert connection.execute(select(PipelineRun.id)).all() == []

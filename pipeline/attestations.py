@@ -1,0 +1,168 @@
+"""Attestations: the validated certifications of an establishment's school year → a PDF per class and one per student,
+the rendered pages recorded so that the next run renders only what changed, and the run's row in the history.
+
+Takes the request (year, UAI, division) and the settings' database URL, output folder and worker count; gives an
+AttestationsReport.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.gc_policy import rare_collections
+from pipeline.history import recorded_run, utc_now
+from pipeline.settings import Settings
+from pipeline.work_sharing import share_out
+from store.attestations import read_stored_attestations, save_attestations
+from store.database import NOT_READY, connect, is_ready
+from store.locks import establishment_lock
+from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
+                         read_establishment_label)
+from transforms.attestations import ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders, render_job
+from transforms.private_files import write_private_file
+from transforms.select_livret import school_year_bounds, select_livret_certifications
+from transforms.worded import WordedError
+
+
+class AttestationsError(WordedError):
+    """An expected failure, with a message for the administrator (French)."""
+
+
+@dataclass(frozen=True)
+class AttestationsReport:
+    """What a run wrote. Paths carry names: for the person at the console, never for logs or artifacts."""
+
+    uai: str
+    school_year: str
+    out_dir: str
+    pages: dict[str, int] = field(default_factory=dict)  # division -> pages rendered
+    files_written: tuple[str, ...] = ()
+    files_removed: tuple[str, ...] = ()
+    skipped_unchanged: tuple[str, ...] = ()  # divisions left as they were
+    empty: tuple[str, ...] = ()  # divisions without any validated student: no PDF
+
+    @property
+    def divisions(self) -> tuple[str, ...]:
+        return tuple(self.pages)
+
+    def counts(self) -> dict[str, int]:
+        """Counts only (no names): for the run history and artifacts."""
+        return {"divisions_rendered": len(self.pages), "pages": sum(self.pages.values()),
+                "files_written": len(self.files_written), "files_removed": len(self.files_removed),
+                "divisions_unchanged": len(self.skipped_unchanged)}
+
+    def asdict(self) -> dict:
+        return asdict(self)
+
+    def asstr(self) -> str:
+        """A French summary without names: divisions and counts."""
+        lines = [f"Attestations {self.uai} {self.school_year} : {sum(self.pages.values())} pages, "
+                 f"{len(self.files_written)} fichiers écrits, {len(self.files_removed)} supprimés."]
+        lines += [f"- {division} : {count} attestation(s)" for division, count in self.pages.items()]
+        if self.skipped_unchanged:
+            lines.append(f"Inchangées : {', '.join(self.skipped_unchanged)}")
+        if self.empty:
+            lines.append(f"Sans certification validée (aucun PDF) : {', '.join(self.empty)}")
+        return "\n".join(lines)
+
+
+def produce_attestations(school_year: str, uai: str | None, settings: Settings, *, division: str | None = None,
+                         out_dir: str | None = None, only_changed: bool = False, flow_run_id: str | None = None,
+                         record_run: bool = True, on_wait: Callable[[str], None] = lambda uai: None
+                         ) -> AttestationsReport:
+    """Renders the attestations of SCHOOL_YEAR (of DIVISION only, when given) into OUT_DIR (by default
+    attestations/UAI/YEAR under the settings' output folder), classes shared out over the settings' workers.
+
+    ONLY_CHANGED renders only the classes whose pages changed. One run at a time per establishment: a second one
+    calls ON_WAIT(uai), waits for the first, then finds its pages rendered. The run is recorded (FLOW_RUN_ID: the
+    Prefect run it belongs to) unless RECORD_RUN is False (a caller whose own run is already in the history).
+    Raises AttestationsError (French message) for a malformed year, a database never migrated, an unknown UAI, or
+    several establishments and no UAI; a refusal of the request itself records nothing.
+    """
+    check_attestations_request(school_year, settings.database_url)
+    with recorded_run("attestations", {"school_year": school_year, "uai": uai, "division": division,
+                                       "only_changed": only_changed},
+                      flow_run_id, worded_errors=(AttestationsError,), enabled=record_run) as outcome:
+        uai = choose_uai(settings.database_url, uai)
+        with establishment_lock(settings.database_url, "attestations", uai, on_wait=lambda: on_wait(uai)):
+            out_root = Path(out_dir or settings.out_dir / "attestations" / uai / school_year).resolve()
+            # what should exist, against what was rendered before
+            plan = plan_attestations(settings.database_url, school_year, uai, division, out_root, only_changed)
+            rendered = render_classes(plan.jobs, settings.workers)
+            # files first, then the table that makes the next run incremental
+            report = write_attestations(settings.database_url, plan, rendered, uai, school_year, out_root)
+        outcome.counts, outcome.message = report.counts(), report.asstr()
+    return report
+
+
+def check_attestations_request(school_year: str, database_url: str) -> None:
+    """AttestationsError for a malformed school year or a database never created or migrated."""
+    try:
+        school_year_bounds(school_year)
+    except ValueError as error:  # its message is already French, for the administrator
+        raise AttestationsError(str(error)) from None
+    if not is_ready(database_url):
+        raise AttestationsError(NOT_READY)
+
+
+def choose_uai(database_url: str, uai: str | None) -> str:
+    """UAI, or the database's only establishment; AttestationsError (French) when unknown or ambiguous."""
+    with connect(database_url, write=False) as connection:
+        try:
+            return choose_establishment(list_establishments(connection), uai)
+        except EstablishmentChoiceError as error:
+            raise AttestationsError(str(error)) from None
+
+
+def plan_attestations(database_url: str, school_year: str, uai: str, division: str | None, out_root: Path,
+                      only_changed: bool) -> RenderPlan:
+    """Reads the establishment's certifications and the attestations already rendered; decides what to render."""
+    with connect(database_url, write=False) as connection:
+        stored = read_certifications(connection, uai, school_year)
+        rendered_before = read_stored_attestations(connection, uai)
+        establishment = read_establishment_label(connection, uai)
+    exported = select_livret_certifications(stored, school_year).exported
+    pages = build_attestation_pages(exported, establishment, datetime.now().astimezone())
+    if division is not None:
+        pages = [page for page in pages if page.division == division]
+    return plan_renders(pages, rendered_before, out_root, only_changed, division)
+
+
+def render_classes(jobs: tuple[ClassJob, ...], workers: int) -> list[RenderedClass]:
+    """Each class rendered, in the order of JOBS, on WORKERS processes (this one included).
+
+    A class is one WeasyPrint layout, its pages then cut into the students' PDFs: the unit shared out. WeasyPrint
+    holds the GIL, so only processes use more than one core.
+    """
+    rendered = dict(share_out(jobs, _render, workers))
+    return [rendered[index] for index in range(len(jobs))]
+
+
+def write_attestations(database_url: str, plan: RenderPlan, rendered: list[RenderedClass], uai: str,
+                       school_year: str, out_root: Path) -> AttestationsReport:
+    """Writes every rendered file atomically (mode 0640), removes stale ones, then records them in the table."""
+    written: list[str] = []
+    for job, result in zip(plan.jobs, rendered):
+        if result.class_pdf is None:
+            continue
+        written.append(str(write_private_file(job.class_path, result.class_pdf)))
+        written.extend(str(write_private_file(job.student_paths[n], pdf)) for n, pdf in result.student_pdfs.items())
+    removed = [str(path) for path in plan.stale_files if _remove(path)]
+    with connect(database_url) as connection:
+        save_attestations(connection, plan.jobs, plan.stale_numbers, utc_now())
+    return AttestationsReport(uai, school_year, str(out_root), {j.division: len(j.pages) for j in plan.jobs},
+                              tuple(written), tuple(removed), plan.unchanged, plan.empty)
+
+
+def _remove(path: Path) -> bool:
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
+
+
+def _render(job: ClassJob) -> RenderedClass:
+    """render_job with rarer garbage collections: a class's layout allocates hundreds of thousands of objects."""
+    with rare_collections():
+        return render_job(job)
