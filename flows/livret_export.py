@@ -64,4 +64,5 @@ def write_export(livret: Livret, school_year: str, uai: str | None, out_dir: str
 @task(cache_policy=NO_CACHE)
 def publish_export_summary(report: ExportReport) -> None:
     create_markdown_artifact(key=f"export-{report.livret.lower()}", markdown=report.to_markdown(),
-                             description="Élèves exportés et certifications écartées par motif (sans données nominatives)")
+                             description="Élèves exportés et certifications écartées par motif "
+                                         "(sans données nominatives)")

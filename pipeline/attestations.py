@@ -20,7 +20,8 @@ from store.database import NOT_READY, connect, is_ready
 from store.locks import establishment_lock
 from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
                          read_establishment_label)
-from transforms.attestations import ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders, render_job
+from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
+                                     render_job)
 from transforms.private_files import write_private_file
 from transforms.select_livret import school_year_bounds, select_livret_certifications
 from transforms.worded import WordedError
