@@ -220,3 +220,46 @@ def test_a_refused_flow_says_why_in_an_artifact_and_records_nothing(school, engi
     assert why.startswith("# Échec de l'exécution") and "Année scolaire invalide" in why
     with engine.connect() as connection:
         assert connection.execute(select(PipelineRun.id)).all() == []
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_flow_waiting_for_another_run_says_so_in_its_log(school, db_url):
+    import threading
+
+    from flows.attestations import make_attestations
+    from store.locks import establishment_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def another_run():
+        with establishment_lock(db_url, "attestations", "0861234Z"):
+            held.set()
+            release.wait(10)
+
+    other = threading.Thread(target=another_run)
+    other.start()
+    assert held.wait(10)
+    threading.Timer(1, release.set).start()
+
+    state = make_attestations(school_year=YEAR, division="3B", return_state=True)
+    other.join(10)
+
+    assert state.is_completed()
+    assert any("une autre exécution les produit en ce moment" in line for line in logs_of(state))
+
+
+def logs_of(state, wait: float = 10) -> list[str]:
+    """The messages of the flow run of STATE as its Logs tab shows them, once they have reached the API."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    deadline = time.monotonic() + wait
+    with get_client(sync_client=True) as client:
+        while True:
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(
+                any_=[state.state_details.flow_run_id])))
+            if any(log.level >= 30 for log in logs) or time.monotonic() > deadline:
+                return [log.message for log in logs]
+            time.sleep(0.2)
