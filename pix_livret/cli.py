@@ -53,14 +53,12 @@ DbOption = typer.Option(None, "--db", help="URL de la base (défaut : PIX_LIVRET
 def _settings(db: Optional[str]) -> Settings:
     """This command's settings: its --db option, else the environment's (PIX_LIVRET_…); exit 2 when the environment
     holds a value that cannot be one (named, its value not repeated: it may be a URL with its password)."""
-    from pydantic import ValidationError
-
     from pipeline.settings import Settings
 
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
     try:
         return Settings(db_url=db) if db else Settings()
-    except ValidationError as error:
+    except ValueError as error:  # pydantic's ValidationError, which lists the settings refused
         names = ", ".join(sorted({f"PIX_LIVRET_{str(e['loc'][0]).upper()}" for e in error.errors() if e["loc"]}))
         errors.print(f"[red]Réglage invalide dans l'environnement : {names}.[/red]")
         raise typer.Exit(EXIT_USAGE)
