@@ -11,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 
 from pix_livret.display import print_ingest_summary
-from pix_livret.demo.sample_data import SCHOOL_NAME, SampleManifest, make_sample_establishment
+from pix_livret.demo.establishment import SampleManifest, make_sample_establishment
+from pix_livret.demo.roster import SCHOOL_NAME
 from pipeline.settings import Settings, using
 
 MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the next demo
