@@ -5,6 +5,7 @@ The URL comes from the caller (the settings an entry point built: its --db optio
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -127,6 +128,7 @@ class _Engines:
 _engines = _Engines()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_engines.forget_inherited)
+atexit.register(_engines.dispose_all)  # PostgreSQL sees its connections closed, not dropped
 
 
 def engine_for(url: str) -> Engine:
