@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from transforms.worded import WordedError
 
@@ -107,7 +107,7 @@ class _Engines:
                 return engine
             engine = self._by_url[url] = make_engine(url)
             evicted = [self._by_url.popitem(last=False)[1] for _ in range(len(self._by_url) - ENGINES_KEPT)]
-        for old in evicted:  # connections still checked out are closed when given back
+        for old in evicted:  # its idle connections closed; one still in use goes with the old pool, once given back
             old.dispose()
         return engine
 
@@ -134,11 +134,6 @@ atexit.register(_engines.dispose_all)  # PostgreSQL sees its connections closed,
 def engine_for(url: str) -> Engine:
     """This process's engine for URL (made at the first call); the caller never disposes it."""
     return _engines.get(url)
-
-
-def dispose_engines() -> None:
-    """Closes this process's engines and their idle connections (a long process that is done with a database)."""
-    _engines.dispose_all()
 
 
 def _wait_for_lock(driver: sqlite3.Connection, statement: str, url: str) -> None:
