@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from pix_livret.sample_data import AcademieManifest, make_sample_academie
+from pix_livret.demo.sample_data import AcademieManifest, make_sample_academie
 from pix_livret.temporary_server import free_port, wait_until_healthy
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

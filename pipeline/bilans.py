@@ -159,11 +159,14 @@ def default_year(database_url: str, uai: str | None, today: date) -> str:
     """
     from pipeline.school_years import default_school_year
 
+    def of(uai: str | None) -> str:
+        return default_school_year(uai, today, database_url=database_url)
+
     if uai is not None or not is_ready(database_url):
-        return default_school_year(uai, today)
+        return of(uai)
     with connect(database_url, write=False) as connection:
         known = list_establishments(connection)
-    return max((default_school_year(u, today) for u in known), default=default_school_year(None, today))
+    return max((of(u) for u in known), default=of(None))
 
 
 def choose_targets(database_url: str, school_year: str, uai: str | None) -> list[str]:

@@ -1,33 +1,27 @@
-"""Configuration from the environment, read by the CLI and the flows (never by transforms).
+"""On its way out: the settings read one value at a time, for the modules not yet handed theirs as a parameter.
 
-PIX_LIVRET_DB_URL: the reporting database (default: a SQLite file under var/).
-PIX_LIVRET_OUT_DIR: where exports and attestations go (default: var/out).
-PIX_LIVRET_ARCHIVE_DIR: content-addressed copies of every input file (default: var/archive).
+Each function reads the settings in use (pipeline.settings.current_settings: those an entry point put in use, else
+the environment's). New code takes the value from its caller instead; the module goes once nothing imports it.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DEFAULT_HOME = Path("var")
+from pipeline.settings import current_settings
 
 
 def database_url() -> str:
-    url = os.environ.get("PIX_LIVRET_DB_URL")
-    if url:
-        return url
-    DEFAULT_HOME.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(DEFAULT_HOME / 'pix-livret.sqlite').resolve()}"
+    return current_settings().database_url
 
 
 def output_dir() -> Path:
-    return Path(os.environ.get("PIX_LIVRET_OUT_DIR") or DEFAULT_HOME / "out")
+    return current_settings().out_dir
 
 
 def archive_dir() -> Path:
-    return Path(os.environ.get("PIX_LIVRET_ARCHIVE_DIR") or DEFAULT_HOME / "archive")
+    return current_settings().archive_dir
 
 
 def editor_name() -> str:
     """Name of the producer written in the livret XML's entete."""
-    return os.environ.get("PIX_LIVRET_EDITOR", "pix-livret")
+    return current_settings().editor

@@ -5,14 +5,15 @@ in its counts and French summary, and a failure closes the row with a message th
 """
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pipeline import config
 from pipeline.processes import is_gone, this_process
+from pipeline.settings import current_settings
 from store.database import DatabaseFailure, connect
 from store.runs import finish_run, start_run
 from transforms.private_files import StorageFailure
@@ -29,8 +30,10 @@ class RunOutcome:
 
 @contextmanager
 def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None = None, *,
-                 worded_errors: tuple[type[BaseException], ...] = (), enabled: bool = True) -> Iterator[RunOutcome]:
-    """Records the enclosed work as one run of KIND: completed with the outcome it fills in, or failed.
+                 database_url: str | None = None, worded_errors: tuple[type[BaseException], ...] = (),
+                 enabled: bool = True) -> Iterator[RunOutcome]:
+    """Records the enclosed work as one run of KIND in the database at DATABASE_URL (None: the settings in use's,
+    for callers not yet handed theirs): completed with the outcome it fills in, or failed.
 
     Messages of WORDED_ERRORS are written for administrators and name nobody: they are kept; any other
     failure may quote a value from the data, so only its type is recorded. ENABLED=False records nothing
@@ -40,7 +43,8 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     if not enabled:
         yield outcome
         return
-    with connect(config.database_url()) as connection:
+    url = database_url or current_settings().database_url
+    with connect(url) as connection:
         run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, utc_now(), this_process(),
                                              is_gone)
     try:
@@ -48,11 +52,11 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     except BaseException as error:
         stopped_by = signal_name(error)
         if stopped_by:  # SIGTERM, Ctrl-C: not a failure of the work, which the next run does again
-            _finish(run_id, "interrupted", {}, f"Exécution interrompue ({stopped_by}) avant sa fin : relancez-la.")
+            _finish(url, run_id, "interrupted", {}, f"Exécution interrompue ({stopped_by}) avant sa fin : relancez-la.")
             raise
-        _finish(run_id, "failed", {}, failure_reason(error, worded_errors))
+        _finish(url, run_id, "failed", {}, failure_reason(error, worded_errors))
         raise
-    _finish(run_id, "completed", outcome.counts, outcome.message)
+    _finish(url, run_id, "completed", outcome.counts, outcome.message)
 
 
 def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException], ...] = ()) -> str:
@@ -64,8 +68,8 @@ def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException
     return f"Échec : {type(error).__name__}"
 
 
-def _finish(run_id: int, status: str, counts: dict[str, Any], message: str) -> None:
-    with connect(config.database_url()) as connection:
+def _finish(database_url: str, run_id: int, status: str, counts: dict[str, Any], message: str) -> None:
+    with connect(database_url) as connection:
         finish_run(connection, run_id, status, counts, message, utc_now())
 
 

@@ -12,9 +12,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import config
 from pipeline.history import recorded_run, utc_now
-from store.database import Database, upgrade_to_head
+from store.database import connect, upgrade_to_head
 from store.retention import Removed, erase_person, find_person, purge_before
 from transforms.lsu_xml import left_out_file_name, livret_file_name
 from transforms.select_livret import school_year_bounds
@@ -50,36 +49,38 @@ class RetentionReport:
         return "\n".join([head, *[f"- {line}" for line in lines], *tail])
 
 
-def purge(before: str, *, dry_run: bool = False, out_dir: Path | None = None) -> RetentionReport:
-    """Removes the personal data of the school years before BEFORE ("2024-2025" keeps 2024-2025 and later)."""
+def purge(before: str, *, database_url: str, out_dir: Path, dry_run: bool = False) -> RetentionReport:
+    """Removes the personal data of the school years before BEFORE ("2024-2025" keeps 2024-2025 and later) from the
+    database at DATABASE_URL, and the outputs of those years under OUT_DIR."""
     try:
         first_day = school_year_bounds(before)[0].date()
     except ValueError as error:
         raise RetentionError(str(error)) from None
-    out = Path(out_dir) if out_dir else config.output_dir()
-    with recorded_run("purge", {"before": before, "dry_run": dry_run}, worded_errors=(RetentionError,)) as outcome:
-        removed = _in_transaction(lambda connection: purge_before(connection, first_day, utc_now()), dry_run)
-        files = removed.files + _outputs_before(out, int(before[:4]))
+    with recorded_run("purge", {"before": before, "dry_run": dry_run}, database_url=database_url,
+                      worded_errors=(RetentionError,)) as outcome:
+        removed = _in_transaction(database_url, lambda connection: purge_before(connection, first_day, utc_now()),
+                                  dry_run)
+        files = removed.files + _outputs_before(Path(out_dir), int(before[:4]))
         report = _delete(removed, files, dry_run)
         outcome.counts, outcome.message = removed.counts() | {"files_deleted": len(report.deleted)}, report.summary()
     return report
 
 
-def forget(*, ine: str | None = None, eleve_id: int | None = None, uai: str | None = None,
-           out_dir: Path | None = None) -> RetentionReport:
+def forget(*, database_url: str, out_dir: Path, ine: str | None = None, eleve_id: int | None = None,
+           uai: str | None = None) -> RetentionReport:
     """Removes one student everywhere: roster, certifications (anonymised), quarantined rows, archive copies and
-    attestations that hold them, and the livret exports that name them (to be made again)."""
+    attestations that hold them, and the livret exports under OUT_DIR that name them (to be made again)."""
     kind = "INE" if ine else "ELEVE_ID"
-    out = Path(out_dir) if out_dir else config.output_dir()
-    with recorded_run("forget", {"identifier": kind, "uai": uai}, worded_errors=(RetentionError,)) as outcome:
+    with recorded_run("forget", {"identifier": kind, "uai": uai}, database_url=database_url,
+                      worded_errors=(RetentionError,)) as outcome:
         def erase(connection):
             student_ids, person = find_person(connection, ine=ine, eleve_id=eleve_id, uai=uai)
             removed = erase_person(connection, student_ids, person, uai, utc_now())
             if not (removed.students or removed.certifications or removed.quarantined_rows):
                 raise RetentionError(f"Aucun élève ni aucune certification pour cet {kind} : rien n’est supprimé.")
             return removed, person
-        removed, person = _in_transaction(erase, dry_run=False)
-        exports = [p for p in _livret_outputs(out) if _file_names(p, person)]
+        removed, person = _in_transaction(database_url, erase, dry_run=False)
+        exports = [p for p in _livret_outputs(Path(out_dir)) if _file_names(p, person)]
         report = _delete(removed, removed.files + exports, dry_run=False)
         outcome.counts, outcome.message = removed.counts() | {"files_deleted": len(report.deleted)}, report.summary()
     return report
@@ -93,9 +94,9 @@ class _RolledBack(Exception):
         self.result = result
 
 
-def _in_transaction(work, dry_run: bool):
+def _in_transaction(database_url: str, work, dry_run: bool):
     try:
-        with Database(config.database_url()) as database, database.connect() as connection:
+        with connect(database_url) as connection:
             upgrade_to_head(connection)
             result = work(connection)
             if dry_run:

@@ -20,13 +20,16 @@ from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Optional  # noqa: E402
+from typing import TYPE_CHECKING, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from transforms.printable import printable  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_QUARANTINE = 0, 1, 2, 3
 
@@ -47,24 +50,31 @@ errors = _console(sys.stderr, stderr=True)
 DbOption = typer.Option(None, "--db", help="URL de la base (défaut : PIX_LIVRET_DB_URL, puis var/pix-livret.sqlite)")
 
 
-def _use_database(url: Optional[str]) -> None:
-    # flows read the URL from the environment: a URL can carry a password, never a flow parameter
-    if url:
-        os.environ["PIX_LIVRET_DB_URL"] = url
+def _settings(db: Optional[str]) -> Settings:
+    """This command's settings: its --db option, else the environment's (PIX_LIVRET_…); exit 2 when the environment
+    holds a value that cannot be one (named, its value not repeated: it may be a URL with its password)."""
+    from pipeline.settings import Settings
+
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
+    try:
+        return Settings(db_url=db) if db else Settings()
+    except ValueError as error:  # pydantic's ValidationError, which lists the settings refused
+        names = ", ".join(sorted({f"PIX_LIVRET_{str(e['loc'][0]).upper()}" for e in error.errors() if e["loc"]}))
+        errors.print(f"[red]Réglage invalide dans l'environnement : {names}.[/red]")
+        raise typer.Exit(EXIT_USAGE)
 
 
-def _reach_database(*, write: bool, migrated: bool = False) -> None:
+def _reach_database(settings: Settings, *, write: bool, migrated: bool = False) -> None:
     """Exit 1 with the French reason, before Prefect starts, when the database is out of reach (or read-only,
     for a command that writes), or, for a command that only reads what runs wrote (MIGRATED), never created or
     migrated: said in seconds, without a traceback."""
-    from pipeline import config
     from store.database import NOT_READY, DatabaseFailure, check_writable, is_ready
 
+    url = settings.database_url
     try:
         if write:
-            check_writable(config.database_url())
-        ready = is_ready(config.database_url()) if migrated or not write else True
+            check_writable(url)
+        ready = is_ready(url) if migrated or not write else True
     except DatabaseFailure as failure:
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -89,10 +99,12 @@ def _prefect_runs() -> Iterator[None]:
         yield
 
 
-def _run_nightly_ingest(inbox: Path, roster: Path | None, uai: str | None, report: Path | None, attestations: bool,
-                        bilans: bool, school_name: str | None, schools: Path | None):
-    _reach_database(write=True)
-    with _prefect_runs():
+def _run_nightly_ingest(settings: Settings, inbox: Path, roster: Path | None, uai: str | None, report: Path | None,
+                        attestations: bool, bilans: bool, school_name: str | None, schools: Path | None):
+    from pipeline.settings import using
+
+    _reach_database(settings, write=True)
+    with using(settings), _prefect_runs():
         from flows.nightly_ingest import nightly_ingest
 
         return nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
@@ -118,7 +130,7 @@ def ingest(
     """Charge les CSV de résultats Pix d'un dossier dans la base (flux de nuit)."""
     from transforms.inbox import InboxError, find_establishments
 
-    _use_database(db)
+    settings = _settings(db)
     try:
         if schools is not None and not schools.is_file():
             raise InboxError(f"Fichier des établissements introuvable : {schools}")
@@ -130,7 +142,8 @@ def ingest(
 
     try:
         with ingest_helpers_started(establishments):
-            state = _run_nightly_ingest(inbox, roster, uai, report, attestations, bilans, school_name, schools)
+            state = _run_nightly_ingest(settings, inbox, roster, uai, report, attestations, bilans, school_name,
+                                        schools)
     except KeyboardInterrupt:  # Ctrl-C before the run began (or once it ended): nothing of it is in the database
         errors.print("[red]Import interrompu (SIGINT) avant le début du chargement : rien n'est chargé.[/red]")
         raise typer.Exit(128 + signal.SIGINT)
@@ -180,9 +193,11 @@ def export(
     if livret.upper() not in ("LSU", "LSL"):
         errors.print(f"[red]Livret inconnu : « {livret} » (attendu lsu ou lsl).[/red]")
         raise typer.Exit(EXIT_USAGE)
-    _use_database(db)
-    _reach_database(write=False)
-    with _prefect_runs():
+    from pipeline.settings import using
+
+    settings = _settings(db)
+    _reach_database(settings, write=False)
+    with using(settings), _prefect_runs():
         from flows.livret_export import livret_export
 
         state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
@@ -205,13 +220,16 @@ def attestations(
     """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève."""
     from datetime import date
 
-    _use_database(db)
-    _reach_database(write=False)
-    with _prefect_runs():
+    from pipeline.settings import using
+
+    settings = _settings(db)
+    _reach_database(settings, write=False)
+    with using(settings), _prefect_runs():
         from flows.attestations import make_attestations
         from pipeline.school_years import default_school_year
 
-        state = make_attestations(school_year=year or default_school_year(uai, date.today()), uai=uai,
+        year = year or default_school_year(uai, date.today(), database_url=settings.database_url)
+        state = make_attestations(school_year=year, uai=uai,
                                   division=division, out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
     if not state.is_completed():
@@ -232,14 +250,13 @@ def report(
     """Produit le bilan Pix de l'établissement (HTML, PDF, tableur), et la synthèse académique s'il y en a plusieurs."""
     from datetime import date
 
-    from pipeline import config
     from pipeline.bilans import BilanError, default_year, make_bilans
 
-    _use_database(db)
-    _reach_database(write=False)
-    url = config.database_url()
+    settings = _settings(db)
+    _reach_database(settings, write=False)
+    url = settings.database_url
     try:
-        result = make_bilans(url, (out or config.output_dir()).resolve(), year or default_year(url, uai, date.today()),
+        result = make_bilans(url, (out or settings.out_dir).resolve(), year or default_year(url, uai, date.today()),
                              uai, date.today())
     except BilanError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
@@ -250,13 +267,12 @@ def report(
 @app.command()
 def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
     """Historique des exécutions (les plus récentes d'abord)."""
-    from pipeline import config
     from store.database import connect
     from store.runs import list_runs
 
-    _use_database(db)
-    _reach_database(write=False, migrated=True)
-    with connect(config.database_url(), write=False) as connection:
+    settings = _settings(db)
+    _reach_database(settings, write=False, migrated=True)
+    with connect(settings.database_url, write=False) as connection:
         history = list_runs(connection, limit)
     table = Table(title="Historique des exécutions")
     for column in ("N°", "Type", "Début", "Durée", "Statut"):
@@ -283,17 +299,18 @@ def problems(
     if usage:
         errors.print(f"[red]{usage}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    _use_database(db)
-    _reach_database(write=writing, migrated=True)
+    settings = _settings(db)
+    _reach_database(settings, write=writing, migrated=True)
     from pipeline.problems import ProblemsError
     from pipeline.problems import acknowledge as acknowledge_ids
     from pipeline.problems import acknowledge_all as acknowledge_uai
 
     try:
+        url = settings.database_url
         if not writing:
-            _print_open_problems(uai)
+            _print_open_problems(url, uai)
             return
-        closed = acknowledge_uai(uai) if acknowledge_all else acknowledge_ids(file_ids, uai)
+        closed = acknowledge_uai(url, uai) if acknowledge_all else acknowledge_ids(url, file_ids, uai)
     except ProblemsError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -314,11 +331,11 @@ def _problems_usage(file_ids: list[int], acknowledge: bool, acknowledge_all: boo
     return None
 
 
-def _print_open_problems(uai: str | None) -> None:
+def _print_open_problems(database_url: str, uai: str | None) -> None:
     from pix_livret.display import FILE_STATUS_LABELS
     from pipeline.problems import list_problems
 
-    listed = list_problems(uai)
+    listed = list_problems(database_url, uai)
     if not listed.files:
         console.print("Aucun problème ouvert" + (f" pour {printable(uai, markup=True)}." if uai else "."))
         return
@@ -374,10 +391,11 @@ def purge(
     from pipeline.retention import RetentionError
     from pipeline.retention import purge as purge_years
 
-    _use_database(db)
-    _reach_database(write=True)
+    settings = _settings(db)
+    _reach_database(settings, write=True)
     try:
-        report = purge_years(before, dry_run=dry_run, out_dir=out)
+        report = purge_years(before, database_url=settings.database_url, out_dir=out or settings.out_dir,
+                             dry_run=dry_run)
     except RetentionError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
@@ -400,10 +418,11 @@ def forget(
     if (ine is None) == (eleve_id is None):
         errors.print("[red]Donnez soit --ine, soit --eleve-id.[/red]")
         raise typer.Exit(EXIT_USAGE)
-    _use_database(db)
-    _reach_database(write=True)
+    settings = _settings(db)
+    _reach_database(settings, write=True)
     try:
-        report = forget_student(ine=ine, eleve_id=eleve_id, uai=uai, out_dir=out)
+        report = forget_student(database_url=settings.database_url, out_dir=out or settings.out_dir, ine=ine,
+                                eleve_id=eleve_id, uai=uai)
     except RetentionError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -419,9 +438,8 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
     """Production la plus simple : serveur Prefect, import de nuit programmé, export et attestations, en un processus."""
     from pix_livret.serve import serve as serve_deployments
 
-    _use_database(db)
-    _reach_database(write=True)
-    serve_deployments(port)
+    _reach_database(_settings(db), write=True)
+    serve_deployments(port, database_url=db)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -437,7 +455,7 @@ def worker(context: typer.Context) -> None:
 @app.command()
 def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la démonstration (recréé)")) -> None:
     """Démonstration : un établissement fictif, l'import de nuit, l'export LSU, les attestations et le bilan, en SQLite."""
-    from pix_livret.demo import DemoError, DemoFolderRefused, run_demo
+    from pix_livret.demo.run import DemoError, DemoFolderRefused, run_demo
 
     os.umask(0o027)
     try:

@@ -21,8 +21,12 @@ from pix_livret.temporary_server import wait_until_healthy, watch_over
 DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
 
 
-def serve(port: int = 4200) -> None:
-    """Serves the deployments until stopped (Ctrl-C or SIGTERM); starts a server on PORT first when none is set."""
+def serve(port: int = 4200, *, database_url: str | None = None) -> None:
+    """Serves the deployments until stopped (Ctrl-C or SIGTERM); starts a server on PORT first when none is set.
+    DATABASE_URL (the --db option; None: the environment's) is the database of every flow run served."""
+    if database_url:
+        # each flow run is a child process that builds its settings from its environment, which it inherits
+        os.environ["PIX_LIVRET_DB_URL"] = database_url
     server = None if os.environ.get("PREFECT_API_URL") else _start_server(port)
     # the runner's flow run processes load each flow by its entrypoint, relative to the code folder
     os.chdir(DEPLOYMENTS_FILE.parent.parent)

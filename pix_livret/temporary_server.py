@@ -8,6 +8,11 @@ soon as the command is gone.
 We start it before importing Prefect, not through Prefect: its boot (~2.7 s) then overlaps this process's import
 of Prefect (~0.8 s) instead of following the import of Prefect's server application (~1.4 s), which this process
 then never imports. Prefect is then told where the server is, as if PREFECT_API_URL had been set.
+
+The command line and environment are those of Prefect's own temporary server (`SubprocessASGIServer` in
+prefect.server.api.server, which has no public entry point); tests/test_temporary_server.py compares them with the
+installed Prefect's and fails when an upgrade changes them. The server is a Prefect process of the same
+PREFECT_HOME and environment: it reads the active profile's settings (its database, say) itself.
 """
 from __future__ import annotations
 
@@ -67,18 +72,23 @@ def start_tied_temporary_server() -> int | None:
     return server.pid
 
 
-def _start_server() -> tuple[subprocess.Popen, str]:
-    """The server Prefect itself starts for a process without PREFECT_API_URL (prefect.server.api.server's
-    SubprocessASGIServer, Prefect 3.8): uvicorn on the loopback, no UI, in ephemeral mode."""
+# what Prefect's temporary server is given beyond the environment (SubprocessASGIServer._run_uvicorn_command)
+SERVER_ENVIRONMENT = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+def server_command(port: int) -> list[str]:
+    """The command line of Prefect's temporary server on PORT: uvicorn on the loopback, Prefect's API app."""
     import importlib.util
 
-    port = free_port()
     prefect_folder = Path(importlib.util.find_spec("prefect").origin).parent
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_folder.parent), "--factory",
-         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "error",
-         "--lifespan", "on"],
-        env=os.environ | {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"})
+    return [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_folder.parent), "--factory",
+            "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+            "error", "--lifespan", "on"]
+
+
+def _start_server() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(server_command(port), env=os.environ | SERVER_ENVIRONMENT)
     return server, f"http://127.0.0.1:{port}/api"
 
 

@@ -1,13 +1,18 @@
-"""Database plumbing: engines from URLs, and the Alembic upgrade the flows run before loading.
+"""Database plumbing: one engine per URL and process, connections from it, and the Alembic upgrade the flows run
+before loading.
 
-The URL comes from the caller (CLI option or PIX_LIVRET_DB_URL, read in pipeline.config).
+The URL comes from the caller (the settings an entry point built: its --db option or PIX_LIVRET_DB_URL).
 """
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import re
 import sqlite3
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from transforms.worded import WordedError
 
@@ -34,16 +40,25 @@ NOT_READY = ("La base n'est pas initialisée (ou pas à jour) : lancez d'abord �
              "(ou vérifiez --db / PIX_LIVRET_DB_URL).")
 
 
+IMMEDIATE = "pix_livret_immediate"  # execution option: SQLite transactions that take the write lock as they begin
+ENGINES_KEPT = 4  # URLs whose engine a process keeps: a process uses one or two, a test session hundreds
+
+
 def make_engine(url: str, *, immediate: bool = False) -> Engine:
-    """An engine for URL; SQLite gets foreign keys on and a busy timeout for the nightly run.
+    """A new engine for URL, owned by the caller (who disposes it); SQLite gets foreign keys on and a busy timeout
+    for the nightly run. The store's own connections come from engine_for's engine instead.
 
     IMMEDIATE (SQLite): transactions take the write lock when they begin, so that two writers wait for each
-    other instead of failing when the second one tries to write (SQLite's single writer).
+    other instead of failing when the second one tries to write (SQLite's single writer). A connection asks for it
+    with the execution option IMMEDIATE, whatever the engine's default.
     """
     if url.startswith("sqlite"):
-        # isolation_level None: the driver leaves BEGIN to us (SQLAlchemy's recipe for pysqlite)
+        # isolation_level None: the driver leaves BEGIN to us (SQLAlchemy's recipe for pysqlite).
+        # NullPool for a file: opening one costs a tenth of a millisecond, and a pooled connection would keep a
+        # deleted file open and go on writing to it after a new one took its name (a demo folder made again).
+        pooling = {} if make_url(url).database in (None, "", ":memory:") else {"poolclass": NullPool}
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None},
-                               hide_parameters=True)
+                               hide_parameters=True, **pooling)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -56,16 +71,69 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
             # the lock a transaction needs, taken at once: the write lock (IMMEDIATE), or the shared one a read
             # needs (reading the schema's version takes it), so that a wait for it happens here, where it is said
             driver = connection.connection.driver_connection
-            if immediate:
+            if connection.get_execution_options().get(IMMEDIATE, False):
                 _wait_for_lock(driver, "BEGIN IMMEDIATE", url)
             else:
                 driver.execute("BEGIN")
                 _wait_for_lock(driver, "PRAGMA schema_version", url)
+    else:
+        # hide_parameters: SQLAlchemy's error messages would otherwise quote the rows (names, birth dates).
+        # max_overflow -1: as many connections as the threads of a run ask for at once (the server's
+        # max_connections is the limit); a bounded pool would make a thread that holds one wait for a second.
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, max_overflow=-1,
+                               connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    if immediate:
+        engine.update_execution_options(**{IMMEDIATE: True})
+    return engine
 
+
+class _Engines:
+    """This process's engines, one per URL: a PostgreSQL connection costs ~10 ms to open, and each engine its
+    dialect's set-up and compiled statements. The least recently used past ENGINES_KEPT is disposed.
+
+    A forked child starts without its parent's (their connections are the parent's: closing them would cut the
+    parent's); a spawned process imports this module afresh and builds its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_url: OrderedDict[str, Engine] = OrderedDict()
+
+    def get(self, url: str) -> Engine:
+        with self._lock:
+            engine = self._by_url.get(url)
+            if engine is not None:
+                self._by_url.move_to_end(url)
+                return engine
+            engine = self._by_url[url] = make_engine(url)
+            evicted = [self._by_url.popitem(last=False)[1] for _ in range(len(self._by_url) - ENGINES_KEPT)]
+        for old in evicted:  # its idle connections closed; one still in use goes with the old pool, once given back
+            old.dispose()
         return engine
-    # hide_parameters: SQLAlchemy's error messages would otherwise quote the rows (names, birth dates)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                         connect_args={"connect_timeout": CONNECT_TIMEOUT})
+
+    def forget_inherited(self) -> None:
+        """In a forked child: the parent's engines left to the parent, their connections untouched."""
+        self._lock = threading.Lock()  # another thread of the parent may have held it at the fork
+        for engine in self._by_url.values():
+            engine.dispose(close=False)
+        self._by_url.clear()
+
+    def dispose_all(self) -> None:
+        with self._lock:
+            engines, self._by_url = list(self._by_url.values()), OrderedDict()
+        for engine in engines:
+            engine.dispose()
+
+
+_engines = _Engines()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_engines.forget_inherited)
+atexit.register(_engines.dispose_all)  # PostgreSQL sees its connections closed, not dropped
+
+
+def engine_for(url: str) -> Engine:
+    """This process's engine for URL (made at the first call); the caller never disposes it."""
+    return _engines.get(url)
 
 
 def _wait_for_lock(driver: sqlite3.Connection, statement: str, url: str) -> None:
@@ -149,13 +217,10 @@ def is_ready(url: str) -> bool:
     if parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:") \
             and not database.startswith("file:") and not Path(database).exists():
         return False
-    engine = make_engine(url)
     try:
-        return is_at_head(engine)
+        return is_at_head(engine_for(url))
     except SQLAlchemyError as error:
         raise DatabaseFailure.of(error, url) from None
-    finally:
-        engine.dispose()
 
 
 def check_writable(url: str) -> None:
@@ -165,9 +230,8 @@ def check_writable(url: str) -> None:
     after the flow's retries. SQLite is asked for a real write (its header rewritten as it is, then rolled back):
     a read-only file or folder opens and reads fine, and fails only there.
     """
-    engine = make_engine(url, immediate=True)  # SQLite: the write lock asked for at once, its wait said
-    try:
-        with engine.connect() as connection:
+    try:  # SQLite: the write lock asked for at once, its wait said
+        with engine_for(url).connect().execution_options(**{IMMEDIATE: True}) as connection:
             if connection.dialect.name == "sqlite":
                 with connection.begin():
                     version = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
@@ -177,51 +241,47 @@ def check_writable(url: str) -> None:
                 connection.exec_driver_sql("SELECT 1")
     except SQLAlchemyError as error:
         raise DatabaseFailure.of(error, url) from None
-    finally:
-        engine.dispose()
 
 
 class Database:
-    """The engines of one unit of work that opens many transactions (a batch of establishments): connections are
-    pooled for the unit instead of set up for every transaction (on PostgreSQL, a connection costs ~10 ms).
-
-    Use it as a context manager: the engines go with it, so no pool outlives the task or process that made it.
+    """Connections to one URL for a unit of work that opens many transactions (a batch of establishments), from
+    this process's engine for it. A context manager, as the units of work use it; leaving it closes nothing.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engines: dict[bool, Engine] = {}
 
     def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *_exc) -> None:
-        for engine in self._engines.values():
-            engine.dispose()
+        pass
 
     @contextmanager
     def connect(self, *, write: bool = True) -> Iterator[Connection]:
         """A connection: a transaction committed on success when WRITE."""
-        engine = self._engines.get(write)
-        if engine is None:
-            engine = self._engines[write] = make_engine(self.url, immediate=write)
-        try:
-            with (engine.begin() if write else engine.connect()) as connection:
-                yield connection
-        except SQLAlchemyError as error:
-            # `from None`: the driver's error (its message may quote the row) must not ride along as context
-            raise DatabaseFailure.of(error, self.url) from None
+        yield from _connection(self.url, write)
 
 
 @contextmanager
 def connect(url: str, *, write: bool = True) -> Iterator[Connection]:
-    """A connection to URL for one unit of work: a transaction committed on success when WRITE.
+    """A connection to URL from this process's engine for it: a transaction committed on success when WRITE
+    (on SQLite, one that takes the write lock as it begins)."""
+    yield from _connection(url, write)
 
-    The engine lives as long as the unit: flows run tasks in threads and processes, and a pool
-    shared across them would outlive the task that made it.
-    """
-    with Database(url) as database, database.connect(write=write) as connection:
-        yield connection
+
+def _connection(url: str, write: bool) -> Iterator[Connection]:
+    engine = engine_for(url)
+    try:
+        if write:
+            with engine.connect().execution_options(**{IMMEDIATE: True}) as connection, connection.begin():
+                yield connection
+        else:
+            with engine.connect() as connection:
+                yield connection
+    except SQLAlchemyError as error:
+        # `from None`: the driver's error (its message may quote the row) must not ride along as context
+        raise DatabaseFailure.of(error, url) from None
 
 
 class DatabaseFailure(WordedError, RuntimeError):

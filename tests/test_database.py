@@ -107,3 +107,68 @@ def test_the_migration_to_enrolments_keeps_every_student_in_the_years_the_databa
             select(Enrolment.student_id, Enrolment.school_year, Enrolment.division)))
     engine.dispose()
     assert enrolments == [(repeater, 2024, "3C"), (repeater, 2025, "3C"), (new, 2025, "3B"), (old, 2024, "3A")]
+
+
+def test_a_process_keeps_one_engine_per_url(tmp_path):
+    from store.database import engine_for
+
+    url = f"sqlite:///{tmp_path / 'one.sqlite'}"
+
+    assert engine_for(url) is engine_for(url)
+    assert engine_for(f"sqlite:///{tmp_path / 'other.sqlite'}") is not engine_for(url)
+
+
+def test_the_least_recently_used_engine_past_the_bound_is_disposed(tmp_path, monkeypatch):
+    import store.database as database
+
+    monkeypatch.setattr(database, "ENGINES_KEPT", 2)
+    first = database.engine_for(f"sqlite:///{tmp_path / 'first.sqlite'}")
+    first_pool = first.pool
+    database.engine_for(f"sqlite:///{tmp_path / 'second.sqlite'}")
+    database.engine_for(f"sqlite:///{tmp_path / 'third.sqlite'}")
+
+    assert first.pool is not first_pool  # disposed: its pool closed and replaced
+    assert database.engine_for(f"sqlite:///{tmp_path / 'first.sqlite'}") is not first
+
+
+def test_a_forked_child_builds_its_own_engine_and_leaves_the_parents_connections_alone(db_url):
+    import os
+
+    from store.database import connect, engine_for
+
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+    parent = id(engine_for(db_url))
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: a connection of its own, then it reports and exits without Python's clean-up
+        try:
+            with connect(db_url, write=False) as connection:
+                connection.exec_driver_sql("SELECT 1")
+            os.write(write, b"own" if id(engine_for(db_url)) != parent else b"inherited")
+        finally:
+            os._exit(0)
+    os.close(write)
+    said = os.read(read, 16)
+    os.waitpid(child, 0)
+
+    assert said == b"own"
+    with connect(db_url, write=False) as connection:  # the parent's pooled connection still works
+        assert is_at_head(engine_for(db_url)) and connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+
+
+def test_a_read_does_not_take_the_write_lock_that_a_write_on_the_same_engine_holds(tmp_path):
+    import time
+
+    from store.database import connect
+
+    url = f"sqlite:///{tmp_path / 'pix.sqlite'}"
+    with connect(url) as connection:
+        upgrade_to_head(connection)
+    started = time.monotonic()
+    with connect(url) as writer:
+        writer.exec_driver_sql("DELETE FROM establishments")
+        with connect(url, write=False) as reader:  # BEGIN IMMEDIATE here would wait for the writer: seconds
+            assert reader.exec_driver_sql("SELECT count(*) FROM establishments").scalar_one() == 0
+
+    assert time.monotonic() - started < 2

@@ -85,4 +85,4 @@ def test_the_scan_sees_imports_inside_functions_and_skips_relative_ones(tmp_path
 def test_the_scan_covers_every_shipped_package():
     scanned = {path.relative_to(ROOT).parts[0] for path in shipped_files()}
 
-    assert scanned == {"pix_livret", "flows", "store", "transforms", "schemas"}
+    assert scanned == {"pix_livret", "flows", "pipeline", "store", "transforms", "schemas"}

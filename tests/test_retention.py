@@ -32,6 +32,12 @@ def school(db_url, tmp_path, monkeypatch):
     engine.dispose()
 
 
+@pytest.fixture
+def where(db_url, tmp_path):
+    """The database and the outputs' folder a retention command works on (the command line's settings)."""
+    return {"database_url": db_url, "out_dir": tmp_path / "out"}
+
+
 def rows(engine, query):
     with engine.connect() as connection:
         return connection.execute(query).all()
@@ -65,20 +71,20 @@ def write_outputs(out: Path, uai: str) -> dict[str, Path]:
     return paths
 
 
-def test_purge_anonymises_past_years_and_keeps_the_counts_and_the_current_year(school):
+def test_purge_anonymises_past_years_and_keeps_the_counts_and_the_current_year(school, where):
     academie, engine, out = school
     uai = academie.uais[0]
     old_file, old_archive = age_one_class(engine)
     outputs = write_outputs(out, uai)
     per_file = academie.rows // 2
 
-    simulated = purge("2025-2026", dry_run=True)
+    simulated = purge("2025-2026", dry_run=True, **where)
 
     assert simulated.removed.certifications == per_file and simulated.dry_run
     assert rows(engine, select(func.count()).where(Certification.anonymised_at.is_not(None)))[0][0] == 0
     assert all(path.exists() for path in outputs.values()) and Path(old_archive).exists()
 
-    report = purge("2025-2026")
+    report = purge("2025-2026", **where)
 
     counts = report.removed.counts()
     assert counts == {"certifications_anonymised": per_file, "students_removed": per_file,
@@ -99,15 +105,15 @@ def test_purge_anonymises_past_years_and_keeps_the_counts_and_the_current_year(s
     assert run.parameters == {"before": "2025-2026", "dry_run": False}
     assert run.counts["certifications_anonymised"] == per_file and run.counts["files_deleted"] == 3
 
-    assert purge("2025-2026").removed.counts()["certifications_anonymised"] == 0  # twice is once
+    assert purge("2025-2026", **where).removed.counts()["certifications_anonymised"] == 0  # twice is once
 
 
-def test_purge_refuses_a_malformed_year(school):
+def test_purge_refuses_a_malformed_year(school, where):
     with pytest.raises(RetentionError, match="Année scolaire invalide"):
-        purge("2025")
+        purge("2025", **where)
 
 
-def test_forget_removes_one_student_everywhere_and_records_no_identifier(school):
+def test_forget_removes_one_student_everywhere_and_records_no_identifier(school, where):
     academie, engine, out = school
     uai = academie.uais[0]
     produce_attestations("2025-2026", uai, Settings(workers=1))
@@ -126,7 +132,7 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
     export.write_text(f'<eleve id-be="{rows(engine, select(Student.eleve_id).where(Student.id == student_id))[0][0]}"/>')
     assert student_pdf.exists() and class_pdf.exists()
 
-    report = forget(ine=ine.lower())
+    report = forget(ine=ine.lower(), **where)
 
     assert report.removed.counts() == {"certifications_anonymised": 1, "students_removed": 1,
                                        "quarantined_rows_removed": 1, "attestations_removed": 1,
@@ -145,7 +151,7 @@ def test_forget_removes_one_student_everywhere_and_records_no_identifier(school)
     assert class_pdf.exists() and sum(again.pages.values()) >= 1
 
 
-def test_forget_keeps_the_reasons_of_a_row_whose_file_is_still_to_be_fixed(school):
+def test_forget_keeps_the_reasons_of_a_row_whose_file_is_still_to_be_fixed(school, where):
     _, engine, _ = school
     [(ine, file_id)] = rows(engine, select(Student.ine, Certification.source_file_id)
                             .join(Certification, Certification.student_id == Student.id)
@@ -156,7 +162,7 @@ def test_forget_keeps_the_reasons_of_a_row_whose_file_is_still_to_be_fixed(schoo
                                                          raw_text=f"9;x;y;01/01/2011;;{ine}",
                                                          reasons="Score : valeur non reconnue"))
 
-    assert forget(ine=ine).removed.counts()["quarantined_rows_removed"] == 1
+    assert forget(ine=ine, **where).removed.counts()["quarantined_rows_removed"] == 1
 
     [(text, reasons)] = rows(engine, select(QuarantinedRow.raw_text, QuarantinedRow.reasons)
                              .where(QuarantinedRow.source_file_id == file_id, QuarantinedRow.row_number == 40))
@@ -164,9 +170,9 @@ def test_forget_keeps_the_reasons_of_a_row_whose_file_is_still_to_be_fixed(schoo
     assert reasons == "Score : valeur non reconnue"
 
 
-def test_forget_says_when_nobody_has_that_identifier(school):
+def test_forget_says_when_nobody_has_that_identifier(school, where):
     with pytest.raises(RetentionError, match="Aucun élève ni aucune certification pour cet INE"):
-        forget(ine="00000000000")
+        forget(ine="00000000000", **where)
 
 
 def test_the_purge_command_says_what_it_would_remove_in_french(school):

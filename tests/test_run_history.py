@@ -108,13 +108,26 @@ def test_a_run_of_another_machine_is_closed_only_once_a_day_old(db_url):
     assert [s for s, _ in statuses(db_url)] == ["interrupted", "running", "running"]
 
 
-def test_work_stopped_by_a_signal_is_recorded_interrupted_not_failed(db_url, monkeypatch):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+def test_work_stopped_by_a_signal_is_recorded_interrupted_not_failed(db_url):
     with connect(db_url) as connection:
         upgrade_to_head(connection)
 
     with pytest.raises(KeyboardInterrupt):
-        with recorded_run("attestations", {}):
+        with recorded_run("attestations", {}, database_url=db_url):
             raise KeyboardInterrupt  # Ctrl-C while the attestations are made
 
     assert statuses(db_url) == [("interrupted", "Exécution interrompue (SIGINT) avant sa fin : relancez-la.")]
+
+
+def test_work_stopped_by_sigterm_is_recorded_interrupted_with_the_signals_name(db_url):
+    class TerminationSignal(BaseException):  # what Prefect raises in a flow run told to stop
+        signal = 15
+
+    with connect(db_url) as connection:
+        upgrade_to_head(connection)
+
+    with pytest.raises(TerminationSignal):
+        with recorded_run("attestations", {}, database_url=db_url):
+            raise TerminationSignal()
+
+    assert statuses(db_url) == [("interrupted", "Exécution interrompue (SIGTERM) avant sa fin : relancez-la.")]

@@ -1,4 +1,4 @@
-"""pix_livret/sample_data.py: deterministic samples, exact headers per version, roster, planted problems."""
+"""pix_livret/demo/sample_data.py: deterministic samples, exact headers per version, roster, planted problems."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pix_livret.sample_data import (DEFAULT_UAI, SampleCertification, SampleManifest, academie_division, fold,
+from pix_livret.demo.sample_data import (DEFAULT_UAI, SampleCertification, SampleManifest, academie_division, fold,
                                     main, make_sample_academie, make_sample_establishment, write_class_csv)
 from schemas.referential import COMPETENCE_CODES, Status, global_level_for
 

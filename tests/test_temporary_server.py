@@ -83,3 +83,41 @@ def test_a_server_named_by_a_prefect_profile_is_the_one_used_and_none_is_left_ru
     started, url, _, servers = run.stdout.split()
     assert (started, url) == ("None", "None"), run.stderr  # Prefect goes on reading the profile's server
     assert servers == "0", "the server started ahead of Prefect's import is stopped"
+
+
+def test_the_server_started_is_the_one_prefect_would_start(monkeypatch):
+    """Prefect's own temporary server has no public entry point: the copy is compared with the installed Prefect's,
+    so that an upgrade changing its command or its environment fails here rather than in every command."""
+    import prefect.server.api.server as prefect_server
+
+    from pix_livret.temporary_server import SERVER_ENVIRONMENT, server_command
+
+    started = {}
+
+    def popen(args, env=None, **_options):
+        started.update(args=args, env=env)
+
+    monkeypatch.setattr(prefect_server.subprocess, "Popen", popen)
+    server = prefect_server.SubprocessASGIServer.__new__(prefect_server.SubprocessASGIServer)
+    server.port = 4321
+    server._run_uvicorn_command()
+
+    assert started["args"] == server_command(4321)
+    assert {name: started["env"].get(name) for name in SERVER_ENVIRONMENT} == SERVER_ENVIRONMENT
+
+
+def test_settings_from_a_prefect_profile_reach_the_temporary_server(tmp_path):
+    """Started before Prefect is imported, the server still reads the active profile, as Prefect's own does."""
+    home = tmp_path / "prefect"
+    home.mkdir()
+    # a profile giving the server a database of its own, as `prefect config set` writes it
+    (home / "profiles.toml").write_text('active = "ecole"\n\n[profiles.ecole]\n'
+                                        f'PREFECT_SERVER_DATABASE_CONNECTION_URL = '
+                                        f'"sqlite+aiosqlite:///{tmp_path / "profile.db"}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
+        "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    probe = "from pix_livret.temporary_server import start_tied_temporary_server\nprint(start_tied_temporary_server())"
+    run = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "profile.db").exists(), "the server did not use the profile's database"

@@ -4,17 +4,16 @@ Takes a folder (recreated) and a console; prints what ran and where everything i
 """
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from rich.console import Console
 
 from pix_livret.display import print_ingest_summary
-from pix_livret.sample_data import SCHOOL_NAME, SampleManifest, make_sample_establishment
+from pix_livret.demo.establishment import SampleManifest, make_sample_establishment
+from pix_livret.demo.roster import SCHOOL_NAME
+from pipeline.settings import Settings, using
 
 MARKER = ".pix-livret-demo"  # only a folder that carries it is wiped by the next demo
 
@@ -35,28 +34,19 @@ def run_demo(folder: Path, console: Console) -> None:
     console.print(f"[bold]Établissement d'exemple[/bold] {manifest.uai} : {len(manifest.students)} élèves "
                   f"dans {manifest.roster_path.name}, {len(manifest.files)} fichiers dans {manifest.inbox}")
 
-    with _configured_for(folder):
-        _run_pipeline(folder, manifest, school_year, console)
+    with using(demo_settings(folder)) as settings:
+        _run_pipeline(folder, settings, manifest, school_year, console)
 
 
-@contextmanager
-def _configured_for(folder: Path) -> Iterator[None]:
-    """Everything the flows write goes under FOLDER, whatever the caller's configuration; restored after."""
-    demo = {"PIX_LIVRET_DB_URL": f"sqlite:///{folder / 'pix-livret.sqlite'}",
-            "PIX_LIVRET_OUT_DIR": str(folder / "sorties"), "PIX_LIVRET_ARCHIVE_DIR": str(folder / "archive")}
-    saved = {name: os.environ.get(name) for name in demo}
-    os.environ.update(demo)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def demo_settings(folder: Path) -> Settings:
+    """Everything the demo writes goes under FOLDER, whatever the caller's configuration (the environment's editor
+    and workers kept)."""
+    return Settings(db_url=f"sqlite:///{folder / 'pix-livret.sqlite'}", out_dir=folder / "sorties",
+                    archive_dir=folder / "archive")
 
 
-def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, console: Console) -> None:
+def _run_pipeline(folder: Path, settings: Settings, manifest: SampleManifest, school_year: str,
+                  console: Console) -> None:
     from flows.livret_export import livret_export
     from flows.nightly_ingest import nightly_ingest, report_of
 
@@ -81,7 +71,7 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
     console.print(exported.asstr())
 
     console.print(f"\n[bold]3. Bilan de l'établissement[/bold] (pix-livret report, {school_year})")
-    bilan = _make_bilan(folder, manifest.uai, school_year)
+    bilan = _make_bilan(settings, manifest.uai, school_year)
     console.print(bilan.asstr())
 
     console.print("\n[bold]Où sont les résultats[/bold]")
@@ -94,11 +84,11 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
     console.print(f"- copies des fichiers reçus : {folder / 'archive'}")
 
 
-def _make_bilan(folder: Path, uai: str, school_year: str):
+def _make_bilan(settings: Settings, uai: str, school_year: str):
     from pipeline.bilans import BilanError, make_bilans
 
     try:
-        return make_bilans(os.environ["PIX_LIVRET_DB_URL"], folder / "sorties", school_year, uai, date.today())
+        return make_bilans(settings.database_url, settings.out_dir, school_year, uai, date.today())
     except BilanError as error:
         raise DemoError(f"Le bilan a échoué : {error}") from error
 
