@@ -50,7 +50,7 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
       retry_condition_fn=retry_when_transient)
 def check_attestations(school_year: str | None, uai: str | None, settings: Settings) -> str:
     """The school year to render (SCHOOL_YEAR, or the default one), once the request is known good."""
-    school_year = school_year or default_school_year(uai, date.today())
+    school_year = school_year or default_school_year(uai, date.today(), database_url=settings.database_url)
     check_attestations_request(school_year, settings.database_url)
     return school_year
 

@@ -47,7 +47,7 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
       retry_condition_fn=retry_when_transient)
 def check_export(livret: Livret, school_year: str | None, uai: str | None, settings: Settings) -> str:
     """The school year to export (SCHOOL_YEAR, or the default one), once the request is known good."""
-    school_year = school_year or default_school_year(uai, date.today())
+    school_year = school_year or default_school_year(uai, date.today(), database_url=settings.database_url)
     check_export_request(livret, school_year, settings.database_url)
     return school_year
 

@@ -85,7 +85,8 @@ def produce_attestations(school_year: str, uai: str | None, settings: Settings, 
     check_attestations_request(school_year, settings.database_url)
     with recorded_run("attestations", {"school_year": school_year, "uai": uai, "division": division,
                                        "only_changed": only_changed},
-                      flow_run_id, worded_errors=(AttestationsError,), enabled=record_run) as outcome:
+                      flow_run_id, database_url=settings.database_url, worded_errors=(AttestationsError,),
+                      enabled=record_run) as outcome:
         uai = choose_uai(settings.database_url, uai)
         with establishment_lock(settings.database_url, "attestations", uai, on_wait=lambda: on_wait(uai)):
             out_root = Path(out_dir or settings.out_dir / "attestations" / uai / school_year).resolve()

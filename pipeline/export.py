@@ -94,7 +94,7 @@ def export_livret(livret: Livret, school_year: str, uai: str | None, settings: S
     """
     check_export_request(livret, school_year, settings.database_url)
     with recorded_run(f"export-{livret.lower()}", {"livret": livret, "school_year": school_year, "uai": uai},
-                      flow_run_id, worded_errors=EXPORT_ERRORS) as outcome:
+                      flow_run_id, database_url=settings.database_url, worded_errors=EXPORT_ERRORS) as outcome:
         uai, stored = read_establishment_certifications(settings.database_url, uai, school_year)
         report = write_livret(livret, school_year, uai, stored, Path(out_dir) if out_dir else settings.out_dir,
                               settings.editor, (now or datetime.now()).astimezone())

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from pipeline.attestations import AttestationsError, produce_attestations
 from pipeline.school_years import default_school_year
-from pipeline.settings import Settings
+from pipeline.settings import Settings, current_settings, using
 from schemas.tables import Attestation, Certification, PipelineRun
 from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
@@ -21,10 +21,15 @@ YEAR = "2025-2026"
 
 
 @pytest.fixture
-def school(engine, db_url, monkeypatch, tmp_path):
-    """One establishment: 3A with two validated students, one rejected, one cancelled, one unmatched; 3B validated."""
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
-    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
+def school(engine, db_url, tmp_path):
+    """One establishment: 3A with two validated students, one rejected, one cancelled, one unmatched; 3B validated.
+    Its database and output folder are the settings in use, as the command line puts its own."""
+    with using(Settings(db_url=db_url, out_dir=tmp_path / "out")) as settings:
+        _add_school(engine)
+        yield settings.out_dir
+
+
+def _add_school(engine) -> None:
     add_establishment(engine)
     martin = add_student(engine, 2, last_name="Martin", first_name="Léa")
     durand = add_student(engine, 1, last_name="Durand", first_name="Louis")
@@ -38,13 +43,13 @@ def school(engine, db_url, monkeypatch, tmp_path):
     add_certification(engine, 104, student_id=cancelled, status="cancelled", score=None, global_level=None)
     add_certification(engine, 105, last_name="Inconnu", first_name="Ivan", division="3A")
     add_certification(engine, 106, student_id=bernard, division="3B")
-    return tmp_path / "out"
 
 
 def attestations(school_year: str = YEAR, uai: str | None = None, workers: int = 1, **options):
-    """The use case with the settings of the environment `school` sets, as an entry point builds them; one worker
-    renders in the test process (two classes in a spawned pool cost ~2 s per run)."""
-    return produce_attestations(school_year, uai, Settings(workers=workers), **options)
+    """The use case, handed the settings in use as a flow hands them, on WORKERS processes: one renders in the test
+    process (two classes in a spawned pool cost ~2 s per run)."""
+    settings = current_settings().model_copy(update={"workers": workers})
+    return produce_attestations(school_year, uai, settings, **options)
 
 
 def page_texts(path: Path) -> list[str]:
@@ -133,10 +138,9 @@ def test_malformed_school_year_is_a_clear_error_and_records_nothing(school, engi
         assert connection.execute(select(PipelineRun.id)).all() == []
 
 
-def test_never_migrated_database_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+def test_never_migrated_database_is_a_clear_error(tmp_path):
     with pytest.raises(AttestationsError, match="pas initialisée"):
-        attestations(YEAR)
+        produce_attestations(YEAR, None, Settings(db_url=f"sqlite:///{tmp_path / 'empty.sqlite'}", workers=1))
 
 
 def test_default_year_is_that_of_the_latest_certification(school):
@@ -168,9 +172,10 @@ def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monke
 
     monkeypatch.setattr(attestations_module, "render_classes", slow_render)
     reports, waited = {}, {"first": [], "second": []}
+    settings = current_settings().model_copy(update={"workers": 1})  # a thread starts without the settings in use
 
     def run(name):
-        reports[name] = attestations(YEAR, only_changed=True, on_wait=waited[name].append)
+        reports[name] = produce_attestations(YEAR, None, settings, only_changed=True, on_wait=waited[name].append)
 
     first = threading.Thread(target=run, args=("first",))
     first.start()
@@ -191,7 +196,7 @@ def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monke
 def test_the_flow_renders_the_default_year_when_none_is_given(school):
     from flows.attestations import check_attestations
 
-    assert check_attestations.fn(None, None, Settings()) == default_school_year(None, date.today())
+    assert check_attestations.fn(None, None, current_settings()) == default_school_year(None, date.today())
 
 
 @pytest.mark.usefixtures("prefect_harness")

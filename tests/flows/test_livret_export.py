@@ -3,6 +3,7 @@ then the flow under the Prefect harness for what only the flow does (artifacts, 
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from pipeline.export import ExportError, export_livret
 from pipeline.school_years import default_school_year
-from pipeline.settings import Settings
+from pipeline.settings import Settings, current_settings, using
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
 from store.database import make_engine
@@ -26,16 +27,15 @@ NS = {"l": NAMESPACE}
 
 
 @pytest.fixture
-def configured(db_url, monkeypatch, tmp_path) -> Path:
-    """This test's database and output folder, in the environment a flow builds its settings from."""
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
-    monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
-    return tmp_path / "out"
+def configured(db_url, tmp_path) -> Iterator[Path]:
+    """This test's database and output folder as the settings in use, as the command line puts its own."""
+    with using(Settings(db_url=db_url, out_dir=tmp_path / "out")) as settings:
+        yield settings.out_dir
 
 
 def export(livret: str = "LSU", year: str = YEAR, uai: str | None = None, **options):
-    """The export use case with the settings of the environment `configured` sets, as an entry point builds them."""
-    return export_livret(livret, year, uai, Settings(), **options)
+    """The export use case, handed the settings in use as a flow hands them."""
+    return export_livret(livret, year, uai, current_settings(), **options)
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_the_settings_given_choose_the_folder_and_the_editor(school, db_url, tmp
 def test_the_flow_exports_the_default_year_when_none_is_given(school):
     from flows.livret_export import check_export
 
-    assert check_export.fn("LSU", None, None, Settings()) == default_school_year(None, date.today())
+    assert check_export.fn("LSU", None, None, current_settings()) == default_school_year(None, date.today())
 
 
 @pytest.mark.usefixtures("prefect_harness")
