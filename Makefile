@@ -20,8 +20,9 @@ export DO_NOT_TRACK := 1
 demo: install
 	$(BIN)/pix-livret demo --dir $(DEMO_DIR)
 
+# one pytest worker per core; a test file's tests stay together, so that a server it starts once serves them all
 test: install test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 install: system-deps $(VENV)/.installed
 

@@ -8,6 +8,7 @@ message alone, without Prefect's traceback, wherever the flow runs (command, ser
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,15 +24,32 @@ from transforms.worded import WordedError
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 
 
+# the engine's last line of a failed run, « Finished in state Failed('… encountered an exception ExportError: …') »:
+# for an expected error, its French message once more, wrapped in English
+FINISHED_BY = re.compile(r"^Finished in state Failed\('[^']*encountered an exception:? (\w+):")
+
+
 class ExpectedErrorsWorded(logging.Filter):
     """A log record carrying a WordedError becomes its French message alone, at the same level: an administrator
-    reads a traceback as a bug. Any other exception keeps its traceback."""
+    reads a traceback as a bug. Any other exception keeps its traceback. The engine's « Finished in state Failed »
+    line that follows it, which repeats the message in English, goes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, WordedError):
             record.msg, record.args, record.exc_info, record.exc_text = str(error), (), None, None
-        return True
+            return True
+        finished = FINISHED_BY.match(record.getMessage())
+        return not (finished and finished.group(1) in _worded_error_names())
+
+
+def _worded_error_names() -> set[str]:
+    found, waiting = set(), [WordedError]
+    while waiting:
+        kind = waiting.pop()
+        found.add(kind.__name__)
+        waiting.extend(kind.__subclasses__())
+    return found
 
 
 def quiet_expected_errors() -> None:

@@ -436,10 +436,14 @@ def forget(
 def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect démarré (sans PREFECT_API_URL)"),
           db: Optional[str] = DbOption) -> None:
     """Production la plus simple : serveur Prefect, import de nuit programmé, export et attestations, en un processus."""
-    from pix_livret.serve import serve as serve_deployments
+    from pix_livret.serve import ServerNotStarted, serve as serve_deployments
 
     _reach_database(_settings(db), write=True)
-    serve_deployments(port, database_url=db)
+    try:
+        serve_deployments(port, database_url=db)
+    except ServerNotStarted as failure:
+        errors.print(f"[red]{printable(failure, markup=True)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -17,7 +17,13 @@ from pathlib import Path
 import yaml
 
 from pix_livret.temporary_server import wait_until_healthy, watch_over
+from transforms.worded import WordedError
 
+class ServerNotStarted(WordedError):
+    """The Prefect server `serve` starts did not come up: said in French, nothing served."""
+
+
+STARTUP_SECONDS = 120  # a first start migrates Prefect's database: tens of seconds on a slow disk
 DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
 
 
@@ -62,8 +68,12 @@ def _start_server(port: int) -> subprocess.Popen:
     server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
                                "--port", str(port)], env=environment, stdout=subprocess.DEVNULL)
     watch_over(server.pid)  # the server must not outlive us, even killed
-    if not wait_until_healthy(server, url, timeout=120, every=0.5) and server.poll() is not None:
-        raise RuntimeError(f"Le serveur Prefect n'a pas démarré (port {port} déjà pris ?)")
+    if not wait_until_healthy(server, url, timeout=STARTUP_SECONDS, every=0.5):
+        if server.poll() is not None:
+            raise ServerNotStarted(f"Le serveur Prefect n'a pas démarré (port {port} déjà pris ?)")
+        # serving deployments to a server that does not answer would only fail later, less clearly
+        server.terminate()
+        raise ServerNotStarted(f"Le serveur Prefect n'a pas répondu en {STARTUP_SECONDS} s : arrêté.")
     os.environ["PREFECT_API_URL"] = url  # before prefect reads its settings: this process's flows report there
     print(f"Serveur Prefect : http://127.0.0.1:{port} (interface) ; Ctrl-C pour arrêter.", flush=True)
     return server
