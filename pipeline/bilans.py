@@ -17,10 +17,11 @@ from store.class_files import read_year_files
 from store.database import NOT_READY, connect, is_ready
 from store.enrolments import read_enrolment
 from store.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
-from transforms.bilan_charts import draw_bilan_charts
+from transforms.bilan_charts import draw_academie_charts, draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
-from transforms.bilans import Bilan, EmptyYearError, make_bilan, summarise_academie, summarise_establishment
+from transforms.bilans import (Bilan, EmptyYearError, make_bilan, previous_school_year, summarise_academie,
+                              summarise_establishment)
 from pipeline.gc_policy import rare_collections
 from transforms.private_files import write_private_file
 from transforms.select_livret import school_year_bounds
@@ -134,23 +135,40 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
 
 def refresh_academie_summary(out_root: Path, school_year: str, made_on: date, changed: bool) -> tuple[str, ...]:
     """The académie summary of SCHOOL_YEAR made again from the lines its establishments' bilans left beside them
-    (SUMMARY_FILE), when a bilan of that year was just remade (CHANGED) or the summary is missing; only where
-    there are bilans of at least two establishments. Their data is that of each bilan as last made: `pix-livret
-    report` makes all of them again from the database.
+    (SUMMARY_FILE), when a bilan of that year was just remade (CHANGED), the summary is missing, or a line of that
+    year or of the year before (its « année précédente » column) is newer than it; only where there are bilans of
+    at least two establishments. Their data is that of each bilan as last made: `pix-livret report` makes all of
+    them again from the database.
     """
     rows = read_summary_lines(out_root, school_year)
-    if len(rows) < 2 or not (changed or not academie_paths(out_root, school_year)[0].exists()):
+    if len(rows) < 2:
         return ()
-    return write_academie_summary(out_root, school_year, rows, made_on)
+    page = academie_paths(out_root, school_year)[0]
+    if changed or not page.exists() or _newer_lines(out_root, (school_year, previous_school_year(school_year)),
+                                                    page.stat().st_mtime_ns):
+        return write_academie_summary(out_root, school_year, rows, made_on)
+    return ()
 
 
 def read_summary_lines(out_root: Path, school_year: str) -> list[dict]:
-    """The académie summary's lines of SCHOOL_YEAR kept beside the establishments' bilans, by UAI."""
+    """The académie summary's lines of SCHOOL_YEAR kept beside the establishments' bilans, by UAI (none when no
+    bilan of that year was made)."""
     lines = []
-    for path in sorted((out_root / "bilans").glob(f"*/{school_year}/{SUMMARY_FILE}")):
+    for path in _summary_line_paths(out_root, school_year):
         # a mean of nobody was NaN, written null
-        lines.append({k: math.nan if v is None else v for k, v in json.loads(path.read_text("utf-8")).items()})
+        line = {k: math.nan if v is None else v for k, v in json.loads(path.read_text("utf-8")).items()}
+        if line.setdefault("school_year", school_year) != school_year:  # an older line does not say its year
+            raise ValueError(f"{path} holds the line of {line['school_year']}, not of {school_year}")
+        lines.append(line)
     return lines
+
+
+def _summary_line_paths(out_root: Path, school_year: str) -> list[Path]:
+    return sorted((out_root / "bilans").glob(f"*/{school_year}/{SUMMARY_FILE}"))
+
+
+def _newer_lines(out_root: Path, school_years: tuple[str, ...], than_ns: int) -> bool:
+    return any(path.stat().st_mtime_ns > than_ns for year in school_years for path in _summary_line_paths(out_root, year))
 
 
 def default_year(database_url: str, uai: str | None, today: date) -> str:
@@ -215,11 +233,12 @@ def read_bilan(connection, uai: str, school_year: str) -> Bilan:
 
 
 def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date) -> tuple[str, ...]:
-    """The académie summary (establishments × indicators, no names) as HTML, PDF and XLSX."""
-    summary = summarise_academie(rows)
-    html = render_academie_html(summary, school_year, made_on)
+    """The académie summary (establishments × indicators, no names) as HTML, PDF and XLSX, with each
+    establishment's previous year from the lines its bilans of that year left, where they were made."""
+    summary = summarise_academie(rows, read_summary_lines(out_root, previous_school_year(school_year)))
     with rare_collections():
-        contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary))
+        html = render_academie_html(summary, school_year, made_on, draw_academie_charts(summary))
+        contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary, school_year))
     return tuple(str(write_private_file(p, c)) for p, c in zip(academie_paths(out_root, school_year), contents))
 
 

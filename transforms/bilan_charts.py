@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
-from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, Bilan)
+from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
+                               Bilan)
 
 # cividis: ordered in lightness, so its colours stay apart in grey print, and made for colour-blind readers
 PALETTE = "cividis"
@@ -179,6 +180,82 @@ def draw_years(years: pd.DataFrame) -> Chart | None:
     axes.set_ylim(0, 105)
     return _chart("years", figure, "Évolution d'une année sur l'autre",
                   "Courbe du taux de certifications validées parmi les candidats, par année scolaire.")
+
+
+ROWS_PER_CHART = 25  # establishments per académie chart: 25 rows and the section's title fill a landscape A4 page
+
+
+def draw_academie_charts(summary: AcademieSummary) -> list[Chart]:
+    """Each establishment's rate of validated among candidates and mean score against the académie's quartiles,
+    best rate first, ROWS_PER_CHART establishments a chart; those whose rate is withheld (fewer than 5
+    candidates) are not drawn. None when no establishment's rate is shown."""
+    rows = summary.establishments.assign(
+        rate=lambda f: pd.to_numeric(f["rate_of_candidates"], errors="coerce"),
+        score=lambda f: pd.to_numeric(f["mean_score"], errors="coerce"),
+        previous=lambda f: pd.to_numeric(f["previous_rate"], errors="coerce"),
+        previous_score=lambda f: pd.to_numeric(f["previous_mean_score"], errors="coerce"))
+    rows = rows[rows["rate"].notna()].sort_values(["rate", "score", "uai"], ascending=[False, False, True],
+                                                  na_position="last")
+    quartiles = summary.quartiles.set_index("indicator")
+    chunks = [rows.iloc[start:start + ROWS_PER_CHART] for start in range(0, len(rows), ROWS_PER_CHART)]
+    return [_draw_academie_chunk(chunk, quartiles, number, len(chunks), len(rows))
+            for number, chunk in enumerate(chunks, start=1)]
+
+
+@_styled
+def _draw_academie_chunk(rows: pd.DataFrame, quartiles: pd.DataFrame, number: int, chunks: int,
+                         total: int) -> Chart:
+    figure = Figure(figsize=(10.4, 0.95 + 0.19 * len(rows)))
+    figure.subplots_adjust(left=2.6 / 10.4, right=1 - 0.15 / 10.4, bottom=0.4 / figure.get_figheight(),
+                           top=1 - 0.55 / figure.get_figheight(), wspace=0.08)
+    rate_axes, score_axes = figure.subplots(1, 2, sharey=True)
+    positions = np.arange(len(rows))[::-1]  # the best rate at the top
+    current, previous, band = (matplotlib.colormaps[PALETTE](x) for x in (0.05, 0.55, 0.95))
+    scores = pd.concat([rows["score"], rows["previous_score"], quartiles.loc["mean_score", ["q1", "q3"]]]).dropna()
+    low = max(0.0, np.floor((scores.min() - 40) / 100) * 100) if len(scores) else 0.0
+    high = np.ceil((scores.max() + 40) / 100) * 100 if len(scores) else 1000.0
+    for axes, now, before, indicator, factor, limits in (
+            (rate_axes, rows["rate"], rows["previous"], "rate_of_candidates", 100, (0, 102)),
+            (score_axes, rows["score"], rows["previous_score"], "mean_score", 1, (low, high))):
+        q1, median, q3 = (quartiles.loc[indicator, q] * factor for q in ("q1", "median", "q3"))
+        if not np.isnan(median):  # every mean score withheld: no quartiles of them
+            axes.axvspan(q1, q3, color=band, alpha=0.6, linewidth=0, label="Du 1er au 3e quartile de l'académie")
+            axes.axvline(median, color="#444444", linestyle="--", linewidth=0.8, label="Médiane de l'académie")
+        both = now.notna() & before.notna()
+        axes.hlines(positions[both.to_numpy()], before[both] * factor, now[both] * factor, color="#888888",
+                    linewidth=0.7)
+        axes.scatter(before * factor, positions, s=22, facecolors="white", edgecolors=previous, linewidths=1.1,
+                     zorder=3, label="Année précédente")
+        axes.scatter(now * factor, positions, s=26, color=current, zorder=4, label="Cette année")
+        for position in positions[now.isna().to_numpy()]:  # the rate is shown, the mean is not: few validated
+            axes.text(limits[0], position, " n.d.", va="center", fontsize=7, color="#444444")
+        axes.set_xlim(*limits)
+        axes.grid(axis="x", color="#dddddd", linewidth=0.5)
+        axes.set_axisbelow(True)
+    rate_axes.set_xlabel("Validées / candidats (%)")
+    score_axes.set_xlabel("Score moyen des validées (pix)")
+    score_axes.tick_params(axis="y", length=0)
+    rate_axes.set_yticks(positions, [f"{r.uai} {_shortened(str(r.name), 30)}" for r in rows.itertuples()])
+    rate_axes.set_ylim(-0.7, len(rows) - 0.3)
+    rate_axes.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    first = (number - 1) * ROWS_PER_CHART + 1
+    part = f" ({first} à {first + len(rows) - 1} sur {total})" if chunks > 1 else ""
+    return _chart(f"academie-{number}", figure, f"Les établissements face aux quartiles de l'académie{part}",
+                  _academie_alt(quartiles, len(rows), part))
+
+
+def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
+    rate, score = quartiles.loc["rate_of_candidates"], quartiles.loc["mean_score"]
+
+    def number(value: float, decimals: int = 1) -> str:
+        return "n.d." if np.isnan(value) else f"{value:.{decimals}f}".replace(".", ",")
+
+    return (f"Pour {count} établissement(s){part}, du plus haut taux au plus bas : à gauche le taux de "
+            "certifications validées parmi les candidats, à droite le score moyen des validées ; point plein : "
+            "cette année, cercle vide : l'année précédente ; bande claire : du 1er au 3e quartile des "
+            f"établissements de l'académie (taux : {number(rate.q1 * 100)} %, médiane {number(rate['median'] * 100)} %, "
+            f"{number(rate.q3 * 100)} % ; score : {number(score.q1, 0)}, médiane {number(score['median'], 0)}, "
+            f"{number(score.q3, 0)} pix), trait tireté : la médiane.")
 
 
 def _figure(key: str, width: float, height: float, *, left: float, bottom: float, top: float, right: float = 0.2):

@@ -15,8 +15,12 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from transforms.bilan_charts import Chart, heat_map_colours
-from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, CLASSES, FOLLOW_UP, Kind, TableSpec
-from transforms.bilans import ACADEMIE as ACADEMIE_ROW, ESTABLISHMENT, Bilan
+from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TABLES, CLASSES, DEFINITIONS,
+                                     DOMAINS_NOTE, FOLLOW_UP, PREVIOUS_NOTE, QUARTILES, QUARTILES_NOTE, SECRET_RULE,
+                                     UNKNOWN_ATTENTION, Kind, TableSpec, shown_quartiles)
+from transforms.bilans import (ACADEMIE as ACADEMIE_ROW, ATTENTION_COUNTS, DEPARTEMENT_LEVEL, ESTABLISHMENT,
+                               ESTABLISHMENT_LEVEL, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
+                               previous_school_year)
 from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -76,11 +80,72 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
         concerned_rule=CONCERNED_RULES[bilan.concerned_by])
 
 
-def render_academie_html(summary: pd.DataFrame, school_year: str, made_on: date) -> str:
-    """The académie summary's page: establishments × indicators, no names."""
+@dataclass(frozen=True)
+class AcademieCell:
+    text: str
+    withheld: bool  # WITHHELD: the figure would describe fewer than 5 students
+
+
+@dataclass(frozen=True)
+class AcademieRow:
+    level: str  # ESTABLISHMENT_LEVEL, DEPARTEMENT_LEVEL or ACADEMIE_LEVEL
+    uai: str  # or the département's label, or ACADEMIE_ROW
+    name: str
+    cells: tuple[AcademieCell, ...]
+
+
+@dataclass(frozen=True)
+class AcademieSection:
+    title: str | None  # the département, when the summary spans several
+    rows: tuple[AcademieRow, ...]
+
+
+def render_academie_html(summary: AcademieSummary, school_year: str, made_on: date,
+                         charts: list[Chart] = ()) -> str:
+    """The académie summary's page, landscape: establishments × indicators grouped by département, the rule of
+    small groups, the académie's quartiles and the charts; counts and means only, no student's name."""
+    previous = previous_school_year(school_year)
+    establishments = summary.establishments
+    drawn = pd.to_numeric(establishments["rate_of_candidates"], errors="coerce").notna()
     return _environment().get_template("academie.html.j2").render(
-        css=_css(), school_year=school_year, made_on=f"{made_on:%d/%m/%Y}", count=len(summary) - 1,
-        table=_shown(summary, ACADEMIE))
+        css=_css() + _academie_css(), school_year=school_year, previous_year=previous,
+        made_on=f"{made_on:%d/%m/%Y}", count=len(establishments), departements=summary.departements,
+        groups=[(g.title.format(previous=previous), len(g.columns)) for g in ACADEMIE_GROUPS],
+        columns=[c.short for c in ACADEMIE_COLUMNS], sections=_academie_sections(summary),
+        min_group=MIN_GROUP, notes={
+            "secret": SECRET_RULE, "definitions": DEFINITIONS, "domains": DOMAINS_NOTE,
+            "previous": PREVIOUS_NOTE.format(previous=previous), "unknown_attention": UNKNOWN_ATTENTION,
+            "quartiles": QUARTILES_NOTE},
+        unknown_attention=bool(establishments[list(ATTENTION_COUNTS)].isna().any(axis=None)),
+        without_previous=int(establishments["previous_candidates"].isna().sum()),
+        quartiles=_shown(shown_quartiles(summary.quartiles), QUARTILES),
+        charts=[_embedded(c) for c in charts], not_drawn=list(establishments.loc[~drawn, "uai"]))
+
+
+def _academie_sections(summary: AcademieSummary) -> list[AcademieSection]:
+    """The table's rows in order, cut after each département's total when there are several; the académie's
+    total a section of its own."""
+    records = summary.table.to_dict("records")
+    rows = [AcademieRow(r["level"], r["uai"], r["name"],
+                        tuple(AcademieCell(_academie_text(r[c.name], c.kind), r[c.name] == WITHHELD)
+                              for c in ACADEMIE_COLUMNS)) for r in records]
+    *body, academie = rows
+    if summary.departements == 1:
+        return [AcademieSection(None, tuple(body)), AcademieSection(None, (academie,))]
+    sections, current = [], []
+    for record, row in zip(records, body):
+        current.append(row)
+        if row.level == DEPARTEMENT_LEVEL:
+            sections.append(AcademieSection(record["departement_label"], tuple(current)))
+            current = []
+    return [*sections, AcademieSection(None, (academie,))]
+
+
+def _academie_text(value, kind: Kind) -> str:
+    # the rate columns say « (%) » in their group's header: a cell without the sign leaves room for 21 columns
+    if kind == "percent" and not isinstance(value, str) and not pd.isna(value):
+        return f"{value * 100:.1f}".replace(".", ",")
+    return format_value(value, kind)
 
 
 def render_pdf(html: str) -> bytes:
@@ -131,6 +196,11 @@ def _embedded(chart: Chart) -> dict:
 @cache
 def _css() -> str:
     return (TEMPLATES / "bilan.css").read_text(encoding="utf-8")
+
+
+@cache
+def _academie_css() -> str:
+    return (TEMPLATES / "academie.css").read_text(encoding="utf-8")
 
 
 @cache

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 
-from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, HEAT_MAP_SHEET, Kind, TableSpec, labelled
-from transforms.bilans import Bilan
+from transforms.bilan_tables import (ACADEMIE, ACADEMIE_NOTES_SHEET, BILAN_TABLES, DEPARTEMENTS, HEAT_MAP_SHEET,
+                                     QUARTILES, Kind, TableSpec, academie_notes, labelled, shown_quartiles)
+from transforms.bilans import DEPARTEMENT_LEVEL, ESTABLISHMENT_LEVEL, WITHHELD, AcademieSummary, Bilan
 from transforms.clean_text import clean_frame
 
 NUMBER_FORMATS: dict[Kind, str] = {"count": "0", "mixed": "0", "percent": "0.0%", "decimal": "0.0", "text": "@"}
@@ -32,11 +34,40 @@ def build_bilan_workbook(bilan: Bilan) -> bytes:
     return buffer.getvalue()
 
 
-def build_academie_workbook(summary: pd.DataFrame) -> bytes:
+def build_academie_workbook(summary: AcademieSummary, school_year: str | None = None) -> bytes:
+    """The académie summary: its establishments and the académie total, its départements (when there are
+    several), the académie's quartiles, and a sheet of what to read first. A withheld figure is the text
+    WITHHELD, right-aligned among the numbers, never a number."""
+    table = summary.table
     buffer = io.BytesIO()
     with workbook_writer(buffer) as writer:
-        _write_table(writer, summary, ACADEMIE)
+        sheets = [(table[table["level"] != DEPARTEMENT_LEVEL], ACADEMIE)]
+        if summary.departements > 1:
+            sheets.append((table[table["level"] != ESTABLISHMENT_LEVEL], DEPARTEMENTS))
+        for frame, spec in sheets:
+            frame = frame.assign(departement_label=frame["departement_label"].fillna(""))
+            _write_table(writer, frame, spec)
+            _mark_withheld(writer, frame, spec)
+        _write_table(writer, shown_quartiles(summary.quartiles), QUARTILES)
+        _write_notes(writer, school_year)
     return buffer.getvalue()
+
+
+def _mark_withheld(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec) -> None:
+    """Each WITHHELD cell written again right-aligned and in italics: a text among numbers that says so."""
+    sheet = writer.sheets[spec.sheet]
+    marked = writer.book.add_format({"align": "right", "italic": True, "font_color": "#555555"})
+    for position, column in enumerate(spec.columns):
+        for row in np.flatnonzero((frame[column.name] == WITHHELD).to_numpy()):
+            sheet.write_string(int(row) + 1, position, WITHHELD, marked)
+
+
+def _write_notes(writer: pd.ExcelWriter, school_year: str | None) -> None:
+    sheet = writer.book.add_worksheet(ACADEMIE_NOTES_SHEET)
+    writer.sheets[ACADEMIE_NOTES_SHEET] = sheet
+    sheet.set_column(0, 0, 120, writer.book.add_format({"text_wrap": True, "valign": "top"}))
+    for row, line in enumerate(academie_notes(school_year)):
+        sheet.write_string(row, 0, line)
 
 
 def workbook_writer(buffer: io.BytesIO) -> pd.ExcelWriter:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pandera.typing import DataFrame
 
+from schemas.departements import departement_label, departement_of
 from schemas.referential import (COMPETENCES, CONCERNED_MEF_PREFIXES, CORE_CERTIFICATION_TYPE, DOMAINS,
                                  GLOBAL_LEVEL_LABELS, Status, competences_of)
 from schemas.roster import RosterFrame
@@ -465,45 +466,171 @@ def _decimal(value: float) -> str:
 
 
 ACADEMIE = "Académie"  # the total row of the académie summary
+# the rows of the académie summary's table
+ESTABLISHMENT_LEVEL, DEPARTEMENT_LEVEL, ACADEMIE_LEVEL = "etablissement", "departement", "academie"
+# counted in the summary line since the académie summary shows them; a line left by an older bilan has none
+ATTENTION_COUNTS = ("files_set_aside", "classes_without_results")
+# what a line of fewer than MIN_GROUP candidates keeps to itself: its rates, and the outcomes that would give
+# them back (3 validated of 4 candidates is the 75 % withheld)
+WITHHELD_UNDER_MIN_CANDIDATES = ("rate_of_candidates", "rate_of_roster", VALIDATED, NOT_OBTAINED,
+                                 CANCELLED_OR_ERROR)
+DOMAIN_COLUMNS = tuple(f"domain_{d.code}" for d in DOMAINS)
+PREVIOUS = ("candidates", VALIDATED, "mean_score", "scored")  # what the previous year's line lends its successor
+
+
+def previous_school_year(school_year: str) -> str:
+    """"2025-2026" → "2024-2025"."""
+    first = int(school_year[:4]) - 1
+    return f"{first}-{first + 1}"
 
 
 def summarise_establishment(bilan: Bilan) -> dict:
-    """The establishment's line of the académie summary: its totals, mean score and domain levels, no names.
+    """The establishment's line of the académie summary: its totals, mean score and domain levels, and what needs
+    attention (files set aside and still open, concerned classes without results, unmatched certifications);
+    counts and means only, no student's name.
 
     The counts behind each mean (validated, evaluated levels) travel with it, for the académie's weighted means.
     """
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     scores = bilan.scores[bilan.scores["division"] == ESTABLISHMENT].iloc[0]
     classes = bilan.classes[bilan.classes["division"] != ESTABLISHMENT]
-    row = {"uai": bilan.uai, "name": bilan.name or "",
+    row = {"uai": bilan.uai, "name": bilan.name or "", "school_year": bilan.school_year,
            **{name: int(total[name]) for name in COUNTS},
            # the numerator of the rate of the enrolled: the validated of the concerned classes
            "validated_concerned": int(classes.loc[classes["concerned"].astype(bool), VALIDATED].sum()),
+           "files_set_aside": len(bilan.open_files), "classes_without_results": len(bilan.without_results),
            "mean_score": scores["mean"], "scored": int(scores["n"])}
     for domain in bilan.domains.itertuples():
         row[f"domain_{domain.code}"], row[f"evaluated_{domain.code}"] = domain.mean, domain.evaluated
     return row
 
 
-def summarise_academie(rows: list[dict]) -> pd.DataFrame:
-    """One row per establishment (by UAI) then the ACADEMIE total: counts summed, rates and means recomputed."""
+@dataclass(frozen=True)
+class AcademieSummary:
+    """The académie summary of one school year, counts and means only.
+
+    table: the establishments (by département, then UAI); after each département's, its total when the summary
+        spans several départements; last the ACADEMIE total. level (ESTABLISHMENT_LEVEL, DEPARTEMENT_LEVEL,
+        ACADEMIE_LEVEL), departement (the UAI's three digits) and departement_label, uai, name, establishments
+        (how many the row counts), the COUNTS, files_set_aside and classes_without_results (NaN: unknown, the line
+        of a bilan made before they were counted), rate_of_candidates, rate_of_roster, mean_score, domain_1…5,
+        and from the previous year's lines previous_candidates, previous_rate, previous_mean_score (NaN: no line).
+        A row under MIN_GROUP candidates (or whose mean rests on fewer than MIN_GROUP validated certifications)
+        holds WITHHELD instead of what it keeps to itself: those columns are of object dtype.
+    quartiles: indicator (rate_of_candidates, mean_score), n (establishments shown), q1, median, q3: the
+        distribution of the establishments' figures, of those not withheld only.
+    departements: how many départements the establishments are in.
+    """
+
+    table: pd.DataFrame
+    quartiles: pd.DataFrame
+    departements: int
+
+    @property
+    def establishments(self) -> pd.DataFrame:
+        return self.table[self.table["level"] == ESTABLISHMENT_LEVEL]
+
+
+def summarise_academie(rows: list[dict], previous: list[dict] = ()) -> AcademieSummary:
+    """The académie summary of ROWS, one summary line per establishment of one school year, with PREVIOUS (the
+    lines of the year before, when their bilans were made) beside them: counts summed per département and for
+    the académie, rates and means recomputed from them, then what a small group would give away withheld."""
     # the lines come from bilans made earlier, perhaps of text stored before the readers cleaned it
-    frame = clean_frame(pd.DataFrame(rows)).sort_values("uai", kind="stable").reset_index(drop=True)
+    frame = _summary_lines(clean_frame(pd.DataFrame(rows)))
+    frame = frame.assign(departement=frame["uai"].map(departement_of), establishments=1,
+                         **_previous_year(frame["uai"], previous))
+    parts = []
+    departements = sorted(set(frame["departement"]))
+    for code in departements:
+        members = frame[frame["departement"] == code].sort_values("uai", kind="stable")
+        parts.append(members.assign(level=ESTABLISHMENT_LEVEL))
+        if len(departements) > 1:
+            parts.append(pd.DataFrame([_total(members, DEPARTEMENT_LEVEL, f"Total {departement_label(code)}", code)]))
+    parts.append(pd.DataFrame([_total(frame, ACADEMIE_LEVEL, ACADEMIE, None)]))
+    table = pd.concat(parts, ignore_index=True)
+    table["departement_label"] = table["departement"].map(departement_label, na_action="ignore")
+    table = _with_rates(table)
+    quartiles = academie_quartiles(_withheld(table))
+    return AcademieSummary(_withheld(table), quartiles, len(departements))
+
+
+def _summary_lines(frame: pd.DataFrame) -> pd.DataFrame:
+    """The lines with every count they should carry: an older bilan's line lacks some."""
     counts = [*COUNTS, "validated_concerned"]
+    frame = frame.reindex(columns=[*frame.columns, *(c for c in [*counts, *ATTENTION_COUNTS, "scored"]
+                                                    if c not in frame.columns)])
     # a line left by a bilan made before these counts existed: none set aside or unmatched known, all concerned
-    frame = frame.reindex(columns=[*frame.columns, *(c for c in counts if c not in frame.columns)])
     frame["validated_concerned"] = frame["validated_concerned"].fillna(frame[VALIDATED])
-    frame[counts] = frame[counts].fillna(0)
-    total = {"uai": ACADEMIE, "name": f"{len(frame)} établissements", **frame[counts].sum().to_dict(),
-             "mean_score": _weighted(frame["mean_score"], frame["scored"]), "scored": frame["scored"].sum()}
-    for domain in DOMAINS:
-        total[f"domain_{domain.code}"] = _weighted(frame[f"domain_{domain.code}"], frame[f"evaluated_{domain.code}"])
-        total[f"evaluated_{domain.code}"] = frame[f"evaluated_{domain.code}"].sum()
-    frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    frame[counts] = frame[counts].astype("int64")
-    frame["rate_of_candidates"] = _ratio(frame[VALIDATED], frame["candidates"])
-    frame["rate_of_roster"] = _ratio(frame["validated_concerned"], frame["roster"])
+    frame[counts] = frame[counts].fillna(0).astype("int64")
+    frame["scored"] = frame["scored"].fillna(frame[VALIDATED])
+    # files set aside and classes without results: unknown (NaN) in an older line, never taken for none
+    frame[list(ATTENTION_COUNTS)] = frame[list(ATTENTION_COUNTS)].astype(float)
     return frame
+
+
+def _previous_year(uais: pd.Series, previous: list[dict]) -> dict[str, pd.Series]:
+    """previous_candidates, previous_validated, previous_mean_score, previous_scored for each UAI: from its line
+    of the year before, NaN when there is none (nothing is taken from another year's data)."""
+    lines = clean_frame(pd.DataFrame(list(previous)))
+    lines = lines.reindex(columns=[*lines.columns, *(c for c in ("uai", *PREVIOUS) if c not in lines.columns)])
+    lines["scored"] = lines["scored"].fillna(lines[VALIDATED])  # an older line: every validated one had a score
+    by_uai = lines.drop_duplicates("uai", keep="last").set_index("uai")
+    return {f"previous_{name}": uais.map(by_uai[name].astype(float)) for name in PREVIOUS}
+
+
+def _total(members: pd.DataFrame, level: str, uai: str, departement: str | None) -> dict:
+    """The total row of MEMBERS: counts summed (an unknown attention count makes the total unknown), means
+    weighted by their counts; the previous year's over the members that have a line of it."""
+    counts = [*COUNTS, "validated_concerned", "scored"]
+    total = {"level": level, "departement": departement, "uai": uai,
+             "name": f"{len(members)} établissement{'s' if len(members) > 1 else ''}",
+             "establishments": len(members), **members[counts].sum().to_dict(),
+             **{c: members[c].sum(min_count=len(members)) for c in ATTENTION_COUNTS},
+             "mean_score": _weighted(members["mean_score"], members["scored"])}
+    for domain in DOMAINS:
+        total[f"domain_{domain.code}"] = _weighted(members[f"domain_{domain.code}"],
+                                                   members[f"evaluated_{domain.code}"])
+        total[f"evaluated_{domain.code}"] = members[f"evaluated_{domain.code}"].sum()
+    known = members[members["previous_candidates"].notna()]
+    total |= {f"previous_{name}": known[f"previous_{name}"].sum() if len(known) else np.nan
+              for name in ("candidates", VALIDATED, "scored")}
+    total["previous_mean_score"] = _weighted(known["previous_mean_score"], known["previous_scored"])
+    return total
+
+
+def _with_rates(table: pd.DataFrame) -> pd.DataFrame:
+    counts = [*COUNTS, "validated_concerned", "establishments"]
+    table = table.assign(**{c: table[c].astype("int64") for c in counts})
+    return table.assign(rate_of_candidates=_ratio(table[VALIDATED], table["candidates"]),
+                        rate_of_roster=_ratio(table["validated_concerned"], table["roster"]),
+                        previous_rate=_ratio(table["previous_validated"], table["previous_candidates"]))
+
+
+def _withheld(table: pd.DataFrame) -> pd.DataFrame:
+    """TABLE with WITHHELD where a figure would describe fewer than MIN_GROUP students: a row's rates and
+    outcomes under MIN_GROUP candidates, its mean score under MIN_GROUP scored certifications, its domain levels
+    under MIN_GROUP validated ones; the same for the previous year's rate and mean."""
+    few = table["candidates"] < MIN_GROUP
+    rules = {**{column: few for column in WITHHELD_UNDER_MIN_CANDIDATES},
+             "mean_score": few | (table["scored"] < MIN_GROUP),
+             **{column: few | (table[VALIDATED] < MIN_GROUP) for column in DOMAIN_COLUMNS},
+             "previous_rate": table["previous_candidates"] < MIN_GROUP,
+             "previous_mean_score": (table["previous_candidates"] < MIN_GROUP) | (table["previous_scored"] < MIN_GROUP)}
+    shown = table.copy()
+    for column, hidden in rules.items():
+        shown[column] = shown[column].astype(object).where(~hidden, WITHHELD)
+    return shown
+
+
+def academie_quartiles(table: pd.DataFrame) -> pd.DataFrame:
+    """indicator, n, q1, median, q3 of the establishments' rate of validated among candidates and mean score,
+    over those whose figure is shown (a withheld one is left out: the quartiles of three schools would give it)."""
+    rows = []
+    for indicator in ("rate_of_candidates", "mean_score"):
+        values = pd.to_numeric(table.loc[table["level"] == ESTABLISHMENT_LEVEL, indicator], errors="coerce").dropna()
+        quantiles = values.quantile([0.25, 0.5, 0.75]).tolist() if len(values) else [np.nan] * 3
+        rows.append([indicator, len(values), *quantiles])
+    return pd.DataFrame(rows, columns=["indicator", "n", "q1", "median", "q3"])
 
 
 def _weighted(means: pd.Series, weights: pd.Series) -> float:

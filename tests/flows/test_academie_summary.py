@@ -74,10 +74,15 @@ def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(en
     out = tmp_path / "out"
     labels = ["Élèves inscrits", "Candidats", "dont non rattachés", "Résultats écartés", "Absents", "Validées",
               "Non obtenues", "Annulées ou en erreur"]
+    # the académie's workbook names the unmatched on their own, not as a part of its candidates
+    academie_labels = [{"dont non rattachés": "Certifications non rattachées"}.get(label, label) for label in labels]
     for year in (YEAR, "2024-2025"):  # both schools have a certification of 2024-2025 too
         make_bilans(db_url, out, year, None, NIGHT, workers=1)
         totals = [pd.read_excel(out / "bilans" / uai / year / f"Bilan_Pix_{uai}_{year}.xlsx", sheet_name="Classes")
                   .set_index("Classe").loc["Établissement", labels] for uai in (UAI, OTHER)]
         summary = pd.read_excel(out / "bilans" / "academie" / year / f"Bilan_Pix_academie_{year}.xlsx")
-        academie = summary.set_index("UAI").loc["Académie", labels]
-        assert academie.tolist() == (totals[0] + totals[1]).tolist(), year
+        academie = summary.set_index("UAI").loc["Académie", academie_labels]
+        expected = (totals[0] + totals[1]).tolist()
+        if year == "2024-2025":  # two candidates in the académie that year (Paul, twice): its outcomes withheld
+            expected[5:] = ["n.d."] * 3
+        assert academie.tolist() == expected, year

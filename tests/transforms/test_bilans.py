@@ -142,10 +142,11 @@ def test_the_academie_summary_sums_counts_and_recomputes_rates(bilan):
     other = summarise_establishment(bilan) | {"uai": "0330001A", "name": ""}
     summary = summarise_academie([summarise_establishment(bilan), other])
 
-    total = summary.iloc[-1]
+    total = summary.table.iloc[-1]
     assert (total["candidates"], total["validated"], total["roster"]) == (14, 10, 18)
     assert total["rate_of_candidates"] == pytest.approx(10 / 14) and total["mean_score"] == 300
-    assert list(summary["uai"]) == ["0330001A", UAI, "Académie"]
+    # Gironde (033) then Vienne (086), each with its total
+    assert list(summary.table["uai"]) == ["0330001A", "Total Gironde (033)", UAI, "Total Vienne (086)", "Académie"]
 
 
 def test_an_undated_certification_is_a_candidate_of_its_file_year_only():
@@ -160,3 +161,121 @@ def test_an_undated_certification_is_a_candidate_of_its_file_year_only():
     assert select_candidates(certifications, roster, "2024-2025")["number"].tolist() == [101]
     years = compare_years(certifications, roster)
     assert years[["school_year", "candidates"]].values.tolist() == [["2024-2025", 1], ["2025-2026", 1]]
+
+
+# The académie summary, from summary lines built here (no database): what an inspector comparing schools reads.
+
+def line(uai: str, candidates: int, validated: int, mean_score: float = 400.0, **overrides) -> dict:
+    """An establishment's summary line as summarise_establishment writes it (every validated one scored)."""
+    row = {"uai": uai, "name": f"Collège {uai}", "school_year": YEAR, "roster": candidates + 2,
+           "candidates": candidates, "unmatched": 0, "set_aside": 0, "absents": 2, "validated": validated,
+           "not_obtained": candidates - validated, "cancelled_or_error": 0, "validated_concerned": validated,
+           "files_set_aside": 0, "classes_without_results": 0, "mean_score": mean_score, "scored": validated}
+    for code in "12345":
+        row[f"domain_{code}"], row[f"evaluated_{code}"] = 2.0, validated * 3
+    return row | overrides
+
+
+def test_the_summary_line_counts_the_files_set_aside_classes_without_results_and_unmatched(engine):
+    from tests.db_builders import add_source_file, add_student
+
+    build_school(engine)
+    # 3C's only file was set aside whole: a concerned class without results, and an open file
+    add_student(engine, 1030, division="3C", first_name="Rose", last_name="Blanc")
+    add_source_file(engine, "20260320_resultats_3C.csv", division="3C", status="quarantined", rows_read=2,
+                    rows_quarantined=2)
+    with engine.connect() as connection:
+        from store.class_files import read_year_files
+        bilan = make_bilan(read_certifications(connection, UAI, YEAR), read_enrolment(connection, UAI, 2025), YEAR,
+                           UAI, "Collège Jean Moulin", *read_year_files(connection, UAI, YEAR))
+
+    summary_line = summarise_establishment(bilan)
+
+    assert (summary_line["files_set_aside"], summary_line["classes_without_results"], summary_line["unmatched"]) \
+        == (1, 1, 1)
+    assert summary_line["school_year"] == YEAR
+    assert "Rose" not in str(summary_line) and "Martin" not in str(summary_line)  # counts and means only
+
+
+def test_an_establishment_of_four_candidates_shows_its_counts_but_no_rate_mean_nor_level():
+    summary = summarise_academie([line("0861234Z", 20, 15), line("0860005X", 4, 3, mean_score=412.3)])
+
+    small = summary.table.set_index("uai").loc["0860005X"]
+    assert (small["candidates"], small["roster"], small["absents"]) == (4, 6, 2)  # its counts stay
+    withheld = ["rate_of_candidates", "rate_of_roster", "validated", "not_obtained", "mean_score",
+                *(f"domain_{code}" for code in "12345")]
+    assert small[withheld].tolist() == [WITHHELD] * len(withheld)
+    # the académie counts it, and its own rate is shown: 18 validated of 24 candidates
+    total = summary.table.iloc[-1]
+    assert (total["uai"], total["candidates"], total["validated"]) == ("Académie", 24, 18)
+    assert total["rate_of_candidates"] == pytest.approx(18 / 24)
+    assert total["mean_score"] == pytest.approx((15 * 400 + 3 * 412.3) / 18)
+
+
+def test_a_mean_resting_on_fewer_than_five_validated_certifications_is_withheld_not_the_rate():
+    summary = summarise_academie([line("0861234Z", 20, 15), line("0860005X", 8, 2, mean_score=512.0)])
+
+    few = summary.table.set_index("uai").loc["0860005X"]
+    assert few["rate_of_candidates"] == pytest.approx(2 / 8) and few["validated"] == 2
+    assert few["mean_score"] == WITHHELD and few["domain_1"] == WITHHELD
+
+
+def test_establishments_are_grouped_by_departement_each_with_its_total():
+    summary = summarise_academie([line("0861234Z", 20, 15), line("0330001A", 10, 5), line("0860002B", 30, 30),
+                                  line("0990001A", 6, 3)])
+
+    table = summary.table
+    assert summary.departements == 3
+    assert table["uai"].tolist() == ["0330001A", "Total Gironde (033)", "0860002B", "0861234Z", "Total Vienne (086)",
+                                     "0990001A", "Total Département 099", "Académie"]
+    vienne = table.set_index("uai").loc["Total Vienne (086)"]
+    assert (vienne["level"], vienne["candidates"], vienne["validated"], vienne["name"]) == \
+        ("departement", 50, 45, "2 établissements")
+    assert vienne["rate_of_candidates"] == pytest.approx(45 / 50)
+
+
+def test_one_departement_has_no_departement_total():
+    summary = summarise_academie([line("0861234Z", 20, 15), line("0860002B", 30, 30)])
+
+    assert summary.departements == 1
+    assert summary.table["uai"].tolist() == ["0860002B", "0861234Z", "Académie"]
+    assert summary.establishments["departement_label"].tolist() == ["Vienne (086)"] * 2
+
+
+def test_the_previous_year_comes_from_that_years_lines_only():
+    previous = [line("0861234Z", 16, 10, mean_score=350.0, school_year="2024-2025"),
+                line("0860002B", 3, 3, mean_score=500.0, school_year="2024-2025")]
+    summary = summarise_academie([line("0861234Z", 20, 15), line("0860002B", 30, 30), line("0860003C", 10, 5)],
+                                 previous)
+
+    table = summary.table.set_index("uai")
+    assert table.loc["0861234Z", "previous_rate"] == pytest.approx(10 / 16)
+    assert table.loc["0861234Z", "previous_mean_score"] == 350.0
+    # three candidates then: withheld; no bilan that year: nothing, never this year's figures
+    assert table.loc["0860002B", ["previous_rate", "previous_mean_score"]].tolist() == [WITHHELD, WITHHELD]
+    assert math.isnan(table.loc["0860003C", "previous_rate"]) and math.isnan(table.loc["0860003C",
+                                                                                        "previous_mean_score"])
+    # the académie's previous year: over the establishments that have a line of it
+    assert table.loc["Académie", "previous_rate"] == pytest.approx(13 / 19)
+
+
+def test_a_summary_line_of_an_older_bilan_still_reads_with_what_it_lacks_unknown():
+    old = {key: value for key, value in line("0861234Z", 20, 15).items()
+           if key not in ("files_set_aside", "classes_without_results", "school_year", "scored")}
+
+    summary = summarise_academie([old, line("0860002B", 30, 30, files_set_aside=2)])
+
+    table = summary.table.set_index("uai")
+    assert math.isnan(table.loc["0861234Z", "files_set_aside"])  # unknown, not none
+    assert math.isnan(table.loc["Académie", "files_set_aside"])  # nor is the total known
+    assert table.loc["0860002B", "files_set_aside"] == 2
+    assert table.loc["0861234Z", "mean_score"] == 400.0
+
+
+def test_the_quartiles_are_the_establishments_leaving_a_withheld_one_out():
+    summary = summarise_academie([line("0860001A", 10, 5), line("0860002B", 10, 6), line("0860003C", 10, 8),
+                                  line("0860004D", 10, 9), line("0860005E", 4, 0)])
+
+    rate = summary.quartiles.set_index("indicator").loc["rate_of_candidates"]
+    assert rate["n"] == 4
+    assert [rate["q1"], rate["median"], rate["q3"]] == pytest.approx([0.575, 0.7, 0.825])
