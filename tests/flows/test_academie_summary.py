@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from pipeline.bilans import refresh_bilans
 from tests.bilan_school import UAI, YEAR, build_school
 from tests.db_builders import add_certification
@@ -86,3 +88,133 @@ def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(en
         if year == "2024-2025":  # two candidates in the académie that year (Paul, twice): its outcomes withheld
             expected[5:] = ["n.d."] * 3
         assert academie.tolist() == expected, year
+
+
+SMALL = "0860005X"  # a collège of Vienne with 4 candidates
+NAMES = ["Léa", "Inès", "Zoé", "Jade", "Hugo", "Noé", "Tom", "Paul", "Marc", "Eva", "Luc", "Yanis", "Martin",
+         "Bernard", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Inconnu", "Ambre", "Rémi", "Small"]
+
+
+def build_small_school(engine) -> None:
+    """4 candidates in 3A, 3 of them validated with 412, 412, 413 pix: 75,0 % and a mean of 412,3 if shown."""
+    from tests.db_builders import add_establishment, add_student
+
+    add_establishment(engine, SMALL)
+    for offset, (first, score) in enumerate([("Ambre", 412), ("Rémi", 412), ("Yanis", 413), ("Noé", 0)]):
+        student = add_student(engine, 5000 + offset, uai=SMALL, first_name=first, last_name="Small", division="3A")
+        add_certification(engine, 50_000 + offset, uai=SMALL, student_id=student, score=score,
+                          status="validated" if score else "rejected", global_level=None if not score else "Novice 2")
+
+
+def academie_files(out: Path, year: str = YEAR) -> tuple[str, str, object]:
+    """The summary's page, its PDF's text and its workbook (openpyxl)."""
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    folder = out / "bilans" / "academie" / year
+    html = (folder / f"Bilan_Pix_academie_{year}.html").read_text(encoding="utf-8")
+    pdf = "\n".join(p.extract_text() for p in PdfReader(folder / f"Bilan_Pix_academie_{year}.pdf").pages)
+    workbook = load_workbook(io.BytesIO((folder / f"Bilan_Pix_academie_{year}.xlsx").read_bytes()))
+    return html, pdf, workbook
+
+
+def workbook_row(workbook, uai: str) -> dict:
+    rows = list(workbook["Établissements"].iter_rows(values_only=True))
+    return next(dict(zip(rows[0], row)) for row in rows[1:] if row[0] == uai)
+
+
+def test_a_small_school_gives_away_no_rate_nor_mean_in_any_of_the_three_files_and_no_name_is_anywhere(
+        engine, db_url, tmp_path):
+    from pipeline.bilans import make_bilans
+
+    build_school(engine)  # Vienne, 7 candidates
+    build_school(engine, OTHER, name="Lycée Montaigne")  # Gironde
+    build_small_school(engine)
+    out = tmp_path / "out"
+
+    make_bilans(db_url, out, YEAR, None, NIGHT, workers=1)
+
+    html, pdf, workbook = academie_files(out)
+    for text in (html, pdf):
+        assert SMALL in text and "Vienne (086)" in text and "Gironde (033)" in text
+        assert "75,0" not in text and "412,3" not in text
+        assert "moins de 5 candidats" in text
+    small = workbook_row(workbook, SMALL)
+    assert small["Candidats"] == 4 and small["Validées / candidats"] == "n.d."
+    assert small["Score moyen des validées"] == "n.d."
+    lines = [(out / "bilans" / uai / YEAR / ".synthese.json").read_text(encoding="utf-8")
+             for uai in (UAI, OTHER, SMALL)]
+    cells = [str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row if c]
+    for text in (html, pdf, "\n".join(cells), *lines):
+        assert not [name for name in NAMES if name in text]  # counts and means only, no student's name
+
+
+def test_the_previous_year_is_shown_once_its_bilans_are_made_and_never_taken_from_another_year(engine, db_url,
+                                                                                                tmp_path):
+    from pipeline.bilans import make_bilans
+
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+    # OTHER in 2024-2025: Paul (validated, 250 pix) and 5 unmatched candidates, 2 of them not obtained
+    for offset, status in enumerate(["validated", "validated", "validated", "rejected", "rejected"]):
+        add_certification(engine, 88_000 + offset, uai=OTHER, student_id=None, status=status,
+                          score=350 if status == "validated" else 0, division="3B", passed_on=date(2025, 3, 12),
+                          global_level="Novice 2" if status == "validated" else None)
+    out = tmp_path / "out"
+
+    make_bilans(db_url, out, YEAR, None, NIGHT, workers=1)
+    html, _, _ = academie_files(out)
+    assert "Année précédente (2024-2025)" in html and "Sans bilan de cette année-là : 2 établissements" in html
+
+    make_bilans(db_url, out, "2024-2025", None, NIGHT, workers=1)
+    make_bilans(db_url, out, YEAR, None, NIGHT, workers=1)
+
+    html, pdf, workbook = academie_files(out)
+    assert "Sans bilan de cette année-là" not in html
+    assert workbook_row(workbook, OTHER)["Année précédente : validées / candidats"] == pytest.approx(4 / 6)
+    # 4 validated then: their mean is withheld, the rate (6 candidates) is not
+    assert workbook_row(workbook, OTHER)["Année précédente : score moyen des validées"] == "n.d."
+    assert workbook_row(workbook, UAI)["Année précédente : validées / candidats"] == "n.d."  # Paul alone then
+    assert "66,7" in pdf
+
+
+def test_a_summary_line_of_an_older_bilan_is_read_its_missing_counts_unknown(engine, db_url, tmp_path):
+    import json
+
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+    out = tmp_path / "out"
+    refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+    path = out / "bilans" / OTHER / YEAR / ".synthese.json"
+    older = {k: v for k, v in json.loads(path.read_text("utf-8")).items()
+             if k not in ("files_set_aside", "classes_without_results", "school_year")}
+    path.write_text(json.dumps(older), "utf-8")  # as an earlier version wrote it
+
+    add_certification(engine, 99_002, uai=UAI, student_id=None, score=600, division="3B")  # UAI's bilan changes
+    again = refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+
+    assert again.academie
+    html, _, workbook = academie_files(out)
+    assert workbook_row(workbook, OTHER)["Fichiers écartés encore ouverts"] is None  # unknown, not 0
+    assert workbook_row(workbook, UAI)["Fichiers écartés encore ouverts"] == 0
+    assert "inconnus pour un bilan fait par une version antérieure" in html
+
+
+def test_the_nightly_refresh_remakes_the_summary_when_a_previous_years_line_is_newer(engine, db_url, tmp_path):
+    import os
+
+    from pipeline.bilans import make_bilans
+
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+    out = tmp_path / "out"
+    refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+    page = summary_page(out)
+    os.utime(page, ns=(page.stat().st_mtime_ns - 10**9,) * 2)
+    make_bilans(db_url, out, "2024-2025", None, NIGHT, workers=1)  # the year before's lines, made after
+
+    again = refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
+
+    assert again.academie and not again.written  # no bilan of this year remade, its summary is
