@@ -96,9 +96,11 @@ def _run_pipeline(folder: Path, manifest: SampleManifest, school_year: str, cons
 
 def _make_bilan(folder: Path, uai: str, school_year: str):
     from pipeline.bilans import BilanError, make_bilans
+    from pipeline.settings import current_settings
 
     try:
-        return make_bilans(os.environ["PIX_LIVRET_DB_URL"], folder / "sorties", school_year, uai, date.today())
+        return make_bilans(os.environ["PIX_LIVRET_DB_URL"], folder / "sorties", school_year, uai, date.today(),
+                           workers=current_settings().workers)
     except BilanError as error:
         raise DemoError(f"Le bilan a échoué : {error}") from error
 

@@ -1,4 +1,4 @@
-"""One ingest_inbox run in a process of its own, for tests/test_crash_safety.py to kill or to run twice at once.
+"""One ingest run (tests/ingest_runs.py) in a process of its own, for tests/test_crash_safety.py to kill or to run twice at once.
 
     python tests/crash_worker.py SPEC_JSON
 
@@ -7,7 +7,7 @@ small, so that a small académie makes several batches and workers > 1 really us
 (UAI -> name), report (where the run's JSON report is written at the end), wait_for_go (optional: print "ready"
 once imported, then wait for a line on stdin).
 
-Prints "ingest starts" on stdout just before calling ingest_inbox (a timed kill counts from there), and exits 0
+Prints "ingest starts" on stdout just before the run (a timed kill counts from there), and exits 0
 once the report is written.
 
 PIX_LIVRET_CRASH_AT="after:save_certifications:2" (or "before:…") makes the 2nd call of
@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import pipeline.ingest as ingest
+from tests.ingest_runs import ingested
 
 CRASH_ENV = "PIX_LIVRET_CRASH_AT"
 
@@ -61,9 +62,8 @@ def main(spec: dict) -> None:
         print("ready", flush=True)
         sys.stdin.readline()
     print("ingest starts", flush=True)
-    report = ingest.ingest_inbox(Path(spec["inbox"]), database_url=spec["database_url"],
-                                 archive_dir=Path(spec["archive_dir"]), schools=spec["schools"],
-                                 workers=spec["workers"])
+    report = ingested(Path(spec["inbox"]), spec["database_url"], Path(spec["archive_dir"]), schools=spec["schools"],
+                      workers=spec["workers"])
     Path(spec["report"]).write_text(json.dumps(report.asdict(), default=str), encoding="utf-8")
 
 

@@ -57,7 +57,7 @@ import os, signal, sys
 from datetime import datetime, timezone
 from pathlib import Path
 from store.database import connect
-from pipeline.ingest import EstablishmentJob, Settings, ingest_establishments
+from pipeline.ingest import EstablishmentJob, IngestRun, ingest_establishments
 from pipeline.processes import is_gone, this_process
 from pix_livret.sample_data import make_sample_academie
 from transforms.inbox import list_inbox
@@ -66,7 +66,7 @@ url, inbox, archive = sys.argv[1:]
 with connect(url) as connection:
     run_id = start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)
 jobs = [EstablishmentJob.of(e) for e in list_inbox(Path(inbox), None, None, None, None).establishments]
-ingest_establishments(jobs[:1], Settings(url, archive, run_id), workers=1)
+ingest_establishments(jobs[:1], IngestRun(url, archive, run_id), workers=1)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

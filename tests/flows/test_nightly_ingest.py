@@ -239,7 +239,7 @@ def test_a_flow_that_fails_closes_its_run_as_failed_with_the_reason(database, sa
     def refused(*_args, **_kwargs):
         raise DatabaseFailure("Valeur refusée par la base de données (table certifications).", transient=False)
 
-    monkeypatch.setattr(nightly_module, "ingest_establishments", refused)
+    monkeypatch.setattr(nightly_module, "load_inbox", refused)
     state = ingest(sample)
 
     assert state.is_failed()
