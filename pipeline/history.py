@@ -5,6 +5,7 @@ in its counts and French summary, and a failure closes the row with a message th
 """
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
