@@ -11,9 +11,10 @@ Prints "ingest starts" on stdout just before the run (a timed kill counts from t
 once the report is written.
 
 PIX_LIVRET_CRASH_AT="after:save_certifications:2" (or "before:…") makes the 2nd call of
-pipeline.ingest.save_certifications in any one process of the run (the parent or a worker) kill the whole
-process group with SIGKILL: a crash at a chosen point of the code rather than at a moment. The hook is installed at
-import time, so that the spawned workers, which run this module's top level again as __mp_main__, have it too.
+pipeline.ingest.save_certifications (or of a name of tests/ingest_runs.py) in any one process of the run (the parent
+or a worker) kill the whole process group with SIGKILL: a crash at a chosen point of the code rather than at a moment.
+The hook is installed at import time, so that the spawned workers, which run this module's top level again as
+__mp_main__, have it too.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 
 import pipeline.ingest as ingest
-from tests.ingest_runs import ingested
+import tests.ingest_runs as ingest_runs
 
 CRASH_ENV = "PIX_LIVRET_CRASH_AT"
 
@@ -37,7 +38,9 @@ def _install_crash_hook(spec: str) -> None:
     when, name, nth = spec.split(":")
     if when not in ("before", "after"):
         raise ValueError(f"{CRASH_ENV}: before or after, not {when!r}")
-    original, calls = getattr(ingest, name), 0
+    # the schema's upgrade is the run's (tests/ingest_runs.py), the rest pipeline.ingest's
+    module = ingest if hasattr(ingest, name) else ingest_runs
+    original, calls = getattr(module, name), 0
 
     def hooked(*args, **kwargs):
         nonlocal calls
@@ -49,7 +52,7 @@ def _install_crash_hook(spec: str) -> None:
             _crash()
         return result
 
-    setattr(ingest, name, hooked)
+    setattr(module, name, hooked)
 
 
 if os.environ.get(CRASH_ENV):
@@ -62,8 +65,8 @@ def main(spec: dict) -> None:
         print("ready", flush=True)
         sys.stdin.readline()
     print("ingest starts", flush=True)
-    report = ingested(Path(spec["inbox"]), spec["database_url"], Path(spec["archive_dir"]), schools=spec["schools"],
-                      workers=spec["workers"])
+    report = ingest_runs.ingested(Path(spec["inbox"]), spec["database_url"], Path(spec["archive_dir"]),
+                                  schools=spec["schools"], workers=spec["workers"])
     Path(spec["report"]).write_text(json.dumps(report.asdict(), default=str), encoding="utf-8")
 
 
