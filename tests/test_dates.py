@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from pipeline.ingest import ingest_inbox
+from tests.ingest_runs import ingested
 from pipeline.school_years import default_school_year
-from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import (Attestation, Certification, Enrolment, Establishment, FileProblem, QuarantinedRow,
                             SourceFile, Student)
@@ -40,8 +40,7 @@ def test_a_certification_dated_2030_is_set_aside_and_the_default_year_stays_the_
                     birth_date=date(1970, 5, 17))  # a BTS or GRETA candidate: loaded
     write_class_csv(inbox / "20260320_resultats_3A.csv", [real, future, adult], "pix-niveau-score")
 
-    report = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=sample.roster_path,
-                          workers=1)
+    report = ingested(inbox, db_url, tmp_path / "archive", roster=sample.roster_path, workers=1)
 
     [file] = report.files
     assert (file.status, file.rows_loaded, file.rows_quarantined) == ("partial", 2, 1)
@@ -170,6 +169,6 @@ def test_migration_0008_stores_school_years_and_sets_aside_the_rows_that_break_t
     # the next run's report says it, though nothing new came in
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    report = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", uai=UAI, workers=1)
+    report = ingested(inbox, db_url, tmp_path / "archive", uai=UAI, workers=1)
     assert [(p.name, p.rows_quarantined) for p in report.open_problems] == [("20260320_resultats_3A.csv", 2)]
     assert report.quarantined
