@@ -8,8 +8,8 @@ The inbox (one sub-folder per UAI with its SIECLE roster, current Pix export, ev
 into /tmp/pix-livret-bench/, keyed by the sizes, with a variant without rosters and one establishment of 6 classes
 of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a new schema of the PostgreSQL
 `test` database): the floor (pandas read_csv of every file + concat + to_sql), the rosters' floor (read_xml of
-every roster + concat + to_sql: the step the floor leaves out), the data path (ingest_inbox, also rosterless,
-without Prefect), the whole `pix-livret ingest --no-attestations --no-bilans` command with Prefect's temporary server and
+every roster + concat + to_sql: the step the floor leaves out), the data path (pipeline.ingest: plan_inbox and
+load_inbox, as the flow's tasks call them; also rosterless, without Prefect), the whole `pix-livret ingest --no-attestations --no-bilans` command with Prefect's temporary server and
 with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, the export of
 one establishment (target: under 3 s), its peak memory, the rosterless variant, one establishment's night with
 attestations, the attestations' throughput.
@@ -289,17 +289,23 @@ def measure_roster_floor(manifest: AcademieManifest, url: str) -> Row:
 
 
 def measure_data_path(manifest: AcademieManifest, url: str, work: Path, floor: float,
-                      measure: str = "data path: ingest_inbox, 2 workers", with_rosters: float | None = None) -> Row:
-    """ingest_inbox of the engine, in this process, without Prefect."""
+                      measure: str = "data path: plan_inbox + load_inbox, 2 workers",
+                      with_rosters: float | None = None) -> Row:
+    """The engine's data path (the schema, the plan, the load), in this process, without Prefect."""
     target = "≤ 1.0×"
     try:
-        from pipeline.ingest import ingest_inbox
+        from pipeline.ingest import load_inbox, plan_inbox
+        from pipeline.settings import Settings
+        from store.database import connect, upgrade_to_head
     except ImportError as error:
         log.print(f"data path: not available ({error})")
         return Row(measure, None, "not available", target)
     started = time.perf_counter()
     try:
-        report = ingest_inbox(manifest.root, database_url=url, archive_dir=work / "archive-data-path", workers=2)
+        with connect(url) as connection:
+            upgrade_to_head(connection)
+        report = load_inbox(plan_inbox(manifest.root),
+                            Settings(db_url=url, archive_dir=work / "archive-data-path", workers=2))
     except Exception as error:  # noqa: BLE001 - a failed measure is a row, the bench goes on
         log.print(f"[red]data path failed: {error!r}[/red]\n" + "".join(traceback.format_exc().splitlines(True)[-15:]))
         return Row(measure, time.perf_counter() - started, f"FAILED ({type(error).__name__})", target, failed=True)

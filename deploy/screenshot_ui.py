@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pix_livret.sample_data import make_sample_establishment  # noqa: E402
+from pix_livret.demo.sample_data import make_sample_establishment  # noqa: E402
 from tests.test_production_path import Production  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

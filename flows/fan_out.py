@@ -19,17 +19,13 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Completed, Failed, State
 
-from pipeline import config
-from pipeline.ingest import EstablishmentJob
-from flows.run_row import current_flow_run_id
-from pipeline.history import utc_now
-from flows.run_row import close_run, closed_as_failed_on_error, prepare_database
-from pipeline.processes import is_gone, this_process
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from flows.run_row import close_run, closed_as_failed_on_error, current_flow_run_id, open_run, prepare_database
+from pipeline.ingest import EstablishmentJob, InboxPlan
+from pipeline.settings import Settings
 from store.database import connect
-from store.runs import read_runs_of, start_run
+from store.runs import read_runs_of
 from transforms.academie_report import AcademieReport, EstablishmentRun
-from transforms.inbox import IgnoredEntry
 from transforms.worded import WordedError
 
 ESTABLISHMENT_DEPLOYMENT = "establishment-ingest/nightly-establishment"
@@ -48,37 +44,28 @@ class EstablishmentsNotClean(WordedError):
     """The data of the parent's Failed state (Prefect resolves it into an exception): its message, counts and UAIs."""
 
 
-def spread_establishments(inbox: str, jobs: tuple[EstablishmentJob, ...], ignored: tuple[IgnoredEntry, ...],
-                          roster: str | None, attestations: bool, report_path: str | None,
-                          schools_problems: tuple[dict, ...] = ()) -> State:
-    """The parent's part of the nightly run: the establishments of JOBS each in a flow run of their own, one
-    artifact for all (with SCHOOLS_PROBLEMS, those of the list of establishments), Failed when any of them is not
-    clean (and only those are Failed among the children).
+def spread_establishments(settings: Settings, inbox: str, plan: InboxPlan, roster: str | None, attestations: bool,
+                          report_path: str | None) -> State:
+    """The parent's part of the nightly run: the establishments of PLAN each in a flow run of their own, one
+    artifact for all (with the problems of the list of establishments), Failed when any of them is not clean (and
+    only those are Failed among the children).
     """
     # The parent's own row of the run history, beside the row each establishment's run records
-    prepare_database()
-    run_id = open_academie_run({"inbox": inbox, "fan_out": True, "attestations": attestations,
-                                "establishments": len(jobs)})
-    with closed_as_failed_on_error(run_id):
+    prepare_database(settings)
+    # its own kind: its counts are the sums of its establishments' rows, which are kind "ingest"
+    run_id = open_run(settings, {"inbox": inbox, "fan_out": True, "attestations": attestations,
+                                 "establishments": len(plan.jobs)}, kind="ingest-academie")
+    with closed_as_failed_on_error(settings, run_id):
         # One flow run per establishment, taken by whichever worker of the pool is free
-        started = start_establishment_runs(inbox, jobs, roster, attestations)
+        started = start_establishment_runs(inbox, plan.jobs, roster, attestations)
         # Their ends, then what each recorded (counts only)
         ended = wait_for_establishment_runs(list(started))
-        recorded = read_recorded_runs(list(started))
+        recorded = read_recorded_runs(settings, list(started))
         report = AcademieReport(tuple(_establishment_run(started[i], ended[i], recorded.get(i)) for i in started),
-                                ignored, schools_problems)
-    close_run(run_id, report.status, report.totals(), report.state_message())
+                                plan.ignored, plan.schools_problems)
+    close_run(settings, run_id, report.status, report.totals(), report.state_message())
     publish_academie_report(report.to_markdown(), report.to_json() if report_path else None, report_path)
     return academie_state(report)
-
-
-@task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
-      cache_policy=NO_CACHE)
-def open_academie_run(parameters: dict) -> int:
-    # its own kind: its counts are the sums of its establishments' rows, which are kind "ingest"
-    with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest-academie", parameters, current_flow_run_id(), utc_now(), this_process(),
-                         is_gone)
 
 
 def start_establishment_runs(inbox: str, jobs: tuple[EstablishmentJob, ...], roster: str | None,
@@ -126,9 +113,9 @@ def wait_for_establishment_runs(flow_run_ids: list[str]) -> dict[str, tuple[str,
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def read_recorded_runs(flow_run_ids: list[str]) -> dict[str, tuple[str, dict]]:
+def read_recorded_runs(settings: Settings, flow_run_ids: list[str]) -> dict[str, tuple[str, dict]]:
     """The status and counts each establishment's run wrote in the run history, by flow run id."""
-    with connect(config.database_url(), write=False) as connection:
+    with connect(settings.database_url, write=False) as connection:
         return {i: (row.status, dict(row.counts or {})) for i, row in read_runs_of(connection, flow_run_ids).items()}
 
 

@@ -2,20 +2,26 @@
 
 Prefect raises SIGTERM in a flow run as TerminationSignal (its engine's capture_sigterm), Python raises SIGINT as
 KeyboardInterrupt: on their way out, the transaction of the establishment in progress rolls back (its context
-manager) and the archive copies no row names go (pipeline.ingest). The flow then closes its run « interrompue » with what
-it did commit, read back from the database (the work of helper processes included), and ends Crashed with a French
-message. A cancellation asked in Prefect's UI reaches the flow as the same SIGTERM: that one is left to Prefect.
+manager) and the archive copies no row names go (pipeline.ingest). The flow then closes its run « interrompue » with
+what it did commit (pipeline.nightly.record_interruption) and ends Crashed with a French message (close_interrupted).
+A cancellation asked in Prefect's UI reaches the flow as the same SIGTERM: that one is left to Prefect.
 """
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 
+from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.exceptions import TerminationSignal
 from prefect.runtime import flow_run
+from prefect.states import Crashed, State
 
 from pipeline.history import signal_name as stopping_signal
-from transforms.report import EstablishmentReport, FileReport, RunReport
+from pipeline.nightly import interrupted_message, record_interruption
+from pipeline.settings import Settings
+from store.database import DatabaseFailure
+from transforms.report import RunReport
 from transforms.worded import WordedError
 
 INTERRUPTIONS = (TerminationSignal, KeyboardInterrupt)
@@ -54,17 +60,19 @@ def is_cancelling() -> bool:
     return state is not None and state.is_cancelling()
 
 
-def committed_report(files) -> RunReport:
-    """The report of an interrupted run from the files it registered (store.runs.read_run_files): per file its
-    status and counts, per establishment its UAI; what the run did not commit is in no row, so in no report."""
-    reports = [FileReport(name=f.name, uai=f.uai, status=f.status, rows_read=f.rows_read, rows_loaded=f.rows_loaded,
-                          rows_quarantined=f.rows_quarantined) for f in files]
-    uais = dict.fromkeys(f.uai for f in files)
-    return RunReport(reports, [EstablishmentReport(uai, 0, has_roster=True) for uai in uais])
-
-
-def interrupted_message(name: str, report: RunReport) -> str:
-    totals = report.totals()
-    return (f"Exécution interrompue ({name}) : {totals['establishments']} établissement(s) enregistré(s) avant l'arrêt "
-            f"({totals['files']} fichier(s), {totals['rows_loaded']} ligne(s) chargée(s)) ; l'établissement en cours "
-            "n'est pas chargé, la prochaine exécution reprendra ce qui reste.")
+def close_interrupted(settings: Settings, run_id: int, stop: BaseException,
+                      publish: Callable[[RunReport], None]) -> State:
+    """The run stopped by STOP: its row closed « interrompue » with what it committed, the report of that PUBLISHed,
+    Crashed with the same French message. A cancellation asked in the UI goes on as Prefect's own (Cancelled)."""
+    if is_cancelling():
+        raise stop
+    name = signal_name(stop)
+    try:
+        report, message = record_interruption(settings, run_id, name)
+    except DatabaseFailure as unrecorded:  # the next run closes the row, counting from the database then
+        report = RunReport()
+        message = interrupted_message(name, report)
+        get_run_logger().error("Exécution non enregistrée comme interrompue : %s", unrecorded)
+    publish(report)
+    get_run_logger().error(message)
+    return Crashed(message=message, data=RunInterrupted(message, name, report))

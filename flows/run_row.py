@@ -7,13 +7,12 @@ from contextlib import contextmanager
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-
-from pipeline import config
 from prefect.runtime import flow_run
 
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pipeline.history import failure_reason, utc_now
 from pipeline.processes import is_gone, this_process
-from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
+from pipeline.settings import Settings
 from store.database import DatabaseFailure, connect, upgrade_to_head
 from store.runs import finish_run, start_run
 from transforms.inbox import InboxError
@@ -25,34 +24,34 @@ WORDED_ERRORS = (DatabaseFailure, InboxError, StorageFailure)
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def prepare_database() -> None:
-    with connect(config.database_url()) as connection:
+def prepare_database(settings: Settings) -> None:
+    with connect(settings.database_url) as connection:
         upgrade_to_head(connection)
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def open_run(parameters: dict) -> int:
-    with connect(config.database_url()) as connection:
-        return start_run(connection, "ingest", parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
+def open_run(settings: Settings, parameters: dict, kind: str = "ingest") -> int:
+    with connect(settings.database_url) as connection:
+        return start_run(connection, kind, parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def close_run(run_id: int, status: str, totals: dict, message: str) -> None:
-    with connect(config.database_url()) as connection:
+def close_run(settings: Settings, run_id: int, status: str, totals: dict, message: str) -> None:
+    with connect(settings.database_url) as connection:
         finish_run(connection, run_id, status, totals, message, utc_now())
 
 
 @contextmanager
-def closed_as_failed_on_error(run_id: int) -> Iterator[None]:
+def closed_as_failed_on_error(settings: Settings, run_id: int) -> Iterator[None]:
     """The run's row closed as failed, with a reason that names nobody, when the enclosed work raises."""
     try:
         yield
     except Exception as error:
         reason = failure_reason(error, WORDED_ERRORS)
         try:
-            close_run.fn(run_id, "failed", {}, reason)
+            close_run.fn(settings, run_id, "failed", {}, reason)
         except DatabaseFailure as unrecorded:  # the database is what failed: the next run marks this one interrupted
             get_run_logger().error("Exécution non enregistrée comme échouée : %s", unrecorded)
         raise

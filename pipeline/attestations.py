@@ -13,17 +13,17 @@ from pathlib import Path
 
 from pipeline.gc_policy import rare_collections
 from pipeline.history import recorded_run, utc_now
+from pipeline.requests import check_year_and_database, chosen_establishment
 from pipeline.settings import Settings
 from pipeline.work_sharing import share_out
 from store.attestations import read_stored_attestations, save_attestations
-from store.database import NOT_READY, connect, is_ready
+from store.database import connect
 from store.locks import establishment_lock
-from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications,
-                         read_establishment_label)
+from store.query import read_certifications, read_establishment_label
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      render_job)
 from transforms.private_files import write_private_file
-from transforms.select_livret import school_year_bounds, select_livret_certifications
+from transforms.select_livret import select_livret_certifications
 from transforms.worded import WordedError
 
 
@@ -101,21 +101,13 @@ def produce_attestations(school_year: str, uai: str | None, settings: Settings, 
 
 def check_attestations_request(school_year: str, database_url: str) -> None:
     """AttestationsError for a malformed school year or a database never created or migrated."""
-    try:
-        school_year_bounds(school_year)
-    except ValueError as error:  # its message is already French, for the administrator
-        raise AttestationsError(str(error)) from None
-    if not is_ready(database_url):
-        raise AttestationsError(NOT_READY)
+    check_year_and_database(school_year, database_url, AttestationsError)
 
 
 def choose_uai(database_url: str, uai: str | None) -> str:
     """UAI, or the database's only establishment; AttestationsError (French) when unknown or ambiguous."""
     with connect(database_url, write=False) as connection:
-        try:
-            return choose_establishment(list_establishments(connection), uai)
-        except EstablishmentChoiceError as error:
-            raise AttestationsError(str(error)) from None
+        return chosen_establishment(connection, uai, AttestationsError)
 
 
 def plan_attestations(database_url: str, school_year: str, uai: str, division: str | None, out_root: Path,

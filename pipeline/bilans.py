@@ -9,10 +9,9 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 from pathlib import Path
 
-from pipeline.work_sharing import share_out
+from pipeline.work_sharing import share_out_in_order
 from store.class_files import read_year_files
 from store.database import NOT_READY, connect, is_ready
 from store.enrolments import read_enrolment
@@ -27,7 +26,6 @@ from transforms.private_files import write_private_file
 from transforms.select_livret import school_year_bounds
 from transforms.worded import WordedError
 
-WORKERS = 2  # the machine's two cores: an académie's establishments are shared out between them
 SUFFIXES = ("html", "pdf", "xlsx")
 DIGEST_FILE = ".donnees.sha256"  # beside the bilan: the digest of the data it was made from
 SUMMARY_FILE = ".synthese.json"  # beside the bilan: its line of the académie summary (counts and means, no names)
@@ -84,16 +82,15 @@ def bilan_paths(out_root: Path, uai: str, school_year: str) -> tuple[Path, ...]:
     return tuple(folder / f"Bilan_Pix_{uai}_{school_year}.{suffix}" for suffix in SUFFIXES)
 
 
-def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | None, made_on: date,
-                workers: int = WORKERS) -> BilansReport:
+def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | None, made_on: date, *,
+                workers: int) -> BilansReport:
     """The bilan of UAI, or of every establishment plus the académie summary when there are several.
 
     BilanError (nothing written) for a database not ready, a malformed year, an unknown UAI, or a year without
     any certification (for UAI, or for every establishment).
     """
     targets = choose_targets(database_url, school_year, uai)
-    made = _each(write_establishment_bilan, [(database_url, u, school_year, out_root, made_on) for u in targets],
-                 workers)
+    made = _each_establishment([(database_url, u, school_year, out_root, made_on) for u in targets], workers)
     written = tuple(b for b in made if b is not None)
     empty = tuple(u for u, b in zip(targets, made) if b is None)
     if not written:
@@ -105,8 +102,8 @@ def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | 
     return BilansReport(school_year, written, empty, academie=academie)
 
 
-def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], made_on: date,
-                   workers: int = WORKERS) -> BilansReport:
+def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], made_on: date, *,
+                   workers: int) -> BilansReport:
     """The bilan of each UAI of YEARS (UAI → its school year) whose data changed since its bilan was made.
 
     Whether it changed is one query per establishment (a digest, kept beside the bilan): an unchanged night
@@ -121,7 +118,7 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
                               (*bilan_paths(out_root, uai, school_year),
                                summary_line_path(out_root, uai, school_year)))]
-    made = _each(write_establishment_bilan, [(database_url, u, years[u], out_root, made_on) for u in due], workers)
+    made = _each_establishment([(database_url, u, years[u], out_root, made_on) for u in due], workers)
     for uai, bilan in zip(due, made):
         if bilan is not None:
             write_private_file(bilan_folder(out_root, uai, years[uai]) / DIGEST_FILE, digests[uai].encode())
@@ -259,12 +256,11 @@ def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool
         return False
 
 
-def _each(function, arguments: list[tuple], workers: int) -> list:
-    """FUNCTION over ARGUMENTS, in order; on WORKERS processes (this one included) when there is more than one
-    establishment to share out. Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL."""
-    done = dict(share_out(arguments, partial(_called, function), workers))
-    return [done[index] for index in range(len(arguments))]
+def _each_establishment(arguments: list[tuple], workers: int) -> list[EstablishmentBilan | None]:
+    """write_establishment_bilan over ARGUMENTS, in order; on WORKERS processes (this one included) when there is more
+    than one establishment. Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL."""
+    return share_out_in_order(arguments, _write_bilan, workers)
 
 
-def _called(function, arguments: tuple):
-    return function(*arguments)
+def _write_bilan(arguments: tuple) -> EstablishmentBilan | None:
+    return write_establishment_bilan(*arguments)

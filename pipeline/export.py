@@ -13,15 +13,16 @@ from pathlib import Path
 from pandera.typing import DataFrame
 
 from pipeline.history import recorded_run
+from pipeline.requests import check_year_and_database, chosen_establishment
 from pipeline.settings import Settings
 from schemas.livret import LIVRETS, LeftOutReason, Livret
 from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
-from store.database import NOT_READY, connect, is_ready
-from store.query import EstablishmentChoiceError, choose_establishment, list_establishments, read_certifications
+from store.database import connect
+from store.query import read_certifications
 from transforms.lsu_xml import LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name, render_livret_xml
 from transforms.private_files import write_private_file
-from transforms.select_livret import LivretSelection, school_year_bounds, select_livret_certifications
+from transforms.select_livret import LivretSelection, select_livret_certifications
 from transforms.worded import WordedError
 
 
@@ -107,12 +108,7 @@ def check_export_request(livret: str, school_year: str, database_url: str) -> No
     was created and migrated (nothing is created by asking)."""
     if livret not in LIVRETS:
         raise ExportError(f"Livret inconnu : « {livret} » (attendu LSU ou LSL).")
-    try:
-        school_year_bounds(school_year)
-    except ValueError as error:  # its message is already French, for the administrator
-        raise ExportError(str(error)) from None
-    if not is_ready(database_url):
-        raise ExportError(NOT_READY)
+    check_year_and_database(school_year, database_url, ExportError)
 
 
 def read_establishment_certifications(database_url: str, uai: str | None,
@@ -120,10 +116,7 @@ def read_establishment_certifications(database_url: str, uai: str | None,
     """The UAI exported (the only one in the database when UAI is None) and all its stored certifications, each
     student in their SCHOOL_YEAR class."""
     with connect(database_url, write=False) as connection:
-        try:
-            uai = choose_establishment(list_establishments(connection), uai)
-        except EstablishmentChoiceError as error:
-            raise ExportError(str(error)) from None
+        uai = chosen_establishment(connection, uai, ExportError)
         return uai, read_certifications(connection, uai, school_year)
 
 

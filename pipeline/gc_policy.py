@@ -19,6 +19,13 @@ _inside = 0
 _saved: tuple[int, ...] = ()
 
 
+def collect_rarely() -> None:
+    """The young generation collected every YOUNG_THRESHOLD allocations from now on: for a helper process whose whole
+    life is such work (pipeline.work_sharing)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(YOUNG_THRESHOLD, threshold[0]), *threshold[1:])
+
+
 @contextmanager
 def rare_collections() -> Iterator[None]:
     """The young generation collected every YOUNG_THRESHOLD allocations inside; the thresholds restored when the

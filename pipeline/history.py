@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pipeline.processes import is_gone, this_process
-from pipeline.settings import current_settings
 from store.database import DatabaseFailure, connect
 from store.runs import finish_run, start_run
 from transforms.private_files import StorageFailure
@@ -30,10 +29,9 @@ class RunOutcome:
 
 @contextmanager
 def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None = None, *,
-                 database_url: str | None = None, worded_errors: tuple[type[BaseException], ...] = (),
+                 database_url: str, worded_errors: tuple[type[BaseException], ...] = (),
                  enabled: bool = True) -> Iterator[RunOutcome]:
-    """Records the enclosed work as one run of KIND in the database at DATABASE_URL (None: the settings in use's,
-    for callers not yet handed theirs): completed with the outcome it fills in, or failed.
+    """Records the enclosed work as one run of KIND in the database at DATABASE_URL: completed with the outcome it fills in, or failed.
 
     Messages of WORDED_ERRORS are written for administrators and name nobody: they are kept; any other
     failure may quote a value from the data, so only its type is recorded. ENABLED=False records nothing
@@ -43,7 +41,7 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     if not enabled:
         yield outcome
         return
-    url = database_url or current_settings().database_url
+    url = database_url
     with connect(url) as connection:
         run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, utc_now(), this_process(),
                                              is_gone)

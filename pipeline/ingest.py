@@ -1,43 +1,47 @@
 """The unit of work of the nightly run: an establishment's new files read, checked and loaded together.
 
-Takes establishment jobs (folders, paths, UAIs: small, picklable values) and the settings; returns one
-EstablishmentOutcome per establishment. An académie's establishments are checked in batches shared out between
-this process and helper processes (parsing and validation are CPU-bound), and each establishment is loaded in one
-transaction.
+Takes the plan of an inbox (establishment jobs: folders, paths, UAIs, small picklable values) and the settings;
+returns the run report, with the time the load took. An académie's establishments are checked in batches shared
+out between this process and helper processes (parsing and validation are CPU-bound), and each establishment is
+loaded in one transaction.
 """
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
+from time import perf_counter
 
 import pandas as pd
 
-from pipeline.work_sharing import helpers_started, share_out
+from pipeline.settings import Settings
+from pipeline.work_sharing import Helpers, helper_processes, share_out
 from schemas.problems import OpenFile
 from store.certifications import (LoadCounts, SavedCertifications, SetAside, certification_records, find_registered,
                                   find_source_files, lock_establishment, mark_attestations_due, quarantine_records,
                                   read_roster_digest, read_stored_roster, save_certifications, save_establishment,
                                   save_quarantine_records, save_roster, save_source_files, set_aside_problem,
                                   student_ids_of, update_file_counts)
-from store.database import Database, DatabaseFailure, connect, upgrade_to_head
+from store.database import Database, DatabaseFailure
 from store.enrolments import enrol_certified_students
 from store.problems import read_open_files
 from store.query import count_students, read_absents, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
-from pipeline.gc_policy import rare_collections
-from transforms.inbox import EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, list_inbox, read_inbox_file
+from transforms.inbox import (EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox,
+                              read_inbox_file)
+from transforms.printable import printable
 from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
+from transforms.schools import read_schools
 from transforms.select_livret import school_year_of
 
 BATCH_FILES = 200  # files checked together at most: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
-WORKERS = os.cpu_count() or 1
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,27 @@ class EstablishmentJob:
 
 
 @dataclass(frozen=True)
-class Settings:
+class IngestRun:
+    """What every process of a run needs to know of it (picklable: it goes to the helpers)."""
+
     database_url: str
     archive_dir: str
     run_id: int | None = None
     run_day: date = field(default_factory=date.today)  # no date of a file may be after it; read once, at the start
+
+
+@dataclass(frozen=True)
+class InboxPlan:
+    """An inbox made into work: its establishments' jobs, the entries at the root of an académie inbox that are not
+    read, and the problems of its list of establishments (lines set aside, UAIs to check)."""
+
+    jobs: tuple[EstablishmentJob, ...]
+    ignored: tuple[IgnoredEntry, ...] = ()
+    schools_problems: tuple[dict, ...] = ()
+
+    @property
+    def files(self) -> int:
+        return sum(len(job.files) for job in self.jobs)
 
 
 @dataclass(frozen=True)
@@ -90,35 +110,49 @@ class _Prepared:
     read: Roster | None = None  # the roster file as read, until the batch's rosters are validated together
 
 
-def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: Path | None = None,
-                 uai: str | None = None, schools: dict[str, str] | None = None, school_name: str | None = None,
-                 workers: int = WORKERS) -> RunReport:
-    """The nightly run's data path without Prefect: every establishment of INBOX read, checked and loaded."""
-    listed = list_inbox(inbox, roster, uai, school_name, schools)
-    with connect(database_url) as connection:
-        upgrade_to_head(connection)
-    outcomes = ingest_establishments([EstablishmentJob.of(e) for e in listed.establishments],
-                                     Settings(database_url, str(archive_dir)), workers)
-    return RunReport.of(outcomes, listed.ignored)
+def plan_inbox(inbox: Path, roster: Path | None = None, uai: str | None = None, school_name: str | None = None,
+               schools: Path | Mapping[str, str] | None = None, logger: logging.Logger | logging.LoggerAdapter = _log,
+               ) -> InboxPlan:
+    """The establishments of INBOX (one, or one sub-folder per UAI) as jobs; InboxError (a usage error) when the
+    inbox cannot be used.
+
+    SCHOOLS names an académie's establishments: a uai;nom file or the Annuaire de l'éducation's export, or the names
+    themselves (UAI → name); without it, the inbox's own etablissements.csv when there is one. A list that cannot be
+    read leaves the establishments without a name (a warning on LOGGER); its lines set aside are the plan's problems.
+    """
+    names, problems = (dict(schools), ()) if isinstance(schools, Mapping) else _read_school_names(inbox, schools,
+                                                                                                  logger)
+    listed = list_inbox(inbox, roster, uai, school_name, names)
+    return InboxPlan(tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored, problems)
 
 
-def ingest_helpers_started(establishments: Sequence[EstablishmentInbox]):
-    """helpers_started for the ingest of ESTABLISHMENTS (a context), when they hold more files than a batch: a
-    command starts them before Prefect, whose import and temporary server then cost the académie's run nothing."""
-    files = sum(len(establishment.files) for establishment in establishments)
-    return helpers_started(WORKERS if files > BATCH_FILES else 1, __name__)
+def load_inbox(plan: InboxPlan, settings: Settings, run_id: int | None = None,
+               on_done: Callable[[EstablishmentOutcome], None] | None = None) -> RunReport:
+    """Every establishment of PLAN read, checked and loaded, all or nothing each, on up to SETTINGS.workers
+    processes; the report (files registered under RUN_ID, the run's row in the history), with the time it took.
+
+    The database must be at the latest schema. ON_DONE is called in this process as each establishment is done.
+    """
+    started = perf_counter()
+    run = IngestRun(settings.database_url, str(settings.archive_dir), run_id)
+    # more than a batch: the helpers spawned now import while this process surveys what is new
+    with helper_processes(settings.workers - 1 if plan.files > BATCH_FILES else 0, __name__) as helpers:
+        outcomes = ingest_establishments(plan.jobs, run, settings.workers, on_done, helpers=helpers)
+    report = RunReport.of(outcomes, plan.ignored, plan.schools_problems)
+    return report.with_timing("load", perf_counter() - started)
 
 
-def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, workers: int = WORKERS,
-                          on_done: Callable[[EstablishmentOutcome], None] | None = None) -> list[EstablishmentOutcome]:
-    """Every job, in batches of at most about BATCH_FILES files: on WORKERS processes (this one included) when
-    there are more new files than a batch holds.
+def ingest_establishments(jobs: Sequence[EstablishmentJob], run: IngestRun, workers: int,
+                          on_done: Callable[[EstablishmentOutcome], None] | None = None, *,
+                          helpers: Helpers | None = None) -> list[EstablishmentOutcome]:
+    """Every job, in batches of at most about BATCH_FILES files: on WORKERS processes (this one included, HELPERS
+    when started ahead) when there are more new files than a batch holds.
 
     ON_DONE is called in this process as each establishment is done (progress, logs); outcomes come back in
     the order of JOBS.
     """
     outcomes: dict[int, EstablishmentOutcome] = {}
-    with Database(settings.database_url) as database:
+    with Database(run.database_url) as database:
         jobs = [survey(job, database) for job in jobs]
         # nothing to parse: closed here, without starting a process (a quiet night reads no CSV at all)
         quiet = [i for i, job in enumerate(jobs) if job.quiet]
@@ -126,8 +160,9 @@ def ingest_establishments(jobs: Sequence[EstablishmentJob], settings: Settings, 
     # helpers only when there is more than a batch's work: a spawned process costs a second or two of imports
     processes = workers if sum(len(job.files) for job in jobs) > BATCH_FILES else 1
     batches = list(_batches(jobs, skip=set(quiet), processes=processes))
-    work = partial(ingest_batch, settings=settings)
-    for index, results in share_out([[jobs[i] for i in batch] for batch in batches], work, processes):
+    work = partial(ingest_batch, run=run)
+    for index, results in share_out([[jobs[i] for i in batch] for batch in batches], work, processes,
+                                    helpers=helpers):
         _collect(batches[index], results, outcomes, on_done)
     return [outcomes[i] for i in range(len(jobs))]
 
@@ -168,18 +203,37 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
                                               for file in job.unchanged), job.ignored)
 
 
-def ingest_batch(jobs: Sequence[EstablishmentJob], settings: Settings) -> list[EstablishmentOutcome]:
+def ingest_batch(jobs: Sequence[EstablishmentJob], run: IngestRun) -> list[EstablishmentOutcome]:
     """Reads the new files of JOBS, checks them all together, then loads each establishment on its own."""
     made: list[tuple[str, Path]] = []  # (SHA-256, archive copy) made by this batch
-    with rare_collections(), Database(settings.database_url) as database, _unregistered_removed(made, database):
-        prepared = _rosters_validated([_prepare(job, database, settings, made) for job in jobs])
+    with Database(run.database_url) as database, _unregistered_removed(made, database):
+        prepared = _rosters_validated([_prepare(job, database, run, made) for job in jobs])
         files = [file for p in prepared for file, _ in p.new_files]
-        checked = check_files(files, {p.uai: p.students for p in prepared}, received_on=settings.run_day) \
+        checked = check_files(files, {p.uai: p.students for p in prepared}, received_on=run.run_day) \
             if files else None
         files_of: dict[str, list[CheckedFile]] = {}
         for outcome in checked.files if checked else ():
             files_of.setdefault(outcome.uai, []).append(outcome)
-        return [_load_establishment(p, files_of.get(p.uai, []), checked, database, settings) for p in prepared]
+        return [_load_establishment(p, files_of.get(p.uai, []), checked, database, run) for p in prepared]
+
+
+def _read_school_names(inbox: Path, schools: Path | None, logger: logging.Logger | logging.LoggerAdapter,
+                       ) -> tuple[dict[str, str] | None, tuple[dict, ...]]:
+    """The names of the list of establishments SCHOOLS (else the inbox's etablissements.csv), and its problems."""
+    schools_file = schools or find_schools_file(inbox)
+    if schools_file is None:
+        return None, ()
+    try:
+        # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
+        content = schools_file.read_bytes() if schools else read_inbox_file(schools_file)
+    except RefusedFile as refused:
+        logger.warning("%s : non lu (%s), établissements sans nom", printable(schools_file.name), refused.rule)
+        return None, ()
+    directory = read_schools(schools_file.name, content)
+    for problem in directory.problems:
+        logger.warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
+                       printable(problem["message"]))
+    return directory.names, tuple(directory.problems)
 
 
 def _batches(jobs: Sequence[EstablishmentJob], skip: set[int], processes: int) -> Iterator[list[int]]:
@@ -231,7 +285,7 @@ def _unregistered_removed(copies: list[tuple[str, Path]], database: Database) ->
                     copy.unlink(missing_ok=True)
 
 
-def _prepare(job: EstablishmentJob, database: Database, settings: Settings,
+def _prepare(job: EstablishmentJob, database: Database, run: IngestRun,
              made: list[tuple[str, Path]]) -> _Prepared:
     """Hashes the files and the roster; reads the roster only when it changed; archives new files first (each copy
     it makes added to MADE, as (SHA-256, path))."""
@@ -259,9 +313,9 @@ def _prepare(job: EstablishmentJob, database: Database, settings: Settings,
             stored = read_stored_roster(connection, uai)
             students = stored if len(stored) else None
     for path, content, digest in new:
-        copy = archive_path(digest, Path(settings.archive_dir), path.suffix or ".bin")
+        copy = archive_path(digest, Path(run.archive_dir), path.suffix or ".bin")
         if not copy.exists():  # this run's copy: removed again if its file ends unregistered (_unregistered_removed)
-            made.append((digest, archive_copy(content, digest, Path(settings.archive_dir), path.suffix or ".bin")))
+            made.append((digest, archive_copy(content, digest, Path(run.archive_dir), path.suffix or ".bin")))
     return _Prepared(job, uai, roster if roster_changed else None, roster_digest, students,
                      [(InputFile(uai, path.name, content), digest) for path, content, digest in new],
                      [*job.unchanged, *(path.name for (path, _), digest in zip(contents, digests) if digest in known)],
@@ -349,11 +403,11 @@ class _Written:
 
 
 def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
-                        database: Database, settings: Settings) -> EstablishmentOutcome:
+                        database: Database, run: IngestRun) -> EstablishmentOutcome:
     """One transaction for the establishment; a database error undoes it alone, worded without any value."""
     try:
         with database.connect() as connection:
-            written = _write_establishment(connection, prepared, checked, batch, settings)
+            written = _write_establishment(connection, prepared, checked, batch, run)
     except DatabaseFailure as error:  # worded without any value of a row: it reaches logs and Prefect's database
         message = f"Échec de l'enregistrement en base : {error} Rien n'est chargé pour cet établissement, la " \
                   "prochaine exécution le reprendra."
@@ -373,7 +427,7 @@ def _load_establishment(prepared: _Prepared, checked: list[CheckedFile], batch: 
 
 
 def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedFile], batch: CheckedBatch | None,
-                         settings: Settings) -> _Written:
+                         run: IngestRun) -> _Written:
     """The establishment, its roster when it changed, its new files, their rows and problems; then its absents."""
     uai, roster, now = prepared.uai, prepared.roster, datetime.now(timezone.utc)
     lock_establishment(connection, uai)
@@ -387,8 +441,8 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     digests = {f.name: digest for f, digest in prepared.new_files}
     sizes = {f.name: len(f.content) for f, _ in prepared.new_files}
     fresh = [c for c in checked if digests[c.name] not in known]
-    ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], settings) for c in fresh],
-                            run_id=settings.run_id, now=now)
+    ids = save_source_files(connection, [_file_record(c, digests[c.name], sizes[c.name], run) for c in fresh],
+                            run_id=run.run_id, now=now)
     file_ids = {c.key: file_id for c, file_id in zip(fresh, ids)}
     saved = _save_rows(connection, prepared, batch, file_ids, student_ids, now) if batch and fresh \
         else SavedCertifications({}, ())
@@ -396,7 +450,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     fresh = _with_rows_set_aside(connection, fresh, ids, saved.set_aside, student_ids)
     for c, file_id in zip(fresh, ids):
         save_quarantine_records(connection, *quarantine_records(file_id, c.bad_rows, c.problems + c.notices,
-                                                                settings.run_id, c.set_aside_students))
+                                                                run.run_id, c.set_aside_students))
     if roster is not None or any(c.inserted or c.updated for c in counts.values()):
         mark_attestations_due(connection, uai, True)
     return _Written(fresh, [c.name for c in checked if digests[c.name] in known], file_ids, counts,
@@ -456,9 +510,9 @@ def _with_rows_set_aside(connection, fresh: list[CheckedFile], ids: list[int], s
     return done
 
 
-def _file_record(checked: CheckedFile, digest: str, size: int, settings: Settings) -> dict:
+def _file_record(checked: CheckedFile, digest: str, size: int, run: IngestRun) -> dict:
     raw = checked.raw
-    archived = archive_path(digest, Path(settings.archive_dir), Path(checked.name).suffix or ".bin")
+    archived = archive_path(digest, Path(run.archive_dir), Path(checked.name).suffix or ".bin")
     return {"uai": checked.uai, "sha256": digest, "name": checked.name, "size": size,
             "archived_path": str(archived.resolve()), "format": raw.format, "encoding": raw.encoding,
             "delimiter": raw.delimiter, "division": checked.division, "status": checked.status,

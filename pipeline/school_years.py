@@ -7,20 +7,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from pipeline.settings import current_settings
 from store.database import connect, is_ready
 from store.query import (EstablishmentChoiceError, choose_establishment, list_establishments,
                          read_latest_school_year, read_roster_school_year)
 from transforms.select_livret import school_year_of
 
 
-def default_school_year(uai: str | None, today: date, *, database_url: str | None = None) -> str:
+def default_school_year(uai: str | None, today: date, *, database_url: str) -> str:
     """The latest school year with results of the establishment not after TODAY (in November, last June's results
     are still the ones to print; a new year's roster in September does not move it); with no result at all, that
-    of its last SIECLE roster; else the one TODAY falls in. Read from DATABASE_URL (None: the settings in use's, for
-    callers not yet handed theirs).
+    of its last SIECLE roster; else the one TODAY falls in. Read from DATABASE_URL.
     """
-    url = database_url or current_settings().database_url
+    url = database_url
     if is_ready(url):
         with connect(url, write=False) as connection:
             try:

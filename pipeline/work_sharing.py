@@ -1,8 +1,10 @@
 """Items of work shared out between this process and helper processes, each helper given work once it is ready.
 
 A spawned helper spends one to two seconds importing pandas, pandera and SQLAlchemy before it can take its first
-item. Meanwhile this process works through the items itself: the helpers' start costs a run little, and a run
-this process finishes alone does not wait for them.
+item: its initializer imports the work's module and sets the collector for allocation-heavy work (gc_policy).
+Meanwhile this process works through the items itself: the helpers' start costs a run little, and a run this
+process finishes alone does not wait for them. A caller that knows the work before it can hand it out starts the
+helpers first (`helper_processes`), so that their imports overlap its own preparation, and passes them on.
 """
 from __future__ import annotations
 
@@ -10,70 +12,82 @@ import importlib
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from typing import TypeVar
+
+from pipeline.gc_policy import collect_rarely, rare_collections
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 AHEAD = 2  # items given to each helper at a time: one to work on, one queued, so that it never waits for this one
-# helpers spawned ahead of their share_out (helpers_started), by process count and the module of the work
-_started: dict[tuple[int, str], tuple[ProcessPoolExecutor, list[Future]]] = {}
+
+
+@dataclass(frozen=True)
+class Helpers:
+    """Helper processes started ahead of their work: the pool, and per helper a future done once it has imported."""
+
+    pool: ProcessPoolExecutor
+    ready: tuple[Future, ...]
+    processes: tuple[BaseProcess, ...]
 
 
 @contextmanager
-def helpers_started(processes: int, module: str) -> Iterator[None]:
-    """The helpers of a share_out on PROCESSES processes whose work is in MODULE, spawned now and importing MODULE
-    while this process goes on with its own start (Prefect's import, a temporary server): the share_out inside
-    finds them ready. Helpers no share_out took are stopped on the way out, without waiting for their imports.
-    """
-    helpers = processes - 1
-    if helpers < 1 or (processes, module) in _started:
-        yield
+def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
+    """COUNT helpers spawned now, each importing MODULE (the work's) while this process goes on; None when COUNT is
+    below one. On the way out they are stopped, without waiting for an import still under way."""
+    if count < 1:
+        yield None
         return
     before = set(multiprocessing.active_children())
-    pool = spawn_pool(helpers)
-    _started[processes, module] = (pool, [pool.submit(_imported, module) for _ in range(helpers)])
-    spawned = set(multiprocessing.active_children()) - before
+    pool = spawn_pool(count, module)
+    # a helper's first call returns once its initializer has run: the helper can take work
+    ready = tuple(pool.submit(_ready) for _ in range(count))
+    spawned = tuple(set(multiprocessing.active_children()) - before)
     try:
-        yield
+        yield Helpers(pool, ready, spawned)
     finally:
-        if _started.pop((processes, module), None) is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in spawned:  # an import cannot be interrupted otherwise, and exiting would wait for it
-                process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in spawned:  # an import cannot be interrupted otherwise, and exiting would wait for it
+            process.terminate()
 
 
-def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int) -> Iterator[tuple[int, Result]]:
-    """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included.
+def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int, *,
+              helpers: Helpers | None = None) -> Iterator[tuple[int, Result]]:
+    """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included; on HELPERS
+    (helper_processes) rather than newly spawned ones when given.
 
     Items are taken in order, by this process between two of its own and by the helpers as they finish theirs.
-    WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing.
+    WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing,
+    once what the helpers were doing has ended.
     """
     pending = deque(range(len(items)))
     if processes <= 1 or len(items) <= 1:
         for index in pending:
-            yield index, work(items[index])
+            yield index, _here(work, items[index])
         return
-    helpers = processes - 1
-    pool, ready = _started.pop((processes, _module_of(work)), (None, None))
-    if pool is None:
-        pool = spawn_pool(helpers)
-        # a helper's first call returns once it has imported what WORK needs (unpickling WORK imports its module)
-        ready = [pool.submit(_ready, work) for _ in range(helpers)]
+    owned = helpers is None
+    if owned:
+        pool = spawn_pool(processes - 1, _module_of(work))
+        ready: tuple[Future, ...] = tuple(pool.submit(_ready) for _ in range(processes - 1))
+    else:
+        pool, ready = helpers.pool, helpers.ready
+    count = len(ready)
+    given: dict[Future, int] = {}
     finished = False
     try:
-        given: dict[Future, int] = {}
         while pending:
             if any(future.done() for future in ready):
                 # near the end, this process keeps its share: given the last items, a helper would still be at work
                 # while this one waits
-                while pending and len(given) < AHEAD * helpers and len(pending) * helpers > len(given):
+                while pending and len(given) < AHEAD * count and len(pending) * count > len(given):
                     index = pending.popleft()
                     given[pool.submit(work, items[index])] = index
             if pending:
                 index = pending.popleft()
-                yield index, work(items[index])
+                yield index, _here(work, items[index])
             for future in [f for f in given if f.done()]:
                 yield given.pop(future), future.result()
         for future in as_completed(given):
@@ -81,24 +95,43 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
         finished = True
     finally:
         # after an error, what the helpers are doing ends before the caller goes on (it may be a transaction);
-        # after the last item, a helper still importing is not waited for: it stops once its import ends
-        pool.shutdown(wait=not finished, cancel_futures=True)
+        # after the last item, a helper of our own still importing is not waited for: it stops once its import ends
+        if owned:
+            pool.shutdown(wait=not finished, cancel_futures=True)
+        elif not finished:
+            for future in given:
+                future.cancel()
+            wait(given)
 
 
-def spawn_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of WORKERS processes started by spawn: the flows run Prefect's threads, and forking a threaded process
-    can deadlock."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+def share_out_in_order(items: Sequence[Item], work: Callable[[Item], Result], processes: int, *,
+                       helpers: Helpers | None = None) -> list[Result]:
+    """share_out's results in the order of ITEMS, once all are done."""
+    done = dict(share_out(items, work, processes, helpers=helpers))
+    return [done[index] for index in range(len(items))]
+
+
+def spawn_pool(workers: int, module: str | None = None) -> ProcessPoolExecutor:
+    """A pool of WORKERS processes started by spawn (the flows run Prefect's threads, and forking a threaded process
+    can deadlock), each importing MODULE, the work's, and collecting garbage rarely before it takes any."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_prepare_helper, initargs=(module,))
+
+
+def _here(work: Callable[[Item], Result], item: Item) -> Result:
+    with rare_collections():  # as in the helpers (spawn_pool), for this process's share of the same work
+        return work(item)
 
 
 def _module_of(work: Callable) -> str:
     return getattr(work, "func", work).__module__  # a partial's function, or the function
 
 
-def _ready(_work: Callable) -> bool:
-    return True
+def _prepare_helper(module: str | None) -> None:
+    if module is not None:
+        importlib.import_module(module)
+    collect_rarely()
 
 
-def _imported(module: str) -> bool:
-    importlib.import_module(module)
+def _ready() -> bool:
     return True

@@ -134,16 +134,13 @@ def ingest(
     try:
         if schools is not None and not schools.is_file():
             raise InboxError(f"Fichier des établissements introuvable : {schools}")
-        establishments = find_establishments(inbox, roster, uai, school_name)
+        find_establishments(inbox, roster, uai, school_name)  # a usage error is said before Prefect starts
     except InboxError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    from pipeline.ingest import ingest_helpers_started
-
     try:
-        with ingest_helpers_started(establishments):
-            state = _run_nightly_ingest(settings, inbox, roster, uai, report, attestations, bilans, school_name,
-                                        schools)
+        state = _run_nightly_ingest(settings, inbox, roster, uai, report, attestations, bilans, school_name,
+                                    schools)
     except KeyboardInterrupt:  # Ctrl-C before the run began (or once it ended): nothing of it is in the database
         errors.print("[red]Import interrompu (SIGINT) avant le début du chargement : rien n'est chargé.[/red]")
         raise typer.Exit(128 + signal.SIGINT)
@@ -257,7 +254,7 @@ def report(
     url = settings.database_url
     try:
         result = make_bilans(url, (out or settings.out_dir).resolve(), year or default_year(url, uai, date.today()),
-                             uai, date.today())
+                             uai, date.today(), workers=settings.workers)
     except BilanError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from pipeline.ingest import ingest_inbox
+from tests.ingest_runs import ingested
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS, Status
 from schemas.tables import PipelineRun, SourceFile
 from tests.db_builders import add_certification, add_establishment, add_student, read_rows
@@ -211,8 +211,8 @@ def open_problems(db_url, tmp_path):
                     "pix-niveau-score")
     (inbox / "20260321_resultats_3C.csv").write_bytes(b"PK\x03\x04 a workbook")
     (other / "20260321_resultats_4A.csv").write_bytes(b"PK\x03\x04 another workbook")
-    ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=sample.roster_path, workers=1)
-    ingest_inbox(other, database_url=db_url, archive_dir=tmp_path / "archive", uai="0330001A", workers=1)
+    ingested(inbox, db_url, tmp_path / "archive", roster=sample.roster_path, workers=1)
+    ingested(other, db_url, tmp_path / "archive", uai="0330001A", workers=1)
     return third
 
 

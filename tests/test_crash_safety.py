@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from pipeline.ingest import ingest_inbox
+from tests.ingest_runs import ingested
 from pipeline.processes import live_processes
-from pix_livret.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
+from pix_livret.demo.sample_data import ROSTER_FILE_NAME, academie_uai, make_sample_academie, make_sample_establishment
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student
 from store.database import make_engine, upgrade_to_head
 from transforms.archive import sha256_of
@@ -269,8 +269,7 @@ def read_report(path: Path) -> dict:
 def test_kill_at_any_point_then_rerun_reaches_the_uninterrupted_end_state(db_url, new_database, tmp_path):
     inbox, schools = make_academie(tmp_path)
     started = time.monotonic()
-    reference = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive_a", schools=schools,
-                             workers=1)
+    reference = ingested(inbox, db_url, tmp_path / "archive_a", schools=schools, workers=1)
     duration = {1: time.monotonic() - started}
     assert not reference.failed
     expected = end_state(db_url)
@@ -307,7 +306,7 @@ def test_kill_at_any_point_then_rerun_reaches_the_uninterrupted_end_state(db_url
         problems = [f"after the kill: {p}" for p in half_loaded(expected, end_state(database))]
 
         try:
-            rerun = ingest_inbox(inbox, database_url=database, archive_dir=archive, schools=schools, workers=1)
+            rerun = ingested(inbox, database, archive, schools=schools, workers=1)
         except Exception as error:  # noqa: BLE001 - a crash of the re-run is a finding of this kill, told with it
             problems.append(f"the re-run crashed: {type(error).__name__}: {error}")
         else:
@@ -325,8 +324,7 @@ def test_runs_at_once_end_as_one(db_url, new_database, tmp_path, migrated, count
     """The runs start together on an empty database (the académie's first night: all migrate it), or on one
     migrated already (any other night)."""
     inbox, schools = make_academie(tmp_path)
-    reference = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive_a", schools=schools,
-                             workers=1)
+    reference = ingested(inbox, db_url, tmp_path / "archive_a", schools=schools, workers=1)
     assert not reference.failed
     expected = end_state(db_url)
 

@@ -19,8 +19,8 @@ from sqlalchemy import func, select, text
 
 import pipeline.ingest as ingest
 import store.database as database
-from pipeline.ingest import ingest_inbox
-from pix_livret.sample_data import make_sample_academie
+from tests.ingest_runs import ingested
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import Certification, SourceFile
 from store.database import DatabaseFailure, connect, make_engine, upgrade_to_head
 
@@ -136,8 +136,7 @@ def test_a_postgresql_connection_cut_while_loading_is_a_lost_connection_and_load
 
     monkeypatch.setattr(ingest, "save_certifications", cut_on_second_establishment)
 
-    report = ingest_inbox(academie.root, database_url=db_url, archive_dir=tmp_path / "archive",
-                          schools=academie.school_names, workers=1)
+    report = ingested(academie.root, db_url, tmp_path / "archive", schools=academie.school_names, workers=1)
 
     [failed] = [e for e in report.establishments if e.error]
     assert [failed.uai] == cut and report.failed

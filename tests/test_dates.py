@@ -9,9 +9,9 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select
 
-from pipeline.ingest import ingest_inbox
+from tests.ingest_runs import ingested
 from pipeline.school_years import default_school_year
-from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import make_sample_establishment, write_class_csv
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import (Attestation, Certification, Enrolment, Establishment, FileProblem, QuarantinedRow,
                             SourceFile, Student)
@@ -40,8 +40,7 @@ def test_a_certification_dated_2030_is_set_aside_and_the_default_year_stays_the_
                     birth_date=date(1970, 5, 17))  # a BTS or GRETA candidate: loaded
     write_class_csv(inbox / "20260320_resultats_3A.csv", [real, future, adult], "pix-niveau-score")
 
-    report = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=sample.roster_path,
-                          workers=1)
+    report = ingested(inbox, db_url, tmp_path / "archive", roster=sample.roster_path, workers=1)
 
     [file] = report.files
     assert (file.status, file.rows_loaded, file.rows_quarantined) == ("partial", 2, 1)
@@ -50,33 +49,29 @@ def test_a_certification_dated_2030_is_set_aside_and_the_default_year_stays_the_
         3, "Date de passage de la certification", "Date de passage postérieure au jour du traitement")
     stored = read_rows(db_url, select(Certification.number, Certification.school_year).order_by(Certification.number))
     assert stored == [(real.number, 2025), (adult.number, 2025)]
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
-    assert default_school_year(sample.uai, date.today()) == "2025-2026"
+    assert default_school_year(sample.uai, date.today(), database_url=db_url) == "2025-2026"
     assert "Formation" not in json.dumps(report.asdict()) and "1970" not in json.dumps(report.asdict())
 
 
 # --- the default school year -----------------------------------------------------------------------------------
 
-def test_a_new_years_roster_in_september_does_not_move_the_default_year(engine, db_url, monkeypatch):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+def test_a_new_years_roster_in_september_does_not_move_the_default_year(engine, db_url):
     add_establishment(engine, school_year=2026)  # the 2026-2027 roster, arrived in September
     add_certification(engine, 101, passed_on=date(2026, 3, 20))
-    assert default_school_year(UAI, date(2026, 9, 15)) == "2025-2026"
+    assert default_school_year(UAI, date(2026, 9, 15), database_url=db_url) == "2025-2026"
 
 
-def test_a_stored_result_after_today_does_not_move_the_default_year(engine, db_url, monkeypatch):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+def test_a_stored_result_after_today_does_not_move_the_default_year(engine, db_url):
     add_establishment(engine)
     add_certification(engine, 101, passed_on=date(2026, 3, 20))
     add_certification(engine, 102, passed_on=date(2030, 1, 1))  # stored before the rules: never the default
-    assert default_school_year(UAI, date(2026, 11, 23)) == "2025-2026"
+    assert default_school_year(UAI, date(2026, 11, 23), database_url=db_url) == "2025-2026"
 
 
-def test_an_undated_result_counts_in_its_files_year_for_the_default(engine, db_url, monkeypatch):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
+def test_an_undated_result_counts_in_its_files_year_for_the_default(engine, db_url):
     add_establishment(engine, school_year=2024)
     add_certification(engine, 101, passed_on=None, school_year=2025)
-    assert default_school_year(UAI, date(2026, 11, 23)) == "2025-2026"
+    assert default_school_year(UAI, date(2026, 11, 23), database_url=db_url) == "2025-2026"
 
 
 # --- migration 0008 --------------------------------------------------------------------------------------------
@@ -170,6 +165,6 @@ def test_migration_0008_stores_school_years_and_sets_aside_the_rows_that_break_t
     # the next run's report says it, though nothing new came in
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    report = ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", uai=UAI, workers=1)
+    report = ingested(inbox, db_url, tmp_path / "archive", uai=UAI, workers=1)
     assert [(p.name, p.rows_quarantined) for p in report.open_problems] == [("20260320_resultats_3A.csv", 2)]
     assert report.quarantined

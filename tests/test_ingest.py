@@ -1,4 +1,5 @@
-"""The nightly data path without Prefect (pipeline.ingest): an académie loaded establishment by establishment."""
+"""The nightly data path (pipeline.ingest: plan_inbox, load_inbox), without Prefect: an académie loaded establishment by
+establishment."""
 from __future__ import annotations
 
 import shutil
@@ -9,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 import pipeline.ingest as ingest_module
 import transforms.check_files
-from pipeline.ingest import ingest_inbox
-from pix_livret.sample_data import make_sample_academie
+from tests.ingest_runs import ingested
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import Certification, Establishment, SourceFile, Student
 from tests.builders import entity_bomb
 from tests.db_builders import read_rows
@@ -23,7 +24,7 @@ def academie(tmp_path):
 
 
 def run(academie, db_url, tmp_path, **options):
-    return ingest_inbox(academie.root, database_url=db_url, archive_dir=tmp_path / "archive", **options)
+    return ingested(academie.root, db_url, tmp_path / "archive", **options)
 
 
 def count(db_url, query):
@@ -140,7 +141,7 @@ def test_an_unreadable_roster_is_named_when_the_uai_is_unknown(tmp_path, db_url)
     roster.write_bytes(entity_bomb(9, declaration=False))
 
     with pytest.raises(InboxError, match=r"ElevesSansAdresses\.xml ne le donne pas \(Fichier XML illisible"):
-        ingest_inbox(inbox, database_url=db_url, archive_dir=tmp_path / "archive", roster=roster, workers=1)
+        ingested(inbox, db_url, tmp_path / "archive", roster=roster, workers=1)
 
 
 def test_a_linked_uai_folder_and_a_link_swapped_in_after_listing_are_refused_unread(academie, db_url, tmp_path,

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.ingest import ingest_inbox
-from pix_livret.sample_data import make_sample_academie
+from tests.ingest_runs import ingested
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import Certification, FileProblem, SourceFile, Student
 from tests.test_ingest import count
 from transforms.inbox import InboxError, find_establishments
@@ -26,7 +26,7 @@ def school(tmp_path):
 
 
 def run(academie, db_url, tmp_path):
-    return ingest_inbox(academie.root, database_url=db_url, archive_dir=tmp_path / "archive", workers=1)
+    return ingested(academie.root, db_url, tmp_path / "archive", workers=1)
 
 
 def rewrite(path, old, new, encoding="utf-8"):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from pipeline.ingest import ingest_inbox
-from pix_livret.sample_data import make_sample_academie
+from tests.ingest_runs import ingested
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.referential import LEVEL_COLUMNS
 from schemas.tables import Certification, FileProblem, QuarantinedRow, SourceFile, Student
 from store import certifications
@@ -28,7 +28,7 @@ on_postgresql = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
 def run(root: Path, db_url: str, tmp_path: Path):
-    return ingest_inbox(root, database_url=db_url, archive_dir=tmp_path / "archive", workers=1)
+    return ingested(root, db_url, tmp_path / "archive", workers=1)
 
 
 def lines_of(path: Path) -> list[str]:

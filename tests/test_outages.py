@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from pix_livret.temporary_server import free_port
 from store.database import connect, upgrade_to_head
 

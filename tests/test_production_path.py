@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pix_livret.sample_data import make_sample_academie, make_sample_establishment
+from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment
 from pix_livret.temporary_server import free_port
 from schemas.tables import Certification, PipelineRun, Student
 from store.database import make_engine

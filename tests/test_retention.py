@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from pipeline.attestations import produce_attestations
-from pipeline.ingest import ingest_inbox
+from tests.ingest_runs import ingested
 from pipeline.retention import RetentionError, forget, purge
 from pipeline.settings import Settings
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import Attestation, Certification, Enrolment, PipelineRun, QuarantinedRow, SourceFile, Student
 from store.database import make_engine
 from store.query import read_certifications
@@ -25,7 +25,7 @@ def school(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
     academie = make_sample_academie(tmp_path / "inbox", establishments=1, classes=2, students_per_class=3)
-    report = ingest_inbox(academie.root, database_url=db_url, archive_dir=tmp_path / "archive", workers=1)
+    report = ingested(academie.root, db_url, tmp_path / "archive", workers=1)
     assert not report.failed
     engine = make_engine(db_url)
     yield academie, engine, tmp_path / "out"

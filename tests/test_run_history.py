@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pipeline.history import recorded_run
 from pipeline.processes import is_gone, this_process
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import PipelineRun
 from store.database import connect, upgrade_to_head
 from store.runs import INTERRUPTED, start_run
@@ -21,7 +21,7 @@ import os, signal, sys
 from datetime import datetime, timezone
 from store.database import connect
 from pipeline.processes import is_gone, this_process
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from store.runs import start_run
 with connect(sys.argv[1]) as connection:
     start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)
@@ -57,16 +57,16 @@ import os, signal, sys
 from datetime import datetime, timezone
 from pathlib import Path
 from store.database import connect
-from pipeline.ingest import EstablishmentJob, Settings, ingest_establishments
+from pipeline.ingest import EstablishmentJob, IngestRun, ingest_establishments
 from pipeline.processes import is_gone, this_process
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from transforms.inbox import list_inbox
 from store.runs import start_run
 url, inbox, archive = sys.argv[1:]
 with connect(url) as connection:
     run_id = start_run(connection, "ingest", {}, None, datetime.now(timezone.utc), this_process(), is_gone)
 jobs = [EstablishmentJob.of(e) for e in list_inbox(Path(inbox), None, None, None, None).establishments]
-ingest_establishments(jobs[:1], Settings(url, archive, run_id), workers=1)
+ingest_establishments(jobs[:1], IngestRun(url, archive, run_id), workers=1)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 

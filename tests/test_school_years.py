@@ -17,7 +17,7 @@ from lxml import etree
 from typer.testing import CliRunner
 
 from pix_livret.cli import EXIT_QUARANTINE, app
-from pix_livret.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, format_record,
+from pix_livret.demo.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, format_record,
                                     write_class_csv, write_siecle_roster)
 from schemas.referential import LEVEL_COLUMNS, Status
 from tests.conftest import DATABASES, empty_database

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.bilans import read_bilan
-from pipeline.ingest import ingest_inbox
-from pix_livret.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, write_class_csv,
+from tests.ingest_runs import ingested
+from pix_livret.demo.sample_data import (ROSTER_FILE_NAME, SampleCertification, SampleStudent, write_class_csv,
                                     write_siecle_roster)
 from schemas.referential import LEVEL_COLUMNS, Status
 from store.database import connect
@@ -76,7 +76,7 @@ def test_each_years_figures_are_those_of_its_own_files(plans, tmp_path_factory):
     inbox.mkdir()
     for offset, plan in enumerate(plans):
         write_year(inbox, offset, plan)
-        report = ingest_inbox(inbox, database_url=together, archive_dir=root / "archive", uai=UAI, workers=1)
+        report = ingested(inbox, together, root / "archive", uai=UAI, workers=1)
         assert not report.failed
     for offset, plan in enumerate(plans):
         alone_inbox = root / f"alone{offset}"
@@ -84,7 +84,7 @@ def test_each_years_figures_are_those_of_its_own_files(plans, tmp_path_factory):
         alone_inbox.mkdir()
         write_year(alone_inbox, offset, plan)
         alone = f"sqlite:///{root / f'alone{offset}.sqlite'}"
-        ingest_inbox(alone_inbox, database_url=alone, archive_dir=root / "archive", uai=UAI, workers=1)
+        ingested(alone_inbox, alone, root / "archive", uai=UAI, workers=1)
         school_year = f"{FIRST_YEAR + offset}-{FIRST_YEAR + offset + 1}"
         assert figures(together, school_year) == figures(alone, school_year), school_year
 
@@ -99,7 +99,7 @@ def test_a_student_in_two_years_counts_in_each_years_class(tmp_path, repeats):
     (tmp_path / "inbox").mkdir()
     for offset, plan in enumerate(plans):
         write_year(tmp_path / "inbox", offset, plan)
-        ingest_inbox(tmp_path / "inbox", database_url=db, archive_dir=tmp_path / "archive", uai=UAI, workers=1)
+        ingested(tmp_path / "inbox", db, tmp_path / "archive", uai=UAI, workers=1)
     classes, _, follow_up = figures(db, f"{FIRST_YEAR}-{FIRST_YEAR + 1}")
     assert [(c["division"], c["roster"], c["candidates"]) for c in classes] == [("3A", 10, 10),
                                                                                ("Établissement", 10, 10)]

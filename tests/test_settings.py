@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import config
 from pipeline.settings import Settings, current_settings, using
 
 
@@ -21,8 +20,6 @@ def test_the_settings_in_use_win_over_the_environment_and_go_with_the_block(monk
 
     with using(given):
         assert current_settings() is given
-        assert config.database_url() == f"sqlite:///{tmp_path / 'cli.sqlite'}"  # the readers not yet converted
-        assert config.output_dir() == tmp_path / "sorties"
 
     assert current_settings().database_url == "sqlite:///ailleurs.sqlite"
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from pix_livret.temporary_server import WATCHDOG_MARK
 
 PIX_LIVRET = str(Path(sys.executable).parent / "pix-livret")

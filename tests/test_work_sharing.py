@@ -1,6 +1,8 @@
-"""Work shared out between this process and a helper: every item done once, the helper used once it is ready."""
+"""Work shared out between this process and a helper: every item done once, the helper used once it is ready, started
+ahead when the caller knows work is coming, and set up for allocation-heavy work."""
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -8,7 +10,8 @@ import time
 
 import pytest
 
-from pipeline.work_sharing import helpers_started, share_out
+from pipeline.gc_policy import YOUNG_THRESHOLD
+from pipeline.work_sharing import helper_processes, share_out, share_out_in_order
 
 
 def where_done(item: int) -> tuple[int, int]:
@@ -16,6 +19,13 @@ def where_done(item: int) -> tuple[int, int]:
     if os.getpid() == PARENT:
         time.sleep(0.3)
     return item, os.getpid()
+
+
+def young_threshold(_item: int) -> tuple[int, int]:
+    """The collector's young-generation threshold where the item was done, and that process."""
+    if os.getpid() == PARENT:
+        time.sleep(0.3)
+    return gc.get_threshold()[0], os.getpid()
 
 
 def fail_on_three(item: int) -> int:
@@ -50,30 +60,58 @@ def test_an_error_of_one_item_ends_the_sharing():
         list(share_out(list(range(8)), fail_on_three, processes=2))
 
 
-def test_a_helper_started_ahead_imports_meanwhile_and_takes_its_share():
-    before = set(multiprocessing.active_children())
-    with helpers_started(2, __name__):
-        spawned_ahead = {process.pid for process in set(multiprocessing.active_children()) - before}
-        time.sleep(2)  # this process's own start (Prefect, a temporary server): the helper imports meanwhile
-        started = time.perf_counter()
-        done = list(share_out(list(range(6)), where_done, processes=2))
-        elapsed = time.perf_counter() - started
+def test_results_in_order_whoever_did_them():
+    assert [item for item, _ in share_out_in_order(list(range(10)), where_done, processes=2)] == list(range(10))
 
-    helpers = {pid for _, (_, pid) in done} - {os.getpid()}
-    assert helpers and helpers <= spawned_ahead, "the work went to the helper spawned ahead, not to a new one"
+
+def test_helpers_and_this_process_collect_garbage_rarely_during_the_work():
+    before = gc.get_threshold()
+    done = share_out_in_order(list(range(12)), young_threshold, processes=2)
+
+    assert {threshold for threshold, _ in done} == {YOUNG_THRESHOLD}
+    assert len({pid for _, pid in done}) == 2
+    assert gc.get_threshold() == before, "this process's own setting is restored once its share is done"
+
+
+def test_a_helper_started_ahead_imports_meanwhile_and_takes_its_share():
+    with helper_processes(1, __name__) as helpers:
+        spawned_ahead = {process.pid for process in helpers.processes}
+        time.sleep(2)  # this process's own start (the survey of the inbox): the helper imports meanwhile
+        started = time.perf_counter()
+        done = list(share_out(list(range(6)), where_done, processes=2, helpers=helpers))
+        elapsed = time.perf_counter() - started
+        again = list(share_out(list(range(6)), where_done, processes=2, helpers=helpers))
+
+    helpers_used = {pid for _, (_, pid) in done + again} - {os.getpid()}
+    assert helpers_used and helpers_used <= spawned_ahead, "the work went to the helper spawned ahead, not to a new one"
     # ready from the first item: this process (0.3 s an item) did not do most of them while a helper started
     assert sum(pid == os.getpid() for _, (_, pid) in done) <= 3, elapsed
+    for process in helpers.processes:
+        process.join(timeout=5)
+    assert not any(process.is_alive() for process in helpers.processes), "stopped on the way out"
+
+
+def test_an_error_on_helpers_started_ahead_ends_the_sharing_and_leaves_them_to_their_owner():
+    with helper_processes(1, __name__) as helpers:
+        with pytest.raises(ValueError, match="item 3"):
+            list(share_out(list(range(8)), fail_on_three, processes=2, helpers=helpers))
+        assert [item for item, _ in share_out_in_order([1, 2], where_done, processes=2, helpers=helpers)] == [1, 2]
 
 
 def test_a_helper_started_ahead_and_never_used_is_stopped_without_waiting_for_its_import(tmp_path, monkeypatch):
     (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(30)\n")
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned helpers get this process's sys.path
-    before = set(multiprocessing.active_children())
     started = time.perf_counter()
-    with helpers_started(2, "slow_to_import"):
-        [helper] = set(multiprocessing.active_children()) - before
+    with helper_processes(1, "slow_to_import") as helpers:
+        [helper] = helpers.processes
         time.sleep(0.5)  # a small run: nothing for the helper after all
     helper.join(timeout=5)
 
     assert not helper.is_alive() and time.perf_counter() - started < 5
     assert "slow_to_import" not in sys.modules
+
+
+def test_no_helper_when_there_is_no_other_process_to_use():
+    before = set(multiprocessing.active_children())
+    with helper_processes(0, __name__) as helpers:
+        assert helpers is None and set(multiprocessing.active_children()) == before

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.tables import Certification, PipelineRun, SourceFile
 from store.database import make_engine
 from tests.test_production_path import REPO, Production

@@ -88,7 +88,8 @@ def _make_bilan(settings: Settings, uai: str, school_year: str):
     from pipeline.bilans import BilanError, make_bilans
 
     try:
-        return make_bilans(settings.database_url, settings.out_dir, school_year, uai, date.today())
+        return make_bilans(settings.database_url, settings.out_dir, school_year, uai, date.today(),
+                           workers=settings.workers)
     except BilanError as error:
         raise DemoError(f"Le bilan a échoué : {error}") from error
 

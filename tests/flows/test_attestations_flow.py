@@ -145,14 +145,15 @@ def test_never_migrated_database_is_a_clear_error(tmp_path):
 
 def test_default_year_is_that_of_the_latest_certification(school):
     # in November 2026, the results of March 2026 are still the ones to print
-    assert default_school_year(None, date(2026, 11, 23)) == "2025-2026"
+    in_use = current_settings().database_url
+    assert default_school_year(None, date(2026, 11, 23), database_url=in_use) == "2025-2026"
 
 
 def test_default_year_falls_back_to_the_roster_then_to_today(engine, db_url, monkeypatch):
-    monkeypatch.setenv("PIX_LIVRET_DB_URL", db_url)
     add_establishment(engine, school_year=2024)
-    assert default_school_year("0861234Z", date(2026, 11, 23)) == "2024-2025"
-    assert default_school_year("0330001R", date(2026, 11, 23)) == "2026-2027"  # unknown here: the flow will say so
+    assert default_school_year("0861234Z", date(2026, 11, 23), database_url=db_url) == "2024-2025"
+    # unknown here: the flow will say so
+    assert default_school_year("0330001R", date(2026, 11, 23), database_url=db_url) == "2026-2027"
 
 
 def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monkeypatch):
@@ -196,7 +197,9 @@ def test_two_runs_at_once_render_each_page_once_the_second_waiting(school, monke
 def test_the_flow_renders_the_default_year_when_none_is_given(school):
     from flows.attestations import check_attestations
 
-    assert check_attestations.fn(None, None, current_settings()) == default_school_year(None, date.today())
+    settings = current_settings()
+    assert check_attestations.fn(None, None, settings) == default_school_year(None, date.today(),
+                                                                    database_url=settings.database_url)
 
 
 @pytest.mark.usefixtures("prefect_harness")

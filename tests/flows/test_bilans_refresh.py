@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
 from flows.nightly_ingest import nightly_ingest, report_of
-from pix_livret.sample_data import make_sample_establishment
+from pix_livret.demo.sample_data import make_sample_establishment
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

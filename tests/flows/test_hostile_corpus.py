@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.sample_data import make_sample_academie, make_sample_establishment
+from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 

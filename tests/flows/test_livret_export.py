@@ -172,7 +172,9 @@ def test_the_settings_given_choose_the_folder_and_the_editor(school, db_url, tmp
 def test_the_flow_exports_the_default_year_when_none_is_given(school):
     from flows.livret_export import check_export
 
-    assert check_export.fn("LSU", None, None, current_settings()) == default_school_year(None, date.today())
+    settings = current_settings()
+    assert check_export.fn("LSU", None, None, settings) == default_school_year(None, date.today(),
+                                                                       database_url=settings.database_url)
 
 
 @pytest.mark.usefixtures("prefect_harness")

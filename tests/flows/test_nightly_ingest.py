@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import flows.nightly_ingest as nightly_module
 from flows.nightly_ingest import RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
 from store.database import DatabaseFailure, make_engine
@@ -239,7 +239,7 @@ def test_a_flow_that_fails_closes_its_run_as_failed_with_the_reason(database, sa
     def refused(*_args, **_kwargs):
         raise DatabaseFailure("Valeur refusée par la base de données (table certifications).", transient=False)
 
-    monkeypatch.setattr(nightly_module, "ingest_establishments", refused)
+    monkeypatch.setattr(nightly_module, "load_inbox", refused)
     state = ingest(sample)
 
     assert state.is_failed()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pix_livret.sample_data import make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import make_sample_establishment, write_class_csv
 from transforms.check_files import InputFile, check_files
 from transforms.read_roster import read_roster
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pix_livret.sample_data import make_sample_academie
+from pix_livret.demo.sample_data import make_sample_academie
 from schemas.certification import PERSONAL_COLUMNS
 from transforms.check_files import InputFile, check_files
 
