@@ -45,7 +45,9 @@ def build_academie_workbook(summary: AcademieSummary, school_year: str | None = 
         if summary.departements > 1:
             sheets.append((table[table["level"] != ESTABLISHMENT_LEVEL], DEPARTEMENTS))
         for frame, spec in sheets:
-            frame = frame.assign(departement_label=frame["departement_label"].fillna(""))
+            # the académie's row: no département, and named in the Départements sheet's first column
+            frame = frame.assign(departement_label=frame["departement_label"].fillna(
+                "" if spec is ACADEMIE else frame["uai"]))
             _write_table(writer, frame, spec)
             _mark_withheld(writer, frame, spec)
         _write_table(writer, shown_quartiles(summary.quartiles), QUARTILES)
