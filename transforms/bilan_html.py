@@ -6,6 +6,7 @@ the very same HTML, so the PDF and the page cannot say different things.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -101,7 +102,7 @@ class AcademieSection:
 
 
 def render_academie_html(summary: AcademieSummary, school_year: str, made_on: date,
-                         charts: list[Chart] = ()) -> str:
+                         charts: Sequence[Chart] = ()) -> str:
     """The académie summary's page, landscape: establishments × indicators grouped by département, the rule of
     small groups, the académie's quartiles and the charts; counts and means only, no student's name."""
     previous = previous_school_year(school_year)
