@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,12 @@ from store.database import make_engine, upgrade_to_head
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test`'s workers start with SIGINT ignored, which every command a test starts would inherit (a Ctrl-C
+    # test would wait forever), and with COLUMNS=80, which the command line takes for a terminal's width
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.environ.pop("COLUMNS", None)
 
 PG_URL = os.environ.get("PIX_LIVRET_TEST_PG_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
