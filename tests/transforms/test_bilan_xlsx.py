@@ -68,7 +68,7 @@ def written(texts_: list[str]) -> list[str]:
 def test_text_from_the_input_is_a_text_cell_in_every_workbook(bilan, names, file, school):
     divisions, last_names, first_names = (list(column) for column in zip(*names))
     follow_up = pd.DataFrame({"division": divisions, "last_name": last_names, "first_name": first_names,
-                              "situation": ["absent"] * len(names)})
+                              "ine": file, "situation": ["absent"] * len(names)})
     unmatched = pd.DataFrame({"division": divisions, "last_name": last_names, "first_name": first_names,
                               "status": "validée", "file": file, "row": 2})
     open_files = pd.DataFrame({"file": [file], "division": [divisions[0]], "status": ["quarantined"],
@@ -83,8 +83,9 @@ def test_text_from_the_input_is_a_text_cell_in_every_workbook(bilan, names, file
 
     assert_no_formula_nor_link(workbook)
     assert_no_formula_nor_link(summary)
-    expected = list(zip(written(divisions), written(last_names), written(first_names), ["absent"] * len(names)))
-    assert read_back(workbook, FOLLOW_UP.sheet, 4) == expected
+    expected = list(zip(written(divisions), written(last_names), written(first_names), written([file]) * len(names),
+                        ["absent"] * len(names)))
+    assert read_back(workbook, FOLLOW_UP.sheet, 5) == expected
     assert [row[4] for row in read_back(workbook, UNMATCHED.sheet, 5)] == written([file]) * len(names)
     assert read_back(workbook, OPEN_FILES.sheet, 1) == [(remove_unwanted(file),)]
     assert read_back(summary, "Établissements", 2)[0] == (bilan.uai, remove_unwanted(school))
