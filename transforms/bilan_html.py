@@ -15,7 +15,8 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from transforms.bilan_charts import MISSING_COLOUR, Chart, level_colours, level_scale
-from transforms.bilan_tables import ACADEMIE, BILAN_TABLES, CLASSES, FOLLOW_UP, Kind, TableSpec
+from transforms.bilan_tables import (ACADEMIE, BILAN_TABLES, CLASSES, CONCERNED_RULES, FOLLOW_UP, Kind, TableSpec,
+                                    means_rule)
 from transforms.bilans import ACADEMIE as ACADEMIE_ROW, ESTABLISHMENT, MIN_FOR_MEANS, Bilan
 from transforms.pdf_engine import html_class
 
@@ -28,10 +29,6 @@ TABLE_POINTS, SMALLEST_POINTS = 8.5, 7.0  # a table too wide for its words is se
 TEXT_COLUMN_CHARACTERS = 32  # a text column wider than this wraps (a competence's label on two lines at most)
 BOLD = 1.12  # a bold character of the total row is this much wider (the headers' smaller bold ones are not)
 PADDING = 1.6  # a cell's padding and border, in characters
-CONCERNED_RULES = {
-    "mef": "les divisions dont des élèves sont en 3e (SEGPA comprise) selon leur code MEF SIECLE.",
-    "files": "les divisions qui ont un fichier de résultats Pix cette année (la liste SIECLE ne donne pas de MEF).",
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
         charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan),
         follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
         concerned_rule=CONCERNED_RULES[bilan.concerned_by], min_for_means=MIN_FOR_MEANS,
-        small_classes=", ".join(bilan.small_classes))
+        means_rule=means_rule(bilan.small_classes, "(« — »)"))
 
 
 def render_academie_html(summary: pd.DataFrame, school_year: str, made_on: date) -> str:

@@ -10,6 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from schemas.referential import DOMAINS
+from transforms.bilans import MIN_FOR_MEANS
 
 Kind = Literal["text", "count", "percent", "decimal", "mixed"]  # mixed: counts, or "< 5" where a group is small
 
@@ -59,8 +60,8 @@ CLASSES = TableSpec("classes", "Classes", "Résultats par classe", (
 SCORES = TableSpec("scores", "Scores", "Scores des certifications validées", (
     _c("division", "Classe", "text", "La division ; « Établissement » : toutes les certifications validées."),
     _c("n", "Validées avec un score", definition="Certifications validées qui ont un score (en pix)."),
-    _c("mean", "Score moyen", "decimal", "Moyenne des scores, en pix ; « — » (ou vide) pour une classe de moins "
-       "de 5 validées."),
+    _c("mean", "Score moyen", "decimal", "Moyenne des scores, en pix ; « — » dans la page, vide dans le classeur, "
+       "pour une classe de moins de 5 validées, comme la médiane et les quartiles."),
     _c("median", "Score médian", "decimal", "La moitié des validées ont un score inférieur ou égal."),
     _c("q1", "1er quartile", "decimal", "Le quart des validées ont un score inférieur ou égal."),
     _c("q3", "3e quartile", "decimal", "Les trois quarts des validées ont un score inférieur ou égal.")),
@@ -136,6 +137,11 @@ WITHOUT_RESULTS = TableSpec("without_results", "Classes sans résultat", "Classe
     _c("division", "Classe", "text", "Classe concernée sans aucun candidat."),
     _c("reason", "Pourquoi", "text", "Fichier de la classe écarté, ou aucun fichier de résultats.")))
 HEAT_MAP_SHEET = "Classes x compétences"
+COVER_SHEET = "Présentation"
+CONCERNED_RULES = {
+    "mef": "les divisions dont des élèves sont en 3e (SEGPA comprise) selon leur code MEF SIECLE.",
+    "files": "les divisions qui ont un fichier de résultats Pix cette année (la liste SIECLE ne donne pas de MEF).",
+}
 
 BILAN_TABLES = (CLASSES, SCORES, GLOBAL_LEVELS, COMPETENCES, DOMAIN_TABLE, SEXES, YEARS, FOLLOW_UP, OTHER_CLASSES,
                 UNMATCHED, OPEN_FILES, WITHOUT_RESULTS)
@@ -144,6 +150,16 @@ ACADEMIE = TableSpec("academie", "Établissements", "Établissements", (
     _c("uai", "UAI", "text"), _c("name", "Établissement", "text"), *CLASSES.columns[1:],
     _c("mean_score", "Score moyen des validées", "decimal"),
     *(_c(f"domain_{d.code}", f"Niveau moyen domaine {d.code}", "decimal") for d in DOMAINS)))
+
+
+def means_rule(small_classes: tuple[str, ...], mark: str) -> str:
+    """The k ≥ 5 rule in French, with this bilan's classes it withholds; MARK says how a withheld mean looks."""
+    classes = (f"Classes concernées : {', '.join(small_classes)}." if small_classes
+               else "Aucune classe concernée cette année.")
+    return (f"Règle des petits effectifs : une classe de moins de {MIN_FOR_MEANS} certifications validées n'a ni "
+            f"score moyen, ni médiane, ni quartiles, ni histogramme, ni niveaux moyens par compétence {mark} : ce "
+            "seraient les résultats de quelques élèves, que l'on reconnaîtrait. Ses effectifs et ses taux restent "
+            f"donnés. {classes}")
 
 
 def labelled(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
