@@ -25,7 +25,10 @@ MAX_WIDTH = 60
 # XlsxWriter's write(), which pandas calls for every cell, makes "=…" a formula (run when the file is opened: DDE,
 # a fetched URL), "http://…" a link and "12" a number. Said once in the workbook's options, it holds for every
 # cell of every workbook, where write_string would have to replace pandas' own loop over the cells.
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    # each sheet assembled in memory, not in a temporary file: a bilan's workbook is small, and its
+                    # files' creation and removal cost more than writing it
+                    "in_memory": True}
 WITHHELD_NOTE = f"moins de {MIN_FOR_MEANS} certifications validées : niveaux moyens non diffusés"
 
 
@@ -67,12 +70,12 @@ def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec, t
     sheet, book = writer.sheets[spec.sheet], writer.book
     _printable(sheet)
     totals = _cells(total, spec) if total is not None else shown.iloc[:0]
+    cells = np.vstack([shown.to_numpy(dtype=object), totals.to_numpy(dtype=object)])
     for position, column in enumerate(spec.columns):
         cell_format = book.add_format({"num_format": NUMBER_FORMATS[column.kind]})
         if column.kind == "mixed":  # "< 5" and "n.d." stand right-aligned among the numbers
             cell_format.set_align("right")
-        values = pd.concat([shown.iloc[:, position], totals.iloc[:, position]])
-        sheet.set_column(position, position, _width(values, column.label, column.kind), cell_format)
+        sheet.set_column(position, position, _width(cells[:, position], column.label, column.kind), cell_format)
     if total is not None:
         bold = [book.add_format({"num_format": NUMBER_FORMATS[c.kind], "bold": True, "top": 1,
                                  **({"align": "right"} if c.kind == "mixed" else {})}) for c in spec.columns]
@@ -203,7 +206,7 @@ def _printable(sheet) -> None:
     sheet.repeat_rows(0)
 
 
-def _width(values: pd.Series, label: str, kind: Kind) -> int:
+def _width(values, label: str, kind: Kind) -> int:
     longest = max((len(_shown_text(v, kind)) for v in values), default=0)
     return min(MAX_WIDTH, max(len(label), longest) + 2)
 
