@@ -85,7 +85,7 @@ def one_establishment(url: str, uai: str, out: Path) -> None:
     phases["html"], mark = time.perf_counter() - mark, time.perf_counter()
     render_pdf(html)
     phases["pdf"], mark = time.perf_counter() - mark, time.perf_counter()
-    build_bilan_workbook(bilan)
+    build_bilan_workbook(bilan, date.today())
     phases["xlsx"] = time.perf_counter() - mark
     print(f"establishment of {len(roster)} students, phases: " +
           ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))

@@ -211,7 +211,7 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
             return None
     with rare_collections():
         html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
-        contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan))
+        contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan, made_on))
     paths = bilan_paths(out_root, uai, school_year)
     for path, content in zip(paths, contents):
         write_private_file(path, content)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -89,11 +90,12 @@ def test_the_workbook_reads_back_with_numbers_as_numbers(school, tmp_path):
 
     sheets = pd.read_excel(path, sheet_name=None)
     assert {"Classes", "Scores", "Compétences", "Domaines", "Classes x compétences", "Élèves à suivre"} <= set(sheets)
-    classes = sheets["Classes"]
+    classes = sheets["Classes"].dropna(how="all")  # the blank row between the classes and the total
     for column in ("Élèves inscrits", "Candidats", "Absents", "Validées"):
-        assert pd.api.types.is_integer_dtype(classes[column]), column
+        assert pd.api.types.is_numeric_dtype(classes[column]), column
+        assert classes[column].map(float.is_integer).all(), column
     assert pd.api.types.is_float_dtype(classes["Validées / candidats"])
-    assert pd.api.types.is_float_dtype(sheets["Compétences"]["Niveau moyen"])
+    assert pd.api.types.is_float_dtype(sheets["Compétences"]["Niveau moyen des évalués"])
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -101,7 +103,8 @@ def test_the_workbook_reads_back_with_numbers_as_numbers(school, tmp_path):
     header = [cell.value for cell in book["Classes"][1]]
     rate = book["Classes"].cell(2, header.index("Validées / candidats") + 1)
     assert rate.number_format == "0.0%"
-    assert book["Classes x compétences"].conditional_formatting  # the colours of the heat map
+    legend = next(row for row in book["Classes x compétences"].iter_rows() if row[0].value == "Échelle des niveaux")
+    assert legend[1].fill.fgColor.rgb.upper().endswith("00224E")  # the colours of the heat map: level 0, cividis' dark blue
 
 
 def test_several_establishments_get_their_bilans_and_an_academie_summary_without_names(academie, tmp_path):
@@ -166,6 +169,75 @@ def test_the_workbook_converts_with_libreoffice(school, tmp_path):
     assert "Validées / candidats" in text and "Établissement" in text
 
 
+def add_class_of_five_validated(engine) -> None:
+    """3C: six enrolled, all candidates, five validated (scores 150, 240, 330, 420, 510), one never finished."""
+    from tests.bilan_school import levels
+    from tests.db_builders import add_source_file
+
+    source = add_source_file(engine, "20260320_resultats_3C.csv", division="3C")
+    for n in range(6):
+        student = add_student(engine, 3000 + n, first_name=f"Élève{n}", last_name=f"TROISC{n}", division="3C")
+        add_certification(engine, 50_000 + n, student_id=student, status="validated" if n < 5 else "started",
+                          score=150 + 90 * n if n < 5 else None, global_level="Indépendant 1" if n < 5 else None,
+                          levels=levels(n + 1) if n < 5 else levels(None), division="3C", source_file_id=source)
+
+
+def french(value, kind: str) -> str:
+    """A workbook's value as the page writes it (written here again, not taken from the code under test)."""
+    if value is None:
+        return "—"
+    if kind == "percent":
+        return f"{value * 100:.1f} %".replace(".", ",")
+    return f"{value:.1f}".replace(".", ",") if kind == "decimal" else str(value)
+
+
+FIGURES = re.compile(r"—|\d[\d\u202f]*(?:,\d+)?(?: %)?")
+
+
+def test_the_page_its_pdf_and_the_workbook_give_the_same_figures_per_class(engine, db_url, tmp_path):
+    from lxml import html as lxml_html
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    build_school(engine)
+    add_class_of_five_validated(engine)
+    report(db_url, tmp_path / "out")
+    page_path, pdf_path, workbook_path = bilan_files(tmp_path / "out")
+
+    book = load_workbook(workbook_path)
+    classes = {row[0]: row for row in book["Classes"].iter_rows(min_row=2, values_only=True) if row[0]}
+    scores = {row[0]: row for row in book["Scores"].iter_rows(min_row=2, values_only=True) if row[0]}
+    # per class: candidates, validated, validated / candidates, mean score (classes columns 2, 6, 9; scores 2)
+    workbook = {d: (french(classes[d][2], "count"), french(classes[d][6], "count"),
+                    french(classes[d][9], "percent"), french(scores.get(d, (None,) * 3)[2], "decimal"))
+                for d in classes}
+    assert workbook["3C"] == ("6", "5", "83,3 %", "330,0")  # worked out by hand
+    assert workbook["3A"] == ("4", "2", "50,0 %", "—")  # 2 validated: no mean (k ≥ 5)
+    assert workbook["Établissement"] == ("13", "10", "76,9 %", "315,0")
+
+    page = lxml_html.document_fromstring(page_path.read_text(encoding="utf-8"))
+
+    def page_rows(header: str) -> dict[str, list[str]]:
+        table = page.xpath(f"//table[thead//th={header!r}]")[0]
+        return {cells[0]: cells for cells in ([td.text_content() for td in tr.xpath("td")]
+                                              for tr in table.xpath("tbody/tr"))}
+
+    page_classes, page_scores = page_rows("Validées / candidats"), page_rows("Score moyen")
+    shown = {d: (page_classes[d][2], page_classes[d][6], page_classes[d][9], page_scores.get(d, [""] * 3)[2])
+             for d in page_classes}
+    assert {d: f for d, f in shown.items() if d in scores} == {d: f for d, f in workbook.items() if d in scores}
+
+    printed = "\n".join(p.extract_text() for p in PdfReader(pdf_path).pages)
+    after_classes = printed[printed.index("Résultats par classe"):]
+    after_scores = printed[printed.index("Scores des certifications validées"):]
+    for division, figures in workbook.items():
+        row = FIGURES.findall(re.search(rf"^{division} (\d.*)$", after_classes, re.M).group(1))
+        assert (row[1], row[5], row[8]) == figures[:3], division
+        if division in scores:
+            score_row = FIGURES.findall(re.search(rf"^{division} (\d.*)$", after_scores, re.M).group(1))
+            assert score_row[1] == figures[3], division
+
+
 CHART_SIZES = """Promise.all([...document.images].map(i => i.decode().then(() => true, () => false))).then(decoded =>
   [...document.querySelectorAll('img.chart')].map((image, n) => ({
     chart: image.dataset.chart, decoded: decoded[n], natural: image.naturalWidth * image.naturalHeight,
@@ -193,3 +265,23 @@ def test_the_page_opens_from_disk_in_chromium_with_every_chart_drawn(school, tmp
     assert screenshot.read_bytes().startswith(b"\x89PNG") and len(loaded.screenshot) > 20_000
     if os.environ.get("PIX_LIVRET_KEEP_SCREENSHOT"):  # to look at it: the test cannot
         shutil.copy(screenshot, os.environ["PIX_LIVRET_KEEP_SCREENSHOT"])
+
+
+# a cell whose content is wider than the cell once words may no longer be broken: a word that runs into its neighbour
+WORDS_TOO_WIDE = """[...document.querySelectorAll('th, td')].filter(cell => {
+  cell.style.overflowWrap = 'normal';
+  return cell.scrollWidth > cell.clientWidth + 1;
+}).map(cell => cell.textContent)"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium absent: apt-get install chromium")
+def test_no_header_word_nor_number_is_wider_than_its_column_in_chromium(school, tmp_path):
+    from tests.chromium import chromium, load_page
+
+    report(school, tmp_path / "out")
+    page = bilan_files(tmp_path / "out")[0]
+
+    with chromium(tmp_path / "profile") as browser:
+        loaded = load_page(browser, page.as_uri(), WORDS_TOO_WIDE, width=800)
+
+    assert loaded.value == []

@@ -15,6 +15,8 @@ import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from schemas.referential import MAX_LEVEL
+from transforms.bilan_tables import CLASSES
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
                                Bilan)
 
@@ -59,9 +61,10 @@ def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
 def draw_outcomes(classes: pd.DataFrame) -> Chart:
     """Per class, candidates by outcome, results set aside and absents, stacked."""
     rows = classes[classes["division"] != ESTABLISHMENT].iloc[::-1]
-    parts = [(VALIDATED, "Validées"), (NOT_OBTAINED, "Non obtenues"), (CANCELLED_OR_ERROR, "Annulées ou en erreur"),
-             ("set_aside", "Résultats écartés"), ("absents", "Absents")]
-    figure, axes = _figure("outcomes", 6.8, 0.9 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.35)
+    labels = {c.name: c.label for c in CLASSES.columns}  # the table's words
+    parts = [(name, labels[name]) for name in (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR, "set_aside", "absents")]
+    # room above the bars for the legend's two rows
+    figure, axes = _figure("outcomes", 6.8, 1.15 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.6)
     left = np.zeros(len(rows))
     for (column, label), colour in zip(parts, _colours(len(parts))):
         values = rows[column].to_numpy(dtype=float)
@@ -70,8 +73,8 @@ def draw_outcomes(classes: pd.DataFrame) -> Chart:
     axes.set_xlabel("Élèves")
     axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     return _chart("outcomes", figure, "Résultats par classe",
-                  "Barres empilées par classe : validées, non obtenues, annulées ou en erreur, résultats écartés, "
-                  "absents.")
+                  "Barres empilées par classe : validées, non obtenues, annulées, en erreur ou non terminées, "
+                  "résultats écartés, absents.")
 
 
 @_styled
@@ -155,19 +158,29 @@ def draw_domains(domains: pd.DataFrame) -> Chart:
                   "Barres groupées par domaine : part des niveaux évalués à 1 ou plus, 2 ou plus, 3 ou plus.")
 
 
-def heat_map_colours(heat_map: pd.DataFrame) -> tuple[list[list[tuple[str, str]]], float]:
-    """The heat map's cells coloured on the palette, (background, ink) in hex row by row, and the scale's top.
+def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean levels → their (background, ink) in hex, on the one scale of every bilan: 0 to MAX_LEVEL on the palette.
 
-    The heat map is a table, not a drawing: its numbers stay text in the page and the PDF, and WeasyPrint prints
-    a table of 160 cells in half the time it takes to draw them as SVG.
+    The scale is the level's, not the bilan's: the same mean has the same colour in every school's bilan and in
+    every year's, so two bilans side by side compare by colour. A value is coloured as it is written (rounded to
+    0.1): two cells that read the same look the same. NaN (nobody evaluated) is MISSING_COLOUR.
     """
-    values = heat_map.to_numpy(dtype=float)
-    top = 4.0 if np.isnan(values).all() else max(4.0, float(np.nanmax(values)))
-    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(values / top))
-    # dark ink on the light end of the palette, light ink on the dark end
-    inks = np.where(np.isnan(values) | (values > top * 0.55), "#000000", "#ffffff")
-    return [[(matplotlib.colors.to_hex(colour), str(ink)) for colour, ink in zip(colours, row_inks)]
-            for colours, row_inks in zip(rgba, inks)], top
+    shown = np.round(np.asarray(values, dtype=float), 1)
+    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(
+        np.ma.masked_invalid(np.clip(shown, 0, MAX_LEVEL) / MAX_LEVEL))
+    backgrounds = np.vectorize(matplotlib.colors.to_hex, signature="(n)->()")(rgba)
+    # the ink that reads best on each background (WCAG contrast): light on the dark end, dark on the light end
+    linear = np.where(rgba[..., :3] <= 0.04045, rgba[..., :3] / 12.92, ((rgba[..., :3] + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    inks = np.where((luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05), "#000000", "#ffffff")
+    return backgrounds, inks
+
+
+def level_scale() -> list[tuple[int, str, str]]:
+    """The legend of the heat map: each whole level 0 to MAX_LEVEL with its (background, ink)."""
+    levels = np.arange(MAX_LEVEL + 1, dtype=float)
+    backgrounds, inks = level_colours(levels)
+    return [(int(level), str(b), str(i)) for level, b, i in zip(levels, backgrounds, inks)]
 
 
 @_styled

@@ -15,21 +15,24 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from transforms.bilan_charts import Chart, heat_map_colours
-from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TABLES, CLASSES, DEFINITIONS,
-                                     DOMAINS_NOTE, FOLLOW_UP, PREVIOUS_NOTE, QUARTILES, QUARTILES_NOTE, SECRET_RULE,
-                                     UNKNOWN_ATTENTION, Kind, TableSpec, shown_quartiles)
+from transforms.bilan_charts import MISSING_COLOUR, Chart, level_colours, level_scale
+from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TABLES, CLASSES, CONCERNED_RULES,
+                                     DEFINITIONS, DOMAINS_NOTE, FOLLOW_UP, PREVIOUS_NOTE, QUARTILES, QUARTILES_NOTE,
+                                     SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule, shown_quartiles)
 from transforms.bilans import (ACADEMIE as ACADEMIE_ROW, ATTENTION_COUNTS, DEPARTEMENT_LEVEL, ESTABLISHMENT,
-                               ESTABLISHMENT_LEVEL, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
+                               ESTABLISHMENT_LEVEL, MIN_FOR_MEANS, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
                                previous_school_year)
 from transforms.pdf_engine import html_class
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MISSING = "—"
-CONCERNED_RULES = {
-    "mef": "les divisions dont des élèves sont en 3e (SEGPA comprise) selon leur code MEF SIECLE.",
-    "files": "les divisions qui ont un fichier de résultats Pix cette année (la liste SIECLE ne donne pas de MEF).",
-}
+# A table's width in characters of its 8.5 pt DejaVu Sans (1.8 mm each on average, as Chromium and WeasyPrint draw
+# them): what its column widths are shared out of
+TABLE_CHARACTERS = 100
+TABLE_POINTS, SMALLEST_POINTS = 8.5, 7.0  # a table too wide for its words is set smaller, down to 7 pt
+TEXT_COLUMN_CHARACTERS = 32  # a text column wider than this wraps (a competence's label on two lines at most)
+BOLD = 1.12  # a bold character of the total row is this much wider (the headers' smaller bold ones are not)
+PADDING = 1.6  # a cell's padding and border, in characters
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Row:
 class ShownTable:
     header: tuple[str, ...]
     rows: tuple[Row, ...]
+    widths: tuple[str, ...] = ()  # each column's share of the table ("12.5%"), from its content
+    points: float = TABLE_POINTS  # its type size: smaller when its words would not fit otherwise
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,19 @@ class HeatCell:
 
 
 @dataclass(frozen=True)
+class HeatRow:
+    division: str
+    cells: tuple[HeatCell, ...]  # none when withheld
+    withheld: bool  # fewer than MIN_FOR_MEANS validated: no means shown
+
+
+@dataclass(frozen=True)
 class HeatMap:
-    """The class × competence means as a coloured table: one row (division, cells) per class."""
+    """The class × competence means as a coloured table, one row per class, and the legend of its scale."""
     codes: tuple[str, ...]
-    rows: tuple[tuple[str, tuple[HeatCell, ...]], ...]
-    top: str
+    rows: tuple[HeatRow, ...]
+    legend: tuple[HeatCell, ...]  # levels 0 to 8, the same in every bilan
+    missing: str  # the background of a cell nobody was evaluated in
 
 
 def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
@@ -76,9 +89,10 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
     return _environment().get_template("bilan.html.j2").render(
         bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables,
         total={c.name: format_value(total[c.name], c.kind) for c in CLASSES.columns},
-        charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan.heat_map),
+        charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan),
         follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
-        concerned_rule=CONCERNED_RULES[bilan.concerned_by])
+        concerned_rule=CONCERNED_RULES[bilan.concerned_by], min_for_means=MIN_FOR_MEANS,
+        means_rule=means_rule(bilan.small_classes, "(« — »)"))
 
 
 @dataclass(frozen=True)
@@ -169,22 +183,61 @@ def format_value(value, kind: Kind) -> str:
     return str(value)
 
 
-def _shown(frame: pd.DataFrame, spec: TableSpec) -> ShownTable:
+def _shown(frame: pd.DataFrame, spec: TableSpec, sized: bool = True) -> ShownTable:
     totals = {ESTABLISHMENT, ACADEMIE_ROW}
     rows = tuple(Row(tuple(Cell(format_value(record[c.name], c.kind), c.kind != "text") for c in spec.columns),
                      record[spec.columns[0].name] in totals and spec is not FOLLOW_UP)
                  for record in frame.to_dict("records"))
-    return ShownTable(tuple(c.label for c in spec.columns), rows)
+    header = tuple(c.label for c in spec.columns)
+    if not sized:
+        return ShownTable(header, rows)
+    return ShownTable(header, rows, *column_widths(header, rows, spec))
 
 
-def _heat_map(heat_map: pd.DataFrame) -> HeatMap | None:
+def column_widths(header: tuple[str, ...], rows: tuple[Row, ...], spec: TableSpec) -> tuple[tuple[str, ...], float]:
+    """Each column's share of the table's width, from what it holds, and the table's type size: no header word
+    nor number wider than its column (the type set smaller when they cannot all fit), then the room left to the
+    text columns (a label on one or two lines).
+
+    Measured in characters (DejaVu's digits are all one width, its letters about so): the page is laid out with a
+    fixed table layout, which Chromium and WeasyPrint draw alike and WeasyPrint prints faster than an automatic
+    one, so the widths are said here, not left to the browser.
+    """
+    needs, wishes = [], []
+    for position, (label, column) in enumerate(zip(header, spec.columns)):
+        texts = [(row.cells[position].text, BOLD if row.total else 1.0) for row in rows]
+        word = max(len(w) for w in label.split(" "))  # a no-break space holds its words together
+        if column.kind == "text":
+            longest_word = max((max(map(len, t.split(" ")), default=0) * f for t, f in texts), default=0)
+            longest = max((len(t) * f for t, f in texts), default=0)
+            need = max(word, min(longest_word, TEXT_COLUMN_CHARACTERS))
+            wish = max(need, min(longest, TEXT_COLUMN_CHARACTERS))
+        else:
+            need = wish = max([word, *(len(t) * f for t, f in texts)])
+        needs.append(need + PADDING)
+        wishes.append(wish + PADDING)
+    widths = list(needs)
+    spare = TABLE_CHARACTERS - sum(widths)
+    wanted = sum(wishes) - sum(needs)
+    if spare > 0 and wanted > 0:
+        widths = [n + (w - n) * min(1.0, spare / wanted) for n, w in zip(needs, wishes)]
+    points = max(SMALLEST_POINTS, min(TABLE_POINTS, round(TABLE_POINTS * TABLE_CHARACTERS / sum(needs), 1)))
+    return tuple(f"{100 * w / sum(widths):.1f}%" for w in widths), points
+
+
+def _heat_map(bilan: Bilan) -> HeatMap | None:
+    heat_map = bilan.heat_map
     if heat_map.empty:
         return None
-    colours, top = heat_map_colours(heat_map)
-    rows = tuple((str(division), tuple(HeatCell(format_value(value, "decimal"), background, ink)
-                                       for value, (background, ink) in zip(values, row_colours)))
-                 for (division, values), row_colours in zip(heat_map.iterrows(), colours))
-    return HeatMap(tuple(heat_map.columns), rows, format_value(top, "decimal"))
+    backgrounds, inks = level_colours(heat_map.to_numpy(dtype=float))
+    rows = []
+    for (division, values), row_backgrounds, row_inks in zip(heat_map.iterrows(), backgrounds, inks):
+        withheld = division in bilan.small_classes
+        cells = () if withheld else tuple(HeatCell(format_value(v, "decimal"), b, i)
+                                          for v, b, i in zip(values, row_backgrounds, row_inks))
+        rows.append(HeatRow(str(division), cells, withheld))
+    legend = tuple(HeatCell(str(level), b, i) for level, b, i in level_scale())
+    return HeatMap(tuple(heat_map.columns), tuple(rows), legend, MISSING_COLOUR)
 
 
 def _embedded(chart: Chart) -> dict:

@@ -23,6 +23,10 @@ from transforms.select_livret import select_core_certifications
 ESTABLISHMENT = "Établissement"  # the total row of the per-class tables
 NO_DIVISION = "Sans classe"
 MIN_GROUP = 5  # a group smaller than this is never shown as a number (it could point at a student)
+# k ≥ 5 for means: a class's mean, median, quartiles, score histogram and competence means are shown only when at
+# least MIN_GROUP of its certifications are validated; below, they would be a few students' own results (with one,
+# the student's score), read by a teacher who knows who sat. Its counts and rates stay.
+MIN_FOR_MEANS = MIN_GROUP
 SMALL_GROUP = "< 5"
 WITHHELD = "n.d."  # the other groups of a split with a small one: with the total, they would give it away
 SEXES = {"2": "Filles", "1": "Garçons"}  # SIECLE CODE_SEXE
@@ -35,10 +39,15 @@ _OUTCOME_OF_STATUS = {Status.VALIDATED.value: VALIDATED, Status.REJECTED.value: 
                       Status.CANCELLED.value: CANCELLED_OR_ERROR, Status.ERROR.value: CANCELLED_OR_ERROR,
                       Status.STARTED.value: CANCELLED_OR_ERROR}
 _RANK = {VALIDATED: 0, NOT_OBTAINED: 1, CANCELLED_OR_ERROR: 2}
-OUTCOME_LABELS = {VALIDATED: "Validée", NOT_OBTAINED: "Non obtenue", CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+# a started certification was never finished: it counts with the cancelled and those in error, and says so
+OUTCOME_LABELS = {VALIDATED: "Validée", NOT_OBTAINED: "Non obtenue",
+                  CANCELLED_OR_ERROR: "Annulée, en erreur ou non terminée"}
+# one student's result, in the lists that name students: the status itself, which says what to do next
+STATUS_LABELS = {Status.VALIDATED.value: "Validée", Status.REJECTED.value: "Non obtenue",
+                 Status.CANCELLED.value: "Annulée", Status.ERROR.value: "En erreur",
+                 Status.STARTED.value: "Non terminée (démarrée)"}
 FILE_STATUS_LABELS = {"quarantined": "écarté en entier", "partial": "lignes écartées"}
-FOLLOW_UP_LABELS = {ABSENT: "Absent(e)", SET_ASIDE: "Résultat écarté, à corriger", NOT_OBTAINED: "Non obtenue",
-                    CANCELLED_OR_ERROR: "Annulée ou en erreur"}
+FOLLOW_UP_LABELS = {ABSENT: "Absent(e)", SET_ASIDE: "Résultat écarté, à corriger"}
 COUNTS = ("roster", "candidates", "unmatched", "set_aside", "absents", VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR)
 YEAR_FILES_COLUMNS = ["name", "division", "status", "open", "set_aside", "rows_quarantined"]
 SET_ASIDE_COLUMNS = ["file", "division", "row", "eleve_id"]
@@ -59,18 +68,22 @@ class Bilan:
         rate_of_candidates (validated / candidates) and rate_of_roster (validated / roster), NaN where the
         denominator is 0. The total's roster, set_aside, absents and rate_of_roster count concerned divisions only.
     other_classes: division, roster: the year's divisions the certification does not concern, without a candidate.
-    scores: per division then ESTABLISHMENT, scores of the validated certifications: n, mean, median, q1, q3.
-    histogram: division, bin_start, bin_end, n: validated scores by bins of SCORE_BIN pix.
+    scores: per division then ESTABLISHMENT, scores of the validated certifications: n, mean, median, q1, q3
+        (NaN for a class of small_classes).
+    histogram: division, bin_start, bin_end, n: validated scores by bins of SCORE_BIN pix (none for small_classes).
     global_levels: level, n, share (of the validated with a level); empty when the exports gave none (v2).
     competences / domains: code, label, (domain), n (validated), evaluated, mean, share_ge_1, share_ge_2,
         share_ge_3 (over the evaluated), share_not_evaluated (over n).
-    heat_map: divisions × competence codes, mean level over the evaluated (NaN: nobody evaluated).
+    heat_map: divisions × competence codes, mean level over the evaluated (NaN: nobody evaluated, or a class of
+        small_classes).
     extremes: the three strongest and weakest competences, as a French sentence.
     sexes: unit, sex, candidates, validated, rate, mean_score; a unit where a group is under MIN_GROUP shows
-        SMALL_GROUP for that group and WITHHELD for the others (object columns).
+        SMALL_GROUP for that group and WITHHELD for the others (object columns); mean_score is NaN for a group
+        with fewer than MIN_FOR_MEANS validated.
     years: school_year, candidates, validated, rate, mean_score; one row per school year of the database.
-    follow_up: division, last_name, first_name, situation: enrolled students without a validated certification
-        (absent, result set aside, not obtained, cancelled or in error).
+    follow_up: division, last_name, first_name, ine, situation: enrolled students without a validated
+        certification (absent, result set aside, not obtained, cancelled, in error, not finished); ine is SIECLE's
+        (None when it has none), for joining the list with Pronote or SIECLE.
     unmatched: division, last_name, first_name, status, file, row: the year's certifications matched to no SIECLE
         student (Pix's names), with where they came from.
     open_files: file, division, status, rows_quarantined: the year's class files set aside and still open.
@@ -79,6 +92,7 @@ class Bilan:
         certification, the one the livret takes, is not their validated one).
     concerned_by: "mef" when the enrolment's MEFs said which divisions are concerned, "files" when their class
         results files did.
+    small_classes: the divisions with fewer than MIN_FOR_MEANS validated certifications, whose means are withheld.
     """
 
     uai: str
@@ -101,6 +115,7 @@ class Bilan:
     without_results: pd.DataFrame
     reconciliation: dict
     concerned_by: str = "files"  # how the concerned divisions were found: "mef" or "files"
+    small_classes: tuple[str, ...] = ()  # their means withheld (k ≥ MIN_FOR_MEANS)
 
     @property
     def title(self) -> str:
@@ -113,7 +128,8 @@ class Bilan:
             rows.append({"Classe": row.division, "Élèves inscrits": int(row.roster), "Candidats": int(row.candidates),
                          "Non rattachés": int(row.unmatched), "Résultats écartés": int(row.set_aside),
                          "Absents": int(row.absents), "Validées": int(row.validated),
-                         "Non obtenues": int(row.not_obtained), "Annulées ou en erreur": int(row.cancelled_or_error),
+                         "Non obtenues": int(row.not_obtained),
+                         "Annulées, en erreur ou non terminées": int(row.cancelled_or_error),
                          "Validées / candidats": _percent(row.rate_of_candidates),
                          "Validées / inscrits": _percent(row.rate_of_roster)})
         return rows
@@ -142,18 +158,29 @@ def make_bilan(stored: DataFrame[StoredCertificationFrame], enrolment: DataFrame
     validated = candidates[candidates["outcome"] == VALIDATED]
     competences = competence_levels(validated)
     classes = count_classes(candidates, present, situations, concerned)
+    small = find_small_classes(validated)
     return Bilan(
         uai=uai, school_year=school_year, name=name,
-        classes=classes, scores=score_statistics(validated),
-        histogram=score_histogram(validated), global_levels=global_level_shares(validated),
-        competences=competences, domains=domain_levels(validated), heat_map=class_competence_means(validated),
+        classes=classes, scores=score_statistics(validated, small),
+        histogram=score_histogram(validated, small), global_levels=global_level_shares(validated),
+        competences=competences, domains=domain_levels(validated),
+        heat_map=class_competence_means(validated, small),
         extremes=describe_extremes(competences), sexes=split_by_sex(candidates),
         years=compare_years(stored, enrolment), follow_up=list_follow_up(candidates, present, situations),
         other_classes=list_other_classes(present, candidates, concerned),
         unmatched=list_unmatched(candidates), open_files=list_open_files(files),
         without_results=list_classes_without_results(classes, files, concerned),
         reconciliation=reconcile(stored, candidates, school_year), concerned_by=concerned_by,
+        small_classes=tuple(sorted(small)),
     )
+
+
+def find_small_classes(validated: pd.DataFrame) -> set[str]:
+    """The divisions of validated certifications numbering fewer than MIN_FOR_MEANS, whose means are withheld.
+
+    A class with none is not listed: it has no mean to withhold."""
+    sizes = validated.groupby("division").size()
+    return set(sizes[sizes < MIN_FOR_MEANS].index)
 
 
 def concerned_divisions(present: pd.DataFrame, files: pd.DataFrame) -> tuple[set[str], str]:
@@ -258,7 +285,7 @@ def list_unmatched(candidates: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({
         "division": unmatched["division"].astype(object), "last_name": unmatched["last_name"].astype(object),
         "first_name": unmatched["first_name"].astype(object),
-        "status": unmatched["outcome"].map(OUTCOME_LABELS).astype(object),
+        "status": unmatched["status"].map(STATUS_LABELS).astype(object),
         "file": unmatched.get("source_file", pd.Series(None, index=unmatched.index)).astype(object),
         "row": unmatched.get("source_row", pd.Series(None, index=unmatched.index)).astype("Int64")})
     return frame.sort_values(["division", "last_name", "first_name"], kind="stable").reset_index(drop=True)
@@ -304,21 +331,24 @@ def _frame(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=columns) if frame is None else frame
 
 
-def score_statistics(validated: pd.DataFrame) -> pd.DataFrame:
-    """Per division then ESTABLISHMENT: n, mean, median, q1, q3 of the validated scores."""
+def score_statistics(validated: pd.DataFrame, small: set[str] = frozenset()) -> pd.DataFrame:
+    """Per division then ESTABLISHMENT: n, mean, median, q1, q3 of the validated scores; a SMALL class keeps its
+    n, its statistics NaN."""
     scored = validated[validated["score"].notna()].assign(score=lambda f: f["score"].astype(float))
-    rows = [(_score_row(division, group["score"])) for division, group in scored.groupby("division", sort=True)]
+    rows = [_score_row(division, group["score"], withheld=division in small)
+            for division, group in scored.groupby("division", sort=True)]
     rows.append(_score_row(ESTABLISHMENT, scored["score"]))
     return pd.DataFrame(rows, columns=["division", "n", "mean", "median", "q1", "q3"])
 
 
-def score_histogram(validated: pd.DataFrame) -> pd.DataFrame:
-    """division, bin_start, bin_end, n: the validated scores per division, bins of SCORE_BIN pix from 0."""
+def score_histogram(validated: pd.DataFrame, small: set[str] = frozenset()) -> pd.DataFrame:
+    """division, bin_start, bin_end, n: the validated scores per division, bins of SCORE_BIN pix from 0; a SMALL
+    class has none (a bin of one would be a student's score)."""
     scores = validated[validated["score"].notna()]
     top = int(scores["score"].max()) if len(scores) else 0
     edges = np.arange(0, (top // SCORE_BIN + 1) * SCORE_BIN + 1, SCORE_BIN)  # the top score falls in the last bin
     rows = []
-    for division, group in scores.groupby("division", sort=True):
+    for division, group in scores[~scores["division"].isin(list(small))].groupby("division", sort=True):
         n, _ = np.histogram(group["score"].astype(float), bins=edges)
         rows += [(division, int(a), int(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], n)]
     return pd.DataFrame(rows, columns=["division", "bin_start", "bin_end", "n"])
@@ -349,12 +379,14 @@ def domain_levels(validated: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def class_competence_means(validated: pd.DataFrame) -> pd.DataFrame:
-    """Divisions (rows, sorted) × competence codes (columns): mean level over the evaluated, NaN for none."""
+def class_competence_means(validated: pd.DataFrame, small: set[str] = frozenset()) -> pd.DataFrame:
+    """Divisions (rows, sorted) × competence codes (columns): mean level over the evaluated, NaN for none and for
+    every competence of a SMALL class."""
     columns = [c.column for c in COMPETENCES]
     levels = pd.DataFrame(validated[columns].to_numpy(dtype=float, na_value=np.nan), columns=columns,
                           index=validated.index).assign(division=validated["division"])
     means = levels.groupby("division", sort=True)[columns].mean()
+    means.loc[means.index.isin(list(small))] = np.nan
     return means.rename(columns={c.column: c.code for c in COMPETENCES}).rename_axis(index="division", columns=None)
 
 
@@ -383,7 +415,8 @@ def describe_extremes(competences: pd.DataFrame, count: int = 3) -> str:
 
 def split_by_sex(candidates: pd.DataFrame) -> pd.DataFrame:
     """Per unit (ESTABLISHMENT, then each division): per sex, candidates, validated, rate, mean score of the
-    validated. Candidates without a known sex (unmatched) are left out of the split, not of the other tables.
+    validated (NaN under MIN_FOR_MEANS validated). Candidates without a known sex (unmatched) are left out of the
+    split, not of the other tables.
     """
     known = candidates[candidates["sex"].isin(list(SEXES))]
     units = [(ESTABLISHMENT, known)] + [(d, g) for d, g in known.groupby("division", sort=True)]
@@ -400,7 +433,7 @@ def split_by_sex(candidates: pd.DataFrame) -> pd.DataFrame:
             valid = members[members["outcome"] == VALIDATED]
             scores = valid["score"].dropna().astype(float)
             rows.append([unit, label, len(members), len(valid), len(valid) / len(members),
-                         scores.mean() if len(scores) else np.nan])
+                         scores.mean() if len(scores) >= MIN_FOR_MEANS else np.nan])
     return pd.DataFrame(rows, columns=["unit", "sex", "candidates", "validated", "rate", "mean_score"], dtype=object)
 
 
@@ -418,16 +451,18 @@ def compare_years(stored: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
 
 
 def list_follow_up(candidates: pd.DataFrame, present: pd.DataFrame, situations: pd.DataFrame) -> pd.DataFrame:
-    """Enrolled students without a validated certification: absent, result set aside, not obtained, cancelled or
-    in error (SITUATIONS holds those without a certification)."""
+    """Enrolled students without a validated certification, with their INE: absent, result set aside, or their
+    best certification's status (not obtained, cancelled, in error, not finished). SITUATIONS holds those without
+    a certification."""
     without = situations.assign(situation=situations["situation"].map(FOLLOW_UP_LABELS))
     failed = candidates[candidates["eleve_id"].notna() & (candidates["outcome"] != VALIDATED)]
     # the roster's spelling of the names, not Pix's
-    failed = failed[["eleve_id", "division", "outcome"]].merge(
-        present[["eleve_id", "last_name", "usage_name", "first_name"]], on="eleve_id")
-    failed = failed.assign(situation=failed["outcome"].map(FOLLOW_UP_LABELS))
-    columns = ["division", "usage_name", "last_name", "first_name", "situation"]
-    both = pd.concat([without[columns], failed[columns]], ignore_index=True)
+    failed = failed[["eleve_id", "division", "status"]].merge(
+        present[["eleve_id", "last_name", "usage_name", "first_name", "ine"]], on="eleve_id")
+    failed = failed.assign(situation=failed["status"].map(STATUS_LABELS))
+    columns = ["division", "usage_name", "last_name", "first_name", "ine", "situation"]
+    both = pd.concat([without[columns], failed[columns]], ignore_index=True).astype(object)
+    both = both.where(both.notna(), None)
     # the name the school uses: the usage name when SIECLE has one
     both["last_name"] = both["usage_name"].fillna(both["last_name"])
     return (both.drop(columns="usage_name").sort_values(["division", "last_name", "first_name"], kind="stable")
@@ -447,9 +482,9 @@ def _level_summary(levels: pd.DataFrame) -> dict:
             "share_ge_3": share(evaluated >= 3), "share_not_evaluated": (pairs - seen) / pairs if pairs else np.nan}
 
 
-def _score_row(division: str, scores: pd.Series) -> tuple:
-    if scores.empty:
-        return (division, 0, np.nan, np.nan, np.nan, np.nan)
+def _score_row(division: str, scores: pd.Series, withheld: bool = False) -> tuple:
+    if scores.empty or withheld:
+        return (division, len(scores), np.nan, np.nan, np.nan, np.nan)
     return (division, len(scores), scores.mean(), scores.median(), scores.quantile(0.25), scores.quantile(0.75))
 
 

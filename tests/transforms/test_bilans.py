@@ -5,17 +5,33 @@ import math
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
 
+from schemas.referential import LEVEL_COLUMNS
+from schemas.tables import Student
+
+from store.class_files import read_year_files
 from store.enrolments import read_enrolment
 from store.query import read_certifications
 from tests.bilan_school import UAI, YEAR, build_school, school_bilan
-from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, WITHHELD, EmptyYearError, make_bilan, split_by_sex,
-                               summarise_academie, summarise_establishment)
+from transforms.bilans import (ESTABLISHMENT, SMALL_GROUP, VALIDATED, WITHHELD, EmptyYearError,
+                               class_competence_means, find_small_classes, make_bilan, score_histogram,
+                               score_statistics, select_candidates, split_by_sex, summarise_academie,
+                               summarise_establishment)
 
 
 @pytest.fixture
 def bilan(engine):
     return school_bilan(engine)
+
+
+@pytest.fixture
+def validated(bilan, engine):
+    """The validated certifications of the school (built by the bilan fixture), one per candidate."""
+    with engine.connect() as connection:
+        candidates = select_candidates(read_certifications(connection, UAI, YEAR),
+                                       read_enrolment(connection, UAI, 2025), YEAR)
+    return candidates[candidates["outcome"] == VALIDATED]
 
 
 def row(frame: pd.DataFrame, column: str, value) -> pd.Series:
@@ -43,16 +59,57 @@ def test_a_candidate_counts_once_with_their_best_result(bilan):
     assert row(bilan.classes, "division", "3A")["cancelled_or_error"] == 1  # Jade's only
 
 
-def test_scores_of_the_validated_worked_out_by_hand(bilan):
-    scores = bilan.scores.set_index("division")
+def test_scores_of_the_validated_worked_out_by_hand(validated):
+    scores = score_statistics(validated).set_index("division")  # without the k ≥ 5 rule
 
     assert scores.loc["3A"].tolist() == [2, 400, 400, 350, 450]
     assert scores.loc["3B", ["n", "median", "q1", "q3"]].tolist() == [3, 200, 150, 300]
     assert scores.loc["3B", "mean"] == pytest.approx(700 / 3)
     assert scores.loc[ESTABLISHMENT].tolist() == [5, 300, 300, 200, 400]
     assert "4C" not in scores.index
-    histogram = bilan.histogram[bilan.histogram["division"] == "3B"]
+    histogram = score_histogram(validated)
+    histogram = histogram[histogram["division"] == "3B"]
     assert histogram["n"].sum() == 3 and histogram[histogram["bin_start"] == 192]["n"].item() == 1
+
+
+def test_a_class_with_fewer_than_five_validated_keeps_its_counts_and_rates_but_not_its_means(bilan):
+    # 3A has 2 validated certifications, 3B 3: a mean of 2 or 3 scores is those students' own results
+    assert bilan.small_classes == ("3A", "3B")
+    scores = bilan.scores.set_index("division")
+    assert scores.loc["3A", "n"] == 2 and scores.loc["3A", ["mean", "median", "q1", "q3"]].isna().all()
+    assert scores.loc["3B", "n"] == 3 and scores.loc["3B", ["mean", "median", "q1", "q3"]].isna().all()
+    assert scores.loc[ESTABLISHMENT, "mean"] == 300  # the establishment's 5 stay
+    assert bilan.heat_map.isna().all().all() and list(bilan.heat_map.index) == ["3A", "3B"]
+    assert bilan.histogram.empty
+    classes = bilan.classes.set_index("division")
+    assert classes.loc["3A", ["candidates", "validated"]].tolist() == [4, 2]
+    assert classes.loc["3A", "rate_of_candidates"] == 0.5
+
+
+def test_a_class_of_five_validated_has_its_means_and_a_smaller_one_beside_it_not():
+    levels = dict.fromkeys(LEVEL_COLUMNS, 2)
+    validated = pd.DataFrame([{"division": "3A", "score": 100 * (i + 1), **levels} for i in range(5)]
+                             + [{"division": "3B", "score": 640, **levels} for _ in range(4)])
+    small = find_small_classes(validated)
+
+    assert small == {"3B"}
+    scores = score_statistics(validated, small).set_index("division")
+    assert scores.loc["3A", ["n", "mean", "median"]].tolist() == [5, 300, 300]
+    assert scores.loc["3B", "n"] == 4 and math.isnan(scores.loc["3B", "mean"])
+    assert scores.loc[ESTABLISHMENT, "mean"] == pytest.approx((1500 + 4 * 640) / 9)
+    heat = class_competence_means(validated, small)
+    assert heat.loc["3A"].eq(2).all() and heat.loc["3B"].isna().all()
+    assert set(score_histogram(validated, small)["division"]) == {"3A"}
+
+
+def test_a_sex_group_of_five_candidates_with_fewer_than_five_validated_has_no_mean_score():
+    candidates = pd.DataFrame({"division": "3A", "sex": list("2" * 5 + "1" * 5), "score": 300,
+                               "outcome": ["validated"] * 4 + ["not_obtained"] + ["validated"] * 5})
+
+    split = split_by_sex(candidates).set_index(["unit", "sex"])
+    assert split.loc[(ESTABLISHMENT, "Filles"), ["candidates", "validated", "rate"]].tolist() == [5, 4, 0.8]
+    assert math.isnan(split.loc[(ESTABLISHMENT, "Filles"), "mean_score"])
+    assert split.loc[(ESTABLISHMENT, "Garçons"), "mean_score"] == 300
 
 
 def test_competence_levels_with_one_competence_nobody_was_evaluated_on(bilan):
@@ -76,8 +133,8 @@ def test_domain_levels_pool_their_competences(bilan):
         (15, pytest.approx(3.0), pytest.approx(0.8), 0.25)
 
 
-def test_class_by_competence_means(bilan):
-    heat = bilan.heat_map
+def test_class_by_competence_means(validated):
+    heat = class_competence_means(validated)  # without the k ≥ 5 rule
 
     assert list(heat.index) == ["3A", "3B"] and len(heat.columns) == 16
     assert heat.loc["3A", "1.1"] == 1.5 and heat.loc["3B", "1.1"] == pytest.approx(8 / 3)
@@ -119,14 +176,25 @@ def test_year_over_year(bilan):
                                            "mean_score": [250.0, 300.0]}
 
 
-def test_the_follow_up_list_names_the_roster_students_not_certified(bilan):
+def test_the_follow_up_list_names_the_roster_students_not_certified_with_their_ine(engine):
+    build_school(engine)
+    with engine.begin() as connection:  # SIECLE gives an INE to some students only
+        for first_name, ine in (("Noé", "123456789AB"), ("Jade", "987654321CD")):
+            connection.execute(update(Student).where(Student.first_name == first_name).values(ine=ine))
+        bilan = make_bilan(read_certifications(connection, UAI, YEAR), read_enrolment(connection, UAI, 2025), YEAR,
+                           UAI, None, *read_year_files(connection, UAI, YEAR))
+
     assert bilan.follow_up.to_dict("records") == [
-        {"division": "3A", "last_name": "Durand", "first_name": "Noé", "situation": "Absent(e)"},
-        {"division": "3A", "last_name": "Petit", "first_name": "Hugo", "situation": "Absent(e)"},
-        {"division": "3A", "last_name": "Richard", "first_name": "Jade", "situation": "Annulée ou en erreur"},
-        {"division": "3A", "last_name": "Robert", "first_name": "Zoé", "situation": "Non obtenue"},
-        {"division": "3B", "last_name": "Simon", "first_name": "Marc", "situation": "Absent(e)"},
+        {"division": "3A", "last_name": "Durand", "first_name": "Noé", "ine": "123456789AB", "situation": "Absent(e)"},
+        {"division": "3A", "last_name": "Petit", "first_name": "Hugo", "ine": None, "situation": "Absent(e)"},
+        {"division": "3A", "last_name": "Richard", "first_name": "Jade", "ine": "987654321CD",
+         "situation": "Annulée"},
+        {"division": "3A", "last_name": "Robert", "first_name": "Zoé", "ine": None, "situation": "Non obtenue"},
+        {"division": "3B", "last_name": "Simon", "first_name": "Marc", "ine": None, "situation": "Absent(e)"},
     ]
+    # names and INEs are for the bilan's own documents: never in the artifact's headline nor the académie's line
+    elsewhere = repr(bilan.headline()) + repr(summarise_establishment(bilan))
+    assert "123456789AB" not in elsewhere and "Durand" not in elsewhere
 
 
 def test_a_year_without_certification_has_no_bilan(engine):
