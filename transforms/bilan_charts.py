@@ -103,7 +103,7 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
     axes.tick_params(axis="y", length=0)
     axes.grid(axis="y", color="#bbbbbb", linewidth=0.5)
     axes.set_axisbelow(True)  # the guide lines behind the bars
-    axes.set_xlabel(f"Score (pix) ; la plus haute barre : {top} élève(s)")
+    axes.set_xlabel(f"Score (Pix) ; la plus haute barre : {top} élève(s)")
     return _chart("histograms", figure, "Scores des certifications validées, par classe",
                   "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 pix, "
                   "toutes à la même échelle.")
@@ -246,7 +246,7 @@ def _draw_academie_chunk(rows: pd.DataFrame, quartiles: pd.DataFrame, number: in
         axes.grid(axis="x", color="#dddddd", linewidth=0.5)
         axes.set_axisbelow(True)
     rate_axes.set_xlabel("Validées / candidats (%)")
-    score_axes.set_xlabel("Score moyen des validées (pix)")
+    score_axes.set_xlabel("Score moyen des validées (Pix)")
     score_axes.tick_params(axis="y", length=0)
     rate_axes.set_yticks(positions, [f"{r.uai} {_shortened(str(r.name), 30)}" for r in rows.itertuples()])
     rate_axes.set_ylim(-0.7, len(rows) - 0.3)

@@ -204,7 +204,7 @@ QUARTILES = TableSpec("quartiles", "Répartition", "Répartition des établissem
     _c("indicator", "Indicateur", "text"), _c("n", "Établissements"), _c("q1", "1er quartile", "decimal"),
     _c("median", "Médiane", "decimal"), _c("q3", "3e quartile", "decimal")))
 QUARTILE_INDICATORS = {"rate_of_candidates": ("Validées / candidats (%)", 100.0),
-                       "mean_score": ("Score moyen des validées (pix)", 1.0)}
+                       "mean_score": ("Score moyen des validées (Pix)", 1.0)}
 
 
 ACADEMIE_NOTES_SHEET = "À lire"
