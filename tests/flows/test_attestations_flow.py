@@ -3,7 +3,7 @@ then the flow under the Prefect harness for what only the flow does (artifact, i
 from __future__ import annotations
 
 import stat
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from pipeline.attestations import AttestationsError, produce_attestations
 from pipeline.school_years import default_school_year
 from pipeline.settings import Settings, current_settings, using
-from schemas.tables import Attestation, Certification, PipelineRun
+from schemas.tables import Attestation, Certification, Establishment, PipelineRun
 from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
 
@@ -92,6 +92,32 @@ def test_a_changed_certification_rerenders_its_class_only(school, engine):
     report = attestations(YEAR, only_changed=True)
 
     assert report.pages == {"3A": 2} and report.skipped_unchanged == ("3B",)
+
+
+def test_the_stored_name_head_and_session_reach_the_page_and_a_new_head_rerenders_every_class(school, engine):
+    from store.certifications import save_establishment
+    from store.query import read_establishment_head
+
+    with engine.begin() as connection:
+        save_establishment(connection, "0861234Z", None, None, datetime.now(timezone.utc), "Collège Jean Moulin",
+                           head="Anne-Marie Lefebvre")
+        connection.execute(update(Certification).where(Certification.number == 106).values(session="123456"))
+    first = attestations(YEAR, only_changed=True)
+    with engine.begin() as connection:
+        save_establishment(connection, "0861234Z", None, None, datetime.now(timezone.utc), head="Paul Martin")
+        due = connection.execute(select(Establishment.attestations_due)).scalar_one()
+        assert read_establishment_head(connection, "0861234Z") == "Paul Martin"
+
+    again = attestations(YEAR, only_changed=True)
+
+    [page] = page_texts(Path(first.out_dir) / "3B" / "BERNARD_Eva_106.pdf")
+    assert "COLLÈGE JEAN MOULIN · 0861234Z" in page and "123456" in page
+    assert "Le chef d’établissement" in page and "Paul Martin" in page and "Lefebvre" not in page
+    assert due and set(again.pages) == {"3A", "3B"}  # the new head is on every page: every class made again
+    with engine.connect() as connection:
+        runs = connection.execute(select(PipelineRun.message, PipelineRun.parameters)).all()
+    assert not any("Lefebvre" in f"{message}{parameters}" or "Paul" in f"{message}{parameters}"
+                   for message, parameters in runs)
 
 
 def test_a_student_no_longer_validated_loses_the_file(school, engine):
