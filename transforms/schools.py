@@ -99,6 +99,22 @@ def read_schools(name: str, content: bytes) -> SchoolDirectory:
     return collect_names(name, rows, columns)
 
 
+def given_head(head: str | None, one_establishment: bool) -> tuple[str | None, str | None]:
+    """The chef d'établissement's name given by hand (ingest --school-head), spaces normalised (None when blank), and
+    why it cannot be used (None when it can), for the caller's usage error: an académie's inbox, where each
+    establishment has its own (a column of etablissements.csv), or a name the database cannot hold. The reason
+    never quotes the name: a person's.
+    """
+    head = " ".join((head or "").split()) or None
+    if head is not None and not one_establishment:
+        return head, ("--school-head vaut pour un seul établissement, pas pour un dossier par UAI : donnez à "
+                      "etablissements.csv une colonne chef_etablissement")
+    if head is not None and len(head) > HEAD_MAX_LENGTH:
+        return head, (f"Nom du chef d'établissement trop long ({len(head)} caractères, {HEAD_MAX_LENGTH} au plus) : "
+                      "abrégez --school-head")
+    return head, None
+
+
 def check_content(content: bytes) -> tuple[str, str] | None:
     """(rule, message) when the bytes cannot be a list of schools at all: empty, or a binary file."""
     if not content.removeprefix(UTF8_BOM).strip():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.problems import PROBLEM_COLUMNS, ProblemFrame, make_problems
-from transforms.schools import HEAD_MAX_LENGTH, NAME_MAX_LENGTH, SchoolDirectory, read_schools
+from transforms.schools import HEAD_MAX_LENGTH, NAME_MAX_LENGTH, SchoolDirectory, given_head, read_schools
 
 ANNUAIRE_HEADER = ("Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;"
                    "Statut_public_prive;Adresse_1;Code_postal;Code_commune;Nom_commune")
@@ -289,3 +289,13 @@ def test_control_characters_are_removed_from_the_head_with_a_notice():
 
     assert directory.heads == {"0860100S": "Anne Durand"}
     assert [(p["row"], p["column"], p["stage"]) for p in directory.problems] == [(2, "chef_etablissement", "clean")]
+
+
+def test_a_head_given_by_hand_is_one_establishment_s_with_its_spaces_normalised():
+    assert given_head("  Anne-Marie   Lefebvre ", one_establishment=True) == ("Anne-Marie Lefebvre", None)
+    assert given_head("   ", one_establishment=False) == (None, None)
+    assert given_head(None, one_establishment=True) == (None, None)
+    _, academie = given_head("Anne Durand", one_establishment=False)
+    _, too_long = given_head("x" * (HEAD_MAX_LENGTH + 1), one_establishment=True)
+    assert "un seul établissement" in academie and "trop long" in too_long
+    assert "Durand" not in academie and "xxx" not in too_long
