@@ -29,26 +29,28 @@ from pipeline.school_years import default_school_year
 from store.certifications import mark_attestations_due, read_attestations_due
 from store.database import DatabaseFailure, connect
 from store.runs import read_run_files
-from transforms.inbox import IgnoredEntry, RefusedFile, find_schools_file, list_inbox, read_inbox_file
+from transforms.inbox import IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox, read_inbox_file
 from transforms.printable import printable
 from transforms.report import RunReport
-from transforms.schools import read_schools
+from transforms.schools import given_head, read_schools
 from transforms.worded import WordedError
 
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
                    report_path: str | None = None, attestations: bool = True, school_name: str | None = None,
-                   schools: str | None = None, fan_out: bool = False, bilans: bool = True) -> State:
+                   schools: str | None = None, fan_out: bool = False, bilans: bool = True,
+                   school_head: str | None = None) -> State:
     """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run.
 
     SCHOOL_NAME (one establishment) or SCHOOLS (a uai;nom file, or the Annuaire de l'éducation export; an
-    académie's etablissements.csv is found by itself) name the establishments on the attestations. FAN_OUT runs
+    académie's etablissements.csv is found by itself) name the establishments on the attestations; SCHOOL_HEAD (one
+    establishment) or a chef_etablissement column of SCHOOLS name who signs them. FAN_OUT runs
     each establishment as a flow run of its own on the work pool, so that every worker shares the night. BILANS
     remakes the bilan of each establishment whose data changed.
     """
     # A failure says why in the run history and in an artifact under the report's key
     with failure_published("nightly-ingest-report", WORDED_ERRORS):
-        jobs, ignored, schools_problems = plan_establishments(inbox, roster, uai, school_name, schools)
+        jobs, ignored, schools_problems = plan_establishments(inbox, roster, uai, school_name, schools, school_head)
         if fan_out:
             return spread_establishments(inbox, jobs, ignored, roster, attestations, report_path, schools_problems)
         # The database at the latest schema, and this run in its history
@@ -80,14 +82,14 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
 
 @task(cache_policy=NO_CACHE)
 def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_name: str | None,
-                        schools: str | None) -> tuple[tuple[EstablishmentJob, ...], tuple[IgnoredEntry, ...],
-                                                      tuple[dict, ...]]:
+                        schools: str | None, school_head: str | None = None
+                        ) -> tuple[tuple[EstablishmentJob, ...], tuple[IgnoredEntry, ...], tuple[dict, ...]]:
     """The establishments of the inbox, as paths, the entries at the root of an académie inbox that are not
     read, and the problems of its list of establishments (lines set aside, UAIs to check); InboxError (a usage
     error) when the inbox cannot be used.
     """
     schools_file = Path(schools) if schools else find_schools_file(Path(inbox))
-    names, problems = None, ()
+    names, heads, problems = None, {}, ()
     try:
         # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
         content = None if schools_file is None else schools_file.read_bytes() if schools else \
@@ -102,9 +104,13 @@ def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_
         for problem in problems:
             get_run_logger().warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
                                      printable(problem["message"]))
-        names = directory.names
+        names, heads = directory.names, directory.heads
     listed = list_inbox(Path(inbox), Path(roster) if roster else None, uai, school_name, names)
-    return tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored, problems
+    head, refused = given_head(school_head, all(e.folder == Path(inbox) for e in listed.establishments))
+    if refused:
+        raise InboxError(refused)
+    return tuple(EstablishmentJob.of(e, head or heads.get(e.uai)) for e in listed.establishments), listed.ignored, \
+        problems
 
 
 @task(cache_policy=NO_CACHE)

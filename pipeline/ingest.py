@@ -27,7 +27,7 @@ from store.certifications import (LoadCounts, SavedCertifications, SetAside, cer
 from store.database import Database, DatabaseFailure, connect, upgrade_to_head
 from store.enrolments import enrol_certified_students
 from store.problems import read_open_files
-from store.query import count_students, read_absents, read_establishment_name
+from store.query import count_students, read_absents, read_establishment_head, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from pipeline.gc_policy import rare_collections
@@ -49,14 +49,15 @@ class EstablishmentJob:
     roster: str | None
     files: tuple[str, ...]
     name: str | None = None
+    head: str | None = None  # the chef d'établissement, signing the attestations (an adult's name: never logged)
     unchanged: tuple[str, ...] = ()  # names of files already registered (found by their SHA-256)
     quiet: bool = False  # nothing new: no file to read, the roster as last saved
     ignored: tuple[IgnoredEntry, ...] = ()  # entries of its folder not read, and files refused when read
 
     @classmethod
-    def of(cls, inbox: EstablishmentInbox) -> EstablishmentJob:
+    def of(cls, inbox: EstablishmentInbox, head: str | None = None) -> EstablishmentJob:
         return cls(str(inbox.folder), inbox.uai, str(inbox.roster) if inbox.roster else None,
-                   tuple(str(p) for p in inbox.files), inbox.name, ignored=inbox.ignored)
+                   tuple(str(p) for p in inbox.files), inbox.name, head, ignored=inbox.ignored)
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,12 @@ class _Prepared:
 
 def ingest_inbox(inbox: Path, *, database_url: str, archive_dir: Path, roster: Path | None = None,
                  uai: str | None = None, schools: dict[str, str] | None = None, school_name: str | None = None,
-                 workers: int = WORKERS) -> RunReport:
+                 school_head: str | None = None, workers: int = WORKERS) -> RunReport:
     """The nightly run's data path without Prefect: every establishment of INBOX read, checked and loaded."""
     listed = list_inbox(inbox, roster, uai, school_name, schools)
     with connect(database_url) as connection:
         upgrade_to_head(connection)
-    outcomes = ingest_establishments([EstablishmentJob.of(e) for e in listed.establishments],
+    outcomes = ingest_establishments([EstablishmentJob.of(e, school_head) for e in listed.establishments],
                                      Settings(database_url, str(archive_dir)), workers)
     return RunReport.of(outcomes, listed.ignored)
 
@@ -155,13 +156,13 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
     still says them); written to only when its name changed.
     """
     with database.connect(write=False) as connection:
-        name = read_establishment_name(connection, job.uai)
+        name, head = read_establishment_name(connection, job.uai), read_establishment_head(connection, job.uai)
         students, absents = count_students(connection, job.uai), read_absents(connection, job.uai, date.today())
         open_problems = tuple(read_open_files(connection, [job.uai]))
-    if job.name and job.name != name:
+    if (job.name and job.name != name) or (job.head and job.head != head):
         with database.connect() as connection:
-            save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name)
-        name = job.name
+            save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name, head=job.head)
+        name = job.name or name
     report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0,
                                  open_problems=open_problems)
     return EstablishmentOutcome(report, tuple(FileReport(name=file, uai=job.uai, status="unchanged")
@@ -379,7 +380,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     lock_establishment(connection, uai)
     save_establishment(connection, uai, roster.school_year if roster else None,
                        Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
-                       prepared.roster_digest if roster else None)
+                       prepared.roster_digest if roster else None, prepared.job.head)
     student_ids = save_roster(connection, uai, roster.students, _roster_year(roster, prepared, batch)) if roster \
         else student_ids_of(connection, uai) if checked else {}
     # registered since this run looked (another run at the same time): unchanged, not loaded twice

@@ -294,3 +294,82 @@ def logs_of(state, wait: float = 10) -> list[str]:
             if any(log.level >= 30 for log in logs) or time.monotonic() > deadline:
                 return [log.message for log in logs]
             time.sleep(0.2)
+
+
+@pytest.fixture
+def inbox_of_one_school(tmp_path, monkeypatch):
+    """An inbox of one establishment: its roster and the validated 3A certifications of the sample data."""
+    import shutil
+
+    from pix_livret.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
+    from schemas.referential import Status
+
+    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    sample = make_sample_establishment(tmp_path / "sample")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = [c for c in sample.certifications
+            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:2]
+    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
+    return inbox
+
+
+def ingest_command(db_url: str, *arguments: str):
+    from typer.testing import CliRunner
+
+    from pix_livret.cli import app
+
+    return CliRunner().invoke(app, ["ingest", *arguments, "--no-bilans", "--db", db_url], terminal_width=200)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_ingest_school_head_signs_the_attestations_and_stays_out_of_logs_and_history(inbox_of_one_school, db_url,
+                                                                                    tmp_path, caplog):
+    from pix_livret.cli import EXIT_OK
+    from tests.db_builders import read_rows
+
+    result = ingest_command(db_url, str(inbox_of_one_school), "--school-name", "Collège Jean Moulin",
+                            "--school-head", "  Anne-Marie   Lefebvre ")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert read_rows(db_url, select(Establishment.name, Establishment.head)) == [
+        ("Collège Jean Moulin", "Anne-Marie Lefebvre")]
+    [class_pdf] = (tmp_path / "out" / "attestations").rglob("Attestations_Pix_3A.pdf")
+    texts = page_texts(class_pdf)
+    assert len(texts) == 2 and all("Anne-Marie Lefebvre" in t and "Le chef d’établissement" in t for t in texts)
+    assert all(" Pix" in t and "COLLÈGE JEAN MOULIN" in t for t in texts)
+    assert "Lefebvre" not in result.output and "Lefebvre" not in caplog.text
+    history = read_rows(db_url, select(PipelineRun.parameters, PipelineRun.message))
+    assert history and not any("Lefebvre" in f"{parameters}{message}" for parameters, message in history)
+
+
+@pytest.mark.parametrize("head, message", [("x" * 121, "trop long"), ("Anne Durand", "un seul établissement")])
+def test_ingest_school_head_refused_is_a_usage_error_naming_nobody(head, message, tmp_path, db_url):
+    from pix_livret.cli import EXIT_USAGE
+
+    academie = tmp_path / "academie"
+    (academie / "0861234Z").mkdir(parents=True)
+    inbox = academie if message == "un seul établissement" else academie / "0861234Z"
+
+    result = ingest_command(db_url, str(inbox), "--school-head", head)
+
+    assert result.exit_code == EXIT_USAGE and message in result.output
+    assert "Durand" not in result.output and "xxxx" not in result.output
+
+
+def test_an_academie_list_names_each_establishment_s_head_for_its_attestations(tmp_path):
+    from flows.nightly_ingest import plan_establishments
+
+    for uai in ("0861234Z", "0330001X"):
+        (tmp_path / uai).mkdir()
+    (tmp_path / "etablissements.csv").write_text(
+        "uai;nom;chef_etablissement\n0861234Z;Collège Jean Moulin;Anne-Marie Lefebvre\n0330001X;Collège Cheverus;\n",
+        encoding="utf-8")
+
+    jobs, _, problems = plan_establishments.fn(str(tmp_path), None, None, None, None)
+
+    assert {job.uai: (job.name, job.head) for job in jobs} == {
+        "0861234Z": ("Collège Jean Moulin", "Anne-Marie Lefebvre"), "0330001X": ("Collège Cheverus", None)}
+    assert problems == ()
