@@ -126,6 +126,8 @@ def test_session_and_centre_are_printed_when_the_export_gives_them():
 
     assert "123456" in text and "Collège Jean Moulin, Poitiers" in text and "non communiqué »" in text
     assert text.count("non communiqué") == 1  # the legend only
+    # read in the page's order, as text copied or read aloud: the facts before the competences
+    assert text.index("123456") < text.index("Compétences")
 
 
 def test_the_score_is_written_in_pix_as_pix_writes_it():
