@@ -78,6 +78,8 @@ def start_establishment_runs(inbox: str, jobs: tuple[EstablishmentJob, ...], ros
         # the roster the administrator named goes to a single establishment only; a sub-folder's is found there
         parameters = {"folder": job.folder, "uai": job.uai, "school_name": job.name, "attestations": attestations,
                       "roster": roster if Path(job.folder) == Path(inbox) else None}
+        if job.head:  # only when there is one: a deployment made before this parameter existed still takes the rest
+            parameters["school_head"] = job.head
         name = f"etablissement-{job.uai}" if job.uai else None
         key = f"{current_flow_run_id()}:{job.folder}" if current_flow_run_id() else None
         try:

@@ -33,18 +33,20 @@ from transforms.worded import WordedError
 @flow(name="nightly-ingest", log_prints=False)
 def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None,
                    report_path: str | None = None, attestations: bool = True, school_name: str | None = None,
-                   schools: str | None = None, fan_out: bool = False, bilans: bool = True) -> State:
+                   schools: str | None = None, fan_out: bool = False, bilans: bool = True,
+                   school_head: str | None = None) -> State:
     """Loads every class CSV of INBOX (one establishment, or one sub-folder per UAI) and records the run.
 
     SCHOOL_NAME (one establishment) or SCHOOLS (a uai;nom file, or the Annuaire de l'éducation export; an
-    académie's etablissements.csv is found by itself) name the establishments on the attestations. FAN_OUT runs
+    académie's etablissements.csv is found by itself) name the establishments on the attestations; SCHOOL_HEAD (one
+    establishment) or a chef_etablissement column of SCHOOLS name who signs them. FAN_OUT runs
     each establishment as a flow run of its own on the work pool, so that every worker shares the night. BILANS
     remakes the bilan of each establishment whose data changed.
     """
     settings = current_settings()
     # A failure says why in the run history and in an artifact under the report's key
     with failure_published("nightly-ingest-report", WORDED_ERRORS):
-        plan = plan_establishments(inbox, roster, uai, school_name, schools)
+        plan = plan_establishments(inbox, roster, uai, school_name, schools, school_head)
         if fan_out:
             return spread_establishments(settings, inbox, plan, roster, attestations, report_path)
         # The database at the latest schema, and this run in its history
@@ -71,11 +73,11 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
 
 @task(cache_policy=NO_CACHE)
 def plan_establishments(inbox: str, roster: str | None, uai: str | None, school_name: str | None,
-                        schools: str | None) -> InboxPlan:
+                        schools: str | None, school_head: str | None = None) -> InboxPlan:
     """The establishments of the inbox as jobs (paths, never contents); InboxError (a usage error) when the inbox
     cannot be used."""
     return plan_inbox(Path(inbox), Path(roster) if roster else None, uai, school_name,
-                      Path(schools) if schools else None, get_run_logger())
+                      Path(schools) if schools else None, get_run_logger(), school_head=school_head)
 
 
 @task(cache_policy=NO_CACHE)

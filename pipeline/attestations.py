@@ -19,7 +19,7 @@ from pipeline.work_sharing import share_out
 from store.attestations import read_stored_attestations, save_attestations
 from store.database import connect
 from store.locks import establishment_lock
-from store.query import read_certifications, read_establishment_label
+from store.query import read_certifications, read_establishment_head, read_establishment_label
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      render_job)
 from transforms.private_files import write_private_file
@@ -117,8 +117,9 @@ def plan_attestations(database_url: str, school_year: str, uai: str, division: s
         stored = read_certifications(connection, uai, school_year)
         rendered_before = read_stored_attestations(connection, uai)
         establishment = read_establishment_label(connection, uai)
+        head = read_establishment_head(connection, uai)
     exported = select_livret_certifications(stored, school_year).exported
-    pages = build_attestation_pages(exported, establishment, datetime.now().astimezone())
+    pages = build_attestation_pages(exported, establishment, datetime.now().astimezone(), head)
     if division is not None:
         pages = [page for page in pages if page.division == division]
     return plan_renders(pages, rendered_before, out_root, only_changed, division)

@@ -29,7 +29,7 @@ from store.certifications import (LoadCounts, SavedCertifications, SetAside, cer
 from store.database import Database, DatabaseFailure
 from store.enrolments import enrol_certified_students
 from store.problems import read_open_files
-from store.query import count_students, read_absents, read_establishment_name
+from store.query import count_students, read_absents, read_establishment_head, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
 from transforms.inbox import (EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox,
@@ -37,7 +37,7 @@ from transforms.inbox import (EstablishmentInbox, IgnoredEntry, InboxError, Refu
 from transforms.printable import printable
 from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
-from transforms.schools import read_schools
+from transforms.schools import given_head, read_schools
 from transforms.select_livret import school_year_of
 
 BATCH_FILES = 200  # files checked together at most: ~6,000 rows, so pandera's ~19 ms a call is paid once for them
@@ -53,14 +53,15 @@ class EstablishmentJob:
     roster: str | None
     files: tuple[str, ...]
     name: str | None = None
+    head: str | None = None  # the chef d'établissement, signing the attestations (an adult's name: never logged)
     unchanged: tuple[str, ...] = ()  # names of files already registered (found by their SHA-256)
     quiet: bool = False  # nothing new: no file to read, the roster as last saved
     ignored: tuple[IgnoredEntry, ...] = ()  # entries of its folder not read, and files refused when read
 
     @classmethod
-    def of(cls, inbox: EstablishmentInbox) -> EstablishmentJob:
+    def of(cls, inbox: EstablishmentInbox, head: str | None = None) -> EstablishmentJob:
         return cls(str(inbox.folder), inbox.uai, str(inbox.roster) if inbox.roster else None,
-                   tuple(str(p) for p in inbox.files), inbox.name, ignored=inbox.ignored)
+                   tuple(str(p) for p in inbox.files), inbox.name, head, ignored=inbox.ignored)
 
 
 @dataclass(frozen=True)
@@ -112,18 +113,23 @@ class _Prepared:
 
 def plan_inbox(inbox: Path, roster: Path | None = None, uai: str | None = None, school_name: str | None = None,
                schools: Path | Mapping[str, str] | None = None, logger: logging.Logger | logging.LoggerAdapter = _log,
-               ) -> InboxPlan:
+               *, school_head: str | None = None) -> InboxPlan:
     """The establishments of INBOX (one, or one sub-folder per UAI) as jobs; InboxError (a usage error) when the
     inbox cannot be used.
 
     SCHOOLS names an académie's establishments: a uai;nom file or the Annuaire de l'éducation's export, or the names
     themselves (UAI → name); without it, the inbox's own etablissements.csv when there is one. A list that cannot be
     read leaves the establishments without a name (a warning on LOGGER); its lines set aside are the plan's problems.
+    The chef d'établissement is SCHOOL_HEAD for one establishment, else the list's column for each.
     """
-    names, problems = (dict(schools), ()) if isinstance(schools, Mapping) else _read_school_names(inbox, schools,
-                                                                                                  logger)
+    names, heads, problems = (dict(schools), {}, ()) if isinstance(schools, Mapping) else \
+        _read_school_names(inbox, schools, logger)
     listed = list_inbox(inbox, roster, uai, school_name, names)
-    return InboxPlan(tuple(EstablishmentJob.of(e) for e in listed.establishments), listed.ignored, problems)
+    head, refused = given_head(school_head, all(e.folder == inbox for e in listed.establishments))
+    if refused:
+        raise InboxError(refused)
+    return InboxPlan(tuple(EstablishmentJob.of(e, head or heads.get(e.uai)) for e in listed.establishments),
+                     listed.ignored, problems)
 
 
 def load_inbox(plan: InboxPlan, settings: Settings, run_id: int | None = None,
@@ -190,13 +196,13 @@ def close_quiet(job: EstablishmentJob, database: Database) -> EstablishmentOutco
     still says them); written to only when its name changed.
     """
     with database.connect(write=False) as connection:
-        name = read_establishment_name(connection, job.uai)
+        name, head = read_establishment_name(connection, job.uai), read_establishment_head(connection, job.uai)
         students, absents = count_students(connection, job.uai), read_absents(connection, job.uai, date.today())
         open_problems = tuple(read_open_files(connection, [job.uai]))
-    if job.name and job.name != name:
+    if (job.name and job.name != name) or (job.head and job.head != head):
         with database.connect() as connection:
-            save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name)
-        name = job.name
+            save_establishment(connection, job.uai, None, None, datetime.now(timezone.utc), job.name, head=job.head)
+        name = job.name or name
     report = EstablishmentReport(job.uai, students, tuple(absents), name=name, has_roster=students > 0,
                                  open_problems=open_problems)
     return EstablishmentOutcome(report, tuple(FileReport(name=file, uai=job.uai, status="unchanged")
@@ -218,22 +224,23 @@ def ingest_batch(jobs: Sequence[EstablishmentJob], run: IngestRun) -> list[Estab
 
 
 def _read_school_names(inbox: Path, schools: Path | None, logger: logging.Logger | logging.LoggerAdapter,
-                       ) -> tuple[dict[str, str] | None, tuple[dict, ...]]:
-    """The names of the list of establishments SCHOOLS (else the inbox's etablissements.csv), and its problems."""
+                       ) -> tuple[dict[str, str] | None, dict[str, str], tuple[dict, ...]]:
+    """The names and heads of the list of establishments SCHOOLS (else the inbox's etablissements.csv), and its
+    problems."""
     schools_file = schools or find_schools_file(inbox)
     if schools_file is None:
-        return None, ()
+        return None, {}, ()
     try:
         # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
         content = schools_file.read_bytes() if schools else read_inbox_file(schools_file)
     except RefusedFile as refused:
         logger.warning("%s : non lu (%s), établissements sans nom", printable(schools_file.name), refused.rule)
-        return None, ()
+        return None, {}, ()
     directory = read_schools(schools_file.name, content)
     for problem in directory.problems:
         logger.warning("%s, ligne %s : %s", printable(schools_file.name), problem["row"],
                        printable(problem["message"]))
-    return directory.names, tuple(directory.problems)
+    return directory.names, directory.heads, tuple(directory.problems)
 
 
 def _batches(jobs: Sequence[EstablishmentJob], skip: set[int], processes: int) -> Iterator[list[int]]:
@@ -433,7 +440,7 @@ def _write_establishment(connection, prepared: _Prepared, checked: list[CheckedF
     lock_establishment(connection, uai)
     save_establishment(connection, uai, roster.school_year if roster else None,
                        Path(prepared.job.roster).name if roster else None, now, prepared.job.name,
-                       prepared.roster_digest if roster else None)
+                       prepared.roster_digest if roster else None, prepared.job.head)
     student_ids = save_roster(connection, uai, roster.students, _roster_year(roster, prepared, batch)) if roster \
         else student_ids_of(connection, uai) if checked else {}
     # registered since this run looked (another run at the same time): unchanged, not loaded twice

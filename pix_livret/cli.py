@@ -100,7 +100,8 @@ def _prefect_runs() -> Iterator[None]:
 
 
 def _run_nightly_ingest(settings: Settings, inbox: Path, roster: Path | None, uai: str | None, report: Path | None,
-                        attestations: bool, bilans: bool, school_name: str | None, schools: Path | None):
+                        attestations: bool, bilans: bool, school_name: str | None, schools: Path | None,
+                        school_head: str | None = None):
     from pipeline.settings import using
 
     _reach_database(settings, write=True)
@@ -109,7 +110,8 @@ def _run_nightly_ingest(settings: Settings, inbox: Path, roster: Path | None, ua
 
         return nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,
                               report_path=str(report) if report else None, attestations=attestations, bilans=bilans,
-                              school_name=school_name, schools=str(schools) if schools else None, return_state=True)
+                              school_name=school_name, schools=str(schools) if schools else None,
+                              school_head=school_head, return_state=True)
 
 
 @app.command()
@@ -123,24 +125,30 @@ def ingest(
     bilans: bool = typer.Option(True, help="Refaire les bilans des établissements dont les données ont changé"),
     school_name: Optional[str] = typer.Option(None, "--school-name",
                                               help="Nom de l'établissement imprimé sur les attestations (gardé en base)"),
+    school_head: Optional[str] = typer.Option(None, "--school-head", help="Nom du chef d'établissement, signataire "
+                                              "des attestations (gardé en base ; un seul établissement)"),
     schools: Optional[Path] = typer.Option(None, "--schools", help="UAI et noms des établissements d'une académie "
                                            "(uai;nom, ou l'export de l'Annuaire de l'éducation)"),
     verbose: bool = typer.Option(False, "--verbose", help="Détail par fichier, même pour une académie"),
 ) -> None:
     """Charge les CSV de résultats Pix d'un dossier dans la base (flux de nuit)."""
     from transforms.inbox import InboxError, find_establishments
+    from transforms.schools import given_head
 
     settings = _settings(db)
     try:
         if schools is not None and not schools.is_file():
             raise InboxError(f"Fichier des établissements introuvable : {schools}")
-        find_establishments(inbox, roster, uai, school_name)  # a usage error is said before Prefect starts
+        establishments = find_establishments(inbox, roster, uai, school_name)  # a usage error is said before Prefect
+        refused = given_head(school_head, all(e.folder == inbox for e in establishments))[1]
+        if refused:
+            raise InboxError(refused)
     except InboxError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE)
     try:
         state = _run_nightly_ingest(settings, inbox, roster, uai, report, attestations, bilans, school_name,
-                                    schools)
+                                    schools, school_head)
     except KeyboardInterrupt:  # Ctrl-C before the run began (or once it ended): nothing of it is in the database
         errors.print("[red]Import interrompu (SIGINT) avant le début du chargement : rien n'est chargé.[/red]")
         raise typer.Exit(128 + signal.SIGINT)

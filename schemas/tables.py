@@ -24,6 +24,8 @@ class Establishment(Base):
     uai: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[Optional[str]] = mapped_column(String(120),
                                                 comment="as printed on the attestations, e.g. Collège Jean Moulin")
+    head: Mapped[Optional[str]] = mapped_column(
+        String(120), comment="the chef d'établissement's name, as signed on the attestations (an adult's: never logged)")
     school_year: Mapped[Optional[int]] = mapped_column(Integer, comment="ANNEE_SCOLAIRE of the last roster")
     roster_file: Mapped[Optional[str]] = mapped_column(String(255))
     roster_sha256: Mapped[Optional[str]] = mapped_column(String(64), comment="SHA-256 of the last roster file saved")

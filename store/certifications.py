@@ -80,12 +80,19 @@ def lock_establishment(connection: Connection, uai: str) -> None:
 
 
 def save_establishment(connection: Connection, uai: str, school_year: int | None, roster_file: str | None,
-                       now: datetime, name: str | None = None, roster_sha256: str | None = None) -> None:
-    """Creates or refreshes the establishment row; what this run does not know (None) is kept."""
+                       now: datetime, name: str | None = None, roster_sha256: str | None = None,
+                       head: str | None = None) -> None:
+    """Creates or refreshes the establishment row; what this run does not know (None) is kept.
+
+    A new name or chef d'établissement marks the attestations due: they print both, and the next refresh remakes them.
+    """
     values = {"school_year": school_year, "roster_file": roster_file, "name": name, "roster_sha256": roster_sha256,
-              "updated_at": now}
-    if connection.execute(select(Establishment.uai).where(Establishment.uai == uai)).first():
+              "head": head, "updated_at": now}
+    stored = connection.execute(select(Establishment.name, Establishment.head).where(Establishment.uai == uai)).first()
+    if stored:
         kept = {key: value for key, value in values.items() if value is not None}
+        if (name is not None and name != stored.name) or (head is not None and head != stored.head):
+            kept["attestations_due"] = True
         connection.execute(update(Establishment).where(Establishment.uai == uai).values(**kept))
     else:
         connection.execute(insert(Establishment).values(uai=uai, **values))

@@ -91,6 +91,11 @@ def read_establishment_name(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.name).where(Establishment.uai == uai)).scalar()
 
 
+def read_establishment_head(connection: Connection, uai: str) -> str | None:
+    """The chef d'établissement's name, as the attestations' signature block prints it; None when never given."""
+    return connection.execute(select(Establishment.head).where(Establishment.uai == uai)).scalar()
+
+
 def read_latest_school_year(connection: Connection, uai: str, today: date) -> int | None:
     """The latest school year (2025 for 2025-2026) holding a result of UAI not after TODAY, None when none.
 

@@ -27,6 +27,9 @@ from transforms.pdf_engine import html_class
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOT_OBTAINED = "-"  # the livret's attestation shows "-" for a level below 1 or not evaluated
 NO_DIVISION = "Sans classe"
+SCORE_UNIT = "Pix"  # as Pix writes it: « 448 Pix »
+# what the centre's two lines hold at most (the template gives it two, for every student): past it, shortened
+CENTRE_SHOWN = 110
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,10 @@ class DomainBlock:
 
 @dataclass(frozen=True)
 class AttestationPage:
-    """What one attestation page shows, as display strings (French dates)."""
+    """What one attestation page shows, as display strings (French dates).
+
+    None is a fact the export did not give: the page prints « non communiqué » in its place, on every page alike.
+    """
 
     number: int  # the Pix certification number
     division: str
@@ -53,10 +59,12 @@ class AttestationPage:
     last_name: str
     first_name: str
     birth_date: str  # JJ/MM/AAAA
-    centre: str | None
-    passed_on: str | None  # JJ/MM/AAAA, None when the source file had no date
-    score: str
-    global_level: str | None  # only when the source gave one (v3)
+    centre: str | None  # only the oldest and the session exports have the column
+    passed_on: str | None  # JJ/MM/AAAA
+    score: str  # « 448 Pix »
+    global_level: str | None  # only the current export has one (never made up from a score)
+    session: str | None
+    head: str | None  # the chef d'établissement who signs: the same for the whole establishment
     domains: tuple[DomainBlock, ...]
     generated_at: str  # not part of content_hash: a re-run must not count as a change
 
@@ -71,17 +79,21 @@ class RenderedClass:
 
 
 def build_attestation_pages(exported_rows: DataFrame[StoredCertificationFrame], establishment: str,
-                            generated_at: datetime) -> list[AttestationPage]:
-    """One page per VALIDEE row matched to the roster, ordered by division then name; other rows get none."""
+                            generated_at: datetime, head: str | None = None) -> list[AttestationPage]:
+    """One page per VALIDEE row matched to the roster, ordered by division then name; other rows get none.
+
+    HEAD, the chef d'établissement's name, goes on every page's signature block (left blank without one).
+    """
     # text stored before the readers removed control and bidi characters: no page prints them
     exported_rows, establishment = clean_frame(exported_rows), remove_unwanted(establishment)
+    head = _text(remove_unwanted(head)) if head else None
     eligible = exported_rows[(exported_rows["status"] == Status.VALIDATED.value) & exported_rows["eleve_id"].notna()]
     stamp = generated_at.strftime("%d/%m/%Y à %H:%M")
-    pages = [_page_of(row, establishment, stamp) for row in eligible.to_dict("records")]
+    pages = [_page_of(row, establishment, head, stamp) for row in eligible.to_dict("records")]
     return sorted(pages, key=lambda page: (collation_key(page.division), *sort_key(page)))
 
 
-def _page_of(row: dict, establishment: str, stamp: str) -> AttestationPage:
+def _page_of(row: dict, establishment: str, head: str | None, stamp: str) -> AttestationPage:
     return AttestationPage(
         number=int(row["number"]),
         division=_text(row["student_division"]) or _text(row["division"]) or NO_DIVISION,
@@ -90,10 +102,12 @@ def _page_of(row: dict, establishment: str, stamp: str) -> AttestationPage:
         last_name=_text(row["student_last_name"]) or row["last_name"],
         first_name=first_name_as_written(_text(row["student_first_name"]) or row["first_name"]),
         birth_date=_french_date(row["student_birth_date"]) or _french_date(row["birth_date"]),
-        centre=_text(row["centre"]),
+        centre=shortened(_text(row["centre"]), CENTRE_SHOWN),
         passed_on=_french_date(row["passed_on"]),
-        score=str(int(row["score"])) if not pd.isna(row["score"]) else NOT_OBTAINED,
+        score=score_text(row["score"]),
         global_level=_text(row["global_level"]),
+        session=_text(row["session"]),
+        head=head,
         domains=tuple(_domain_block(domain, row) for domain in DOMAINS),
         generated_at=stamp,
     )
@@ -107,6 +121,19 @@ def _domain_block(domain, row: dict) -> DomainBlock:
 def level_text(level) -> str:
     """The level as the attestation prints it: "-" below 1 or when not evaluated."""
     return NOT_OBTAINED if pd.isna(level) or int(level) < 1 else str(int(level))
+
+
+def score_text(score) -> str:
+    """« 448 Pix »: the unit as Pix writes it; "-" for a score the export did not give."""
+    return NOT_OBTAINED if score is None or pd.isna(score) else f"{int(score)} {SCORE_UNIT}"
+
+
+def shortened(text: str | None, limit: int) -> str | None:
+    """TEXT cut at its last word before LIMIT characters, with « … », when longer."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;-") + "…"
 
 
 def first_name_as_written(name: str) -> str:

@@ -105,7 +105,7 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
     axes.set_axisbelow(True)  # the guide lines behind the bars
     axes.set_xlabel(f"Score (Pix) ; la plus haute barre : {top} élève(s)")
     return _chart("histograms", figure, "Scores des certifications validées, par classe",
-                  "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 pix, "
+                  "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 Pix, "
                   "toutes à la même échelle.")
 
 

@@ -59,8 +59,8 @@ CLASSES = TableSpec("classes", "Classes", "Résultats par classe", (
        "ne compte que les classes concernées.")), total_apart=True)
 SCORES = TableSpec("scores", "Scores", "Scores des certifications validées", (
     _c("division", "Classe", "text", "La division ; « Établissement » : toutes les certifications validées."),
-    _c("n", "Validées avec un score", definition="Certifications validées qui ont un score (en pix)."),
-    _c("mean", "Score moyen", "decimal", "Moyenne des scores, en pix ; « — » dans la page, vide dans le classeur, "
+    _c("n", "Validées avec un score", definition="Certifications validées qui ont un score (en Pix)."),
+    _c("mean", "Score moyen", "decimal", "Moyenne des scores, en Pix ; « — » dans la page, vide dans le classeur, "
        "pour une classe de moins de 5 validées, comme la médiane et les quartiles."),
     _c("median", "Score médian", "decimal", "La moitié des validées ont un score inférieur ou égal."),
     _c("q1", "1er quartile", "decimal", "Le quart des validées ont un score inférieur ou égal."),
@@ -109,7 +109,7 @@ YEARS = TableSpec("years", "Années", "D'une année sur l'autre", (
     _c("candidates", "Candidats", definition="Comme dans la feuille Classes, pour cette année-là."),
     _c("validated", "Validées", definition="Candidats dont la certification est validée."),
     _c("rate", "Validées / candidats", "percent", "Validées divisées par les candidats."),
-    _c("mean_score", "Score moyen des validées", "decimal", "Moyenne des scores des validées, en pix.")))
+    _c("mean_score", "Score moyen des validées", "decimal", "Moyenne des scores des validées, en Pix.")))
 FOLLOW_UP = TableSpec("follow_up", "Élèves à suivre", "Élèves à suivre", (
     _c("division", "Classe", "text", "La division SIECLE de l'élève."),
     _c("last_name", "Nom", "text", "Nom d'usage SIECLE s'il y en a un, sinon le nom de famille."),

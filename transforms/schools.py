@@ -1,12 +1,13 @@
 """Reads the names of an académie's establishments: a plain `uai;nom` file or the Annuaire de l'éducation export.
 
-Takes the file's name and bytes; returns a SchoolDirectory: the names by UAI and the problems found reading it.
+Takes the file's name and bytes; returns a SchoolDirectory: the names by UAI, the chefs d'établissement's names by
+UAI when a column gives them, and the problems found reading it.
 """
 from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.problems import file_problem
 from schemas.tables import Establishment, max_length
@@ -16,6 +17,7 @@ from transforms.read_csv import (UTF8_BOM, decode_content, detect_binary, normal
                                  split_physical_lines)
 
 NAME_MAX_LENGTH = max_length(Establishment.name)
+HEAD_MAX_LENGTH = max_length(Establishment.head)
 VALUE_MAX_LENGTH = 200  # a problem keeps the start of a runaway cell, not megabytes of it
 LABELS_SHOWN = 5  # how many columns of a foreign file the message names
 
@@ -33,6 +35,12 @@ UAI_LABELS = frozenset({"identifiant de l etablissement", "uai", "code uai", "nu
 # In order of preference: the Annuaire also has "Nom_commune", never the school's bare "nom".
 NAME_LABELS = ("nom etablissement", "nom de l etablissement", "appellation officielle", "nom",
                "etablissement", "nom uai", "libelle etablissement")
+# The chef d'établissement's name: the Annuaire de l'éducation has no such field (it publishes no person's name), and
+# neither has SIECLE; an administrator adds the column by hand. Read only under a header: in a headerless file a third
+# column could be anything (the commune, the type).
+HEAD_LABELS = frozenset({"chef etablissement", "chef d etablissement", "chef de l etablissement",
+                         "nom chef etablissement", "nom du chef d etablissement", "nom du chef de l etablissement",
+                         "chef", "principal", "principale", "proviseur", "proviseure", "directeur", "directrice"})
 SEPARATORS = (";", "\t", ",")  # ";" first: a name may hold commas ("Lycée Jean Moulin, site de Vire")
 
 
@@ -40,15 +48,17 @@ SEPARATORS = (";", "\t", ",")  # ";" first: a name may hold commas ("Lycée Jean
 class SchoolDirectory:
     """Names of establishments by UAI, as one file gives them, and what was set aside reading it.
 
-    names maps the UAI (upper case) to the name (spaces normalised). problems holds dicts with the
+    names maps the UAI (upper case) to the name (spaces normalised); heads maps it to the chef d'établissement's
+    name, for the UAIs whose row gives one under a header such as chef_etablissement. problems holds dicts with the
     keys of schemas.problems.PROBLEM_COLUMNS: one per row set aside, or one for a whole file that
     could not be used (then names is empty), and the notices of rows read all the same (stage « clean »:
     control or bidi characters removed; a second name for a UAI; a UAI whose key letter does not match its
-    digits, rule uai_key).
+    digits, rule uai_key; a chef d'établissement's name left out, which they never quote: it is a person's).
     """
 
     names: dict[str, str]
     problems: tuple[dict, ...] = ()
+    heads: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,8 @@ class _Columns:
     uai_label: str | None
     name_label: str | None
     has_header: bool
+    head: int | None = None  # the chef d'établissement's column, when the header names one
+    head_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,22 @@ def read_schools(name: str, content: bytes) -> SchoolDirectory:
     if not rows:
         return SchoolDirectory({}, (file_problem(name, "no_rows", _NO_ROWS_MESSAGE),))
     return collect_names(name, rows, columns)
+
+
+def given_head(head: str | None, one_establishment: bool) -> tuple[str | None, str | None]:
+    """The chef d'établissement's name given by hand (ingest --school-head), spaces normalised (None when blank), and
+    why it cannot be used (None when it can), for the caller's usage error: an académie's inbox, where each
+    establishment has its own (a column of etablissements.csv), or a name the database cannot hold. The reason
+    never quotes the name: a person's.
+    """
+    head = " ".join((head or "").split()) or None
+    if head is not None and not one_establishment:
+        return head, ("--school-head vaut pour un seul établissement, pas pour un dossier par UAI : donnez à "
+                      "etablissements.csv une colonne chef_etablissement")
+    if head is not None and len(head) > HEAD_MAX_LENGTH:
+        return head, (f"Nom du chef d'établissement trop long ({len(head)} caractères, {HEAD_MAX_LENGTH} au plus) : "
+                      "abrégez --school-head")
+    return head, None
 
 
 def check_content(content: bytes) -> tuple[str, str] | None:
@@ -135,7 +163,9 @@ def find_columns(first_cells: tuple[str, ...]) -> _Columns | None:
     name = next((labels.index(wanted) for wanted in NAME_LABELS if wanted in labels), None)
     if uai is None or name is None:
         return None
-    return _Columns(uai=uai, name=name, uai_label=cells[uai], name_label=cells[name], has_header=True)
+    head = next((i for i, label in enumerate(labels) if label in HEAD_LABELS), None)
+    return _Columns(uai=uai, name=name, uai_label=cells[uai], name_label=cells[name], has_header=True, head=head,
+                    head_label=None if head is None else cells[head])
 
 
 def normalise_header(label: str) -> str:
@@ -144,8 +174,9 @@ def normalise_header(label: str) -> str:
 
 
 def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDirectory:
-    """Names by UAI from the rows under the header; the first name given for a UAI is kept."""
+    """Names (and heads) by UAI from the rows under the header; the first name and head given for a UAI are kept."""
     names: dict[str, str] = {}
+    heads: dict[str, tuple[str, int]] = {}  # UAI -> (head, its line)
     first_line: dict[str, int] = {}
     problems: list[dict] = []
     for line in rows:
@@ -165,17 +196,28 @@ def collect_names(file: str, rows: list[_Line], columns: _Columns) -> SchoolDire
         elif normalise_label(names[uai]) != normalise_label(school_name):
             problems.append(_duplicate_problem(file, line.number, columns, uai,
                                                names[uai], first_line[uai], school_name))
-    return SchoolDirectory(names, tuple(problems))
+            continue  # a line set aside gives no head either
+        head = read_head(file, line, columns, uai)
+        if isinstance(head, dict):
+            problems.append(head)
+        elif head and uai not in heads:
+            heads[uai] = head, line.number
+        elif head and normalise_label(heads[uai][0]) != normalise_label(head):
+            problems.append(_row_problem(file, line.number, columns.head_label, "duplicate_head", uai,
+                                         f"L’UAI {uai} a déjà un autre chef d’établissement ligne {heads[uai][1]} : "
+                                         "le premier est gardé."))
+    return SchoolDirectory(names, tuple(problems), {uai: head for uai, (head, _) in heads.items()})
 
 
 def clean_line(file: str, line: _Line, columns: _Columns) -> tuple[_Line, list[dict]]:
-    """The line with its UAI and name cells cleaned of control and bidi characters, and a notice for each
+    """The line with its UAI, name and head cells cleaned of control and bidi characters, and a notice for each
     (the line is read all the same)."""
     if line.cells is None or not any(has_unwanted(cell) for cell in line.cells):
         return line, []
+    read = [(columns.uai, columns.uai_label), (columns.name, columns.name_label)]
+    read += [(columns.head, columns.head_label)] if columns.head is not None else []
     notices = [removal_notice(file, line.number, label or f"colonne {index + 1}")
-               for index, label in ((columns.uai, columns.uai_label), (columns.name, columns.name_label))
-               if has_unwanted(_cell(line.cells, index))]
+               for index, label in read if has_unwanted(_cell(line.cells, index))]
     return _Line(line.number, tuple(remove_unwanted(cell).strip() for cell in line.cells)), notices
 
 
@@ -201,6 +243,19 @@ def read_school(file: str, line: _Line, columns: _Columns) -> tuple[str, str] | 
                             f"Nom d’établissement trop long pour l’UAI {uai} ({len(school_name)} "
                             f"caractères, {NAME_MAX_LENGTH} au plus) : ligne ignorée.")
     return uai, school_name
+
+
+def read_head(file: str, line: _Line, columns: _Columns, uai: str) -> str | None | dict:
+    """The chef d'établissement's name of a row kept (spaces normalised), None when the file or the row has none, or
+    the notice that leaves it out (the row's school keeps its name). Never quotes it: a person's name, logged."""
+    if columns.head is None:
+        return None
+    head = " ".join(_cell(line.cells, columns.head).split())
+    if len(head) > HEAD_MAX_LENGTH:
+        return _row_problem(file, line.number, columns.head_label, "head_too_long", None,
+                            f"Nom du chef d’établissement trop long pour l’UAI {uai} ({len(head)} caractères, "
+                            f"{HEAD_MAX_LENGTH} au plus) : non repris, l’établissement garde son nom.")
+    return head or None
 
 
 def _cell(cells: tuple[str, ...], index: int) -> str:

@@ -3,7 +3,7 @@ then the flow under the Prefect harness for what only the flow does (artifact, i
 from __future__ import annotations
 
 import stat
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,10 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from pipeline.attestations import AttestationsError, produce_attestations
+from pipeline.ingest import plan_inbox
 from pipeline.school_years import default_school_year
 from pipeline.settings import Settings, current_settings, using
-from schemas.tables import Attestation, Certification, PipelineRun
+from schemas.tables import Attestation, Certification, Establishment, PipelineRun
 from tests.builders import artifacts_of
 from tests.db_builders import add_certification, add_establishment, add_student
 
@@ -92,6 +93,32 @@ def test_a_changed_certification_rerenders_its_class_only(school, engine):
     report = attestations(YEAR, only_changed=True)
 
     assert report.pages == {"3A": 2} and report.skipped_unchanged == ("3B",)
+
+
+def test_the_stored_name_head_and_session_reach_the_page_and_a_new_head_rerenders_every_class(school, engine):
+    from store.certifications import save_establishment
+    from store.query import read_establishment_head
+
+    with engine.begin() as connection:
+        save_establishment(connection, "0861234Z", None, None, datetime.now(timezone.utc), "Collège Jean Moulin",
+                           head="Anne-Marie Lefebvre")
+        connection.execute(update(Certification).where(Certification.number == 106).values(session="123456"))
+    first = attestations(YEAR, only_changed=True)
+    with engine.begin() as connection:
+        save_establishment(connection, "0861234Z", None, None, datetime.now(timezone.utc), head="Paul Martin")
+        due = connection.execute(select(Establishment.attestations_due)).scalar_one()
+        assert read_establishment_head(connection, "0861234Z") == "Paul Martin"
+
+    again = attestations(YEAR, only_changed=True)
+
+    [page] = page_texts(Path(first.out_dir) / "3B" / "BERNARD_Eva_106.pdf")
+    assert "COLLÈGE JEAN MOULIN · 0861234Z" in page and "123456" in page
+    assert "Le chef d’établissement" in page and "Paul Martin" in page and "Lefebvre" not in page
+    assert due and set(again.pages) == {"3A", "3B"}  # the new head is on every page: every class made again
+    with engine.connect() as connection:
+        runs = connection.execute(select(PipelineRun.message, PipelineRun.parameters)).all()
+    assert not any("Lefebvre" in f"{message}{parameters}" or "Paul" in f"{message}{parameters}"
+                   for message, parameters in runs)
 
 
 def test_a_student_no_longer_validated_loses_the_file(school, engine):
@@ -271,3 +298,80 @@ def logs_of(state, wait: float = 10) -> list[str]:
             if any(log.level >= 30 for log in logs) or time.monotonic() > deadline:
                 return [log.message for log in logs]
             time.sleep(0.2)
+
+
+@pytest.fixture
+def inbox_of_one_school(tmp_path, monkeypatch):
+    """An inbox of one establishment: its roster and the validated 3A certifications of the sample data."""
+    import shutil
+
+    from pix_livret.demo.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
+    from schemas.referential import Status
+
+    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+        monkeypatch.setenv(variable, str(tmp_path / folder))
+    sample = make_sample_establishment(tmp_path / "sample")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    good = [c for c in sample.certifications
+            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:2]
+    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
+    return inbox
+
+
+def ingest_command(db_url: str, *arguments: str):
+    from typer.testing import CliRunner
+
+    from pix_livret.cli import app
+
+    return CliRunner().invoke(app, ["ingest", *arguments, "--no-bilans", "--db", db_url], terminal_width=200)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_ingest_school_head_signs_the_attestations_and_stays_out_of_logs_and_history(inbox_of_one_school, db_url,
+                                                                                    tmp_path, caplog):
+    from pix_livret.cli import EXIT_OK
+    from tests.db_builders import read_rows
+
+    result = ingest_command(db_url, str(inbox_of_one_school), "--school-name", "Collège Jean Moulin",
+                            "--school-head", "  Anne-Marie   Lefebvre ")
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert read_rows(db_url, select(Establishment.name, Establishment.head)) == [
+        ("Collège Jean Moulin", "Anne-Marie Lefebvre")]
+    [class_pdf] = (tmp_path / "out" / "attestations").rglob("Attestations_Pix_3A.pdf")
+    texts = page_texts(class_pdf)
+    assert len(texts) == 2 and all("Anne-Marie Lefebvre" in t and "Le chef d’établissement" in t for t in texts)
+    assert all(" Pix" in t and "COLLÈGE JEAN MOULIN" in t for t in texts)
+    assert "Lefebvre" not in result.output and "Lefebvre" not in caplog.text
+    history = read_rows(db_url, select(PipelineRun.parameters, PipelineRun.message))
+    assert history and not any("Lefebvre" in f"{parameters}{message}" for parameters, message in history)
+
+
+@pytest.mark.parametrize("head, message", [("x" * 121, "trop long"), ("Anne Durand", "un seul établissement")])
+def test_ingest_school_head_refused_is_a_usage_error_naming_nobody(head, message, tmp_path, db_url):
+    from pix_livret.cli import EXIT_USAGE
+
+    academie = tmp_path / "academie"
+    (academie / "0861234Z").mkdir(parents=True)
+    inbox = academie if message == "un seul établissement" else academie / "0861234Z"
+
+    result = ingest_command(db_url, str(inbox), "--school-head", head)
+
+    assert result.exit_code == EXIT_USAGE and message in result.output
+    assert "Durand" not in result.output and "xxxx" not in result.output
+
+
+def test_an_academie_list_names_each_establishment_s_head_for_its_attestations(tmp_path):
+    for uai in ("0861234Z", "0330001X"):
+        (tmp_path / uai).mkdir()
+    (tmp_path / "etablissements.csv").write_text(
+        "uai;nom;chef_etablissement\n0861234Z;Collège Jean Moulin;Anne-Marie Lefebvre\n0330001X;Collège Cheverus;\n",
+        encoding="utf-8")
+
+    plan = plan_inbox(tmp_path)
+
+    assert {job.uai: (job.name, job.head) for job in plan.jobs} == {
+        "0861234Z": ("Collège Jean Moulin", "Anne-Marie Lefebvre"), "0330001X": ("Collège Cheverus", None)}
+    assert plan.schools_problems == ()

@@ -1,4 +1,5 @@
-"""Attestations: pages built from stored rows, their PDFs read back as text, the incremental plan."""
+"""Attestations: pages built from stored rows, their PDFs read back as text and as laid-out boxes, the incremental
+plan."""
 from __future__ import annotations
 
 import io
@@ -11,9 +12,10 @@ import pandas as pd
 from pypdf import PdfReader
 
 from schemas.referential import COMPETENCE_CODES, LEVEL_COLUMNS
-from transforms.attestations import (StoredAttestation, build_attestation_pages, class_file_name, content_hash,
-                                     TEMPLATES, plan_renders, render_class, render_html, safe_file_part,
-                                     student_file_path)
+from transforms.attestations import (CENTRE_SHOWN, StoredAttestation, build_attestation_pages, class_file_name,
+                                     content_hash, TEMPLATES, plan_renders, render_class, render_html, safe_file_part,
+                                     shortened, student_file_path)
+from transforms.pdf_engine import html_class
 
 GENERATED = datetime(2026, 6, 1, 12, 0)
 
@@ -37,8 +39,8 @@ def frame(*rows: dict) -> pd.DataFrame:
     return pd.DataFrame(list(rows)).astype({"eleve_id": "Int64", "score": "Int64", **{c: "Int64" for c in LEVEL_COLUMNS}})
 
 
-def pages_of(*rows: dict):
-    return build_attestation_pages(frame(*rows), "Établissement 0861234Z", GENERATED)
+def pages_of(*rows: dict, head: str | None = None):
+    return build_attestation_pages(frame(*rows), "Établissement 0861234Z", GENERATED, head)
 
 
 def texts_of(pdf: bytes) -> list[str]:
@@ -66,7 +68,7 @@ def test_each_validated_student_gets_one_page_with_name_birth_date_and_levels():
     assert len(texts) == 2
     assert "Louis Durand" in texts[0] and "Martin" not in texts[0]
     assert "Né(e) le 04/04/2011" in texts[0]
-    assert "Certification Pix" in texts[0] and "186 pix" in texts[0] and "Novice 2" in texts[0]
+    assert "Certification Pix" in texts[0] and "186 Pix" in texts[0] and "Novice 2" in texts[0]
     assert "Mener une recherche" in texts[0]
     assert levels_in(texts[0]) == {code: "5" if code == "1.1" else "3" for code in COMPETENCE_CODES}
     assert "téléchargeable sur la plateforme Pix" in texts[0] and "générée le 01/06/2026" in texts[0]
@@ -106,9 +108,111 @@ def test_only_matched_validated_certifications_get_a_page():
     assert [p.last_name for p in pages] == ["Valide"]
 
 
-def test_global_level_line_is_absent_when_the_source_had_none():
-    text = texts_of(render_class("3A", tuple(pages_of(stored_row(1, "Durand", global_level=None)))).class_pdf)[0]
-    assert "Niveau global" not in text and "186 pix" in text
+def test_a_fact_the_export_did_not_give_reads_non_communique_in_its_place():
+    # the « Nombre de Pix » export of a v2 certification: no global level, no centre; a file without dates
+    page = pages_of(stored_row(1, "Durand", global_level=None, centre=None, session=None, passed_on=None))[0]
+    text = texts_of(render_class("3A", (page,)).class_pdf)[0]
+
+    assert (page.global_level, page.centre, page.session, page.passed_on) == (None, None, None, None)
+    for label in ("Niveau global", "Date de passage", "Session", "Centre de certification"):
+        assert label in text
+    assert text.count("non communiqué") == 4 + 1  # the four facts, and the legend that says what it means
+    assert "186 Pix" in text
+
+
+def test_session_and_centre_are_printed_when_the_export_gives_them():
+    page = pages_of(stored_row(1, "Durand", session="123456", centre="Collège Jean Moulin, Poitiers"))[0]
+    text = texts_of(render_class("3A", (page,)).class_pdf)[0]
+
+    assert "123456" in text and "Collège Jean Moulin, Poitiers" in text and "non communiqué »" in text
+    assert text.count("non communiqué") == 1  # the legend only
+    # read in the page's order, as text copied or read aloud: the facts before the competences
+    assert text.index("123456") < text.index("Compétences")
+
+
+def test_the_score_is_written_in_pix_as_pix_writes_it():
+    text = texts_of(render_class("3A", tuple(pages_of(stored_row(1, "Durand", score=448)))).class_pdf)[0]
+
+    assert "448 Pix" in text
+    assert not re.search(r"\d\s*pix\b", text)
+
+
+def test_the_signature_block_names_the_chef_d_etablissement_when_known():
+    signed = texts_of(render_class("3A", tuple(pages_of(stored_row(1, "Durand"), head="Anne-Marie Lefebvre"))
+                                   ).class_pdf)[0]
+    unsigned = texts_of(render_class("3A", tuple(pages_of(stored_row(1, "Durand")))).class_pdf)[0]
+
+    for text in (signed, unsigned):
+        assert "Le chef d’établissement" in text and "Fait à" in text and ", le" in text
+    assert "Anne-Marie Lefebvre" in signed and "Lefebvre" not in unsigned
+
+
+def test_the_head_is_part_of_what_the_page_shows():
+    assert content_hash(pages_of(stored_row(1, "Durand"))[0]) != \
+        content_hash(pages_of(stored_row(1, "Durand"), head="Anne Durand")[0])
+
+
+def test_a_centre_too_long_for_its_two_lines_is_shortened_at_a_word():
+    centre = "Lycée polyvalent régional Jean Moulin et Marie Curie, " * 4
+    page = pages_of(stored_row(1, "Durand", centre=centre))[0]
+
+    assert len(page.centre) <= CENTRE_SHOWN + 1 and page.centre.endswith("…")
+    assert centre.startswith(page.centre[:-1])
+    assert shortened("Collège Jean Moulin", CENTRE_SHOWN) == "Collège Jean Moulin"
+
+
+def laid_out_blocks(pages) -> list[dict[str, tuple[float, float]]]:
+    """Per page, each classed block of the template (and the footer) -> (top, bottom) in mm, as WeasyPrint lays it out
+    (the « non communiqué » spans left out: they stand where their fact is missing).
+
+    Walks WeasyPrint's box tree (its layout, not a public API): the one way to see where a block lands without
+    rasterising the PDF.
+    """
+    document = html_class("attestation.user-agent.css")(string=render_html(pages), base_url=str(TEMPLATES))
+    from transforms.attestations import _stylesheet
+
+    rendered = document.render(stylesheets=[_stylesheet()])
+    mm = 25.4 / 96
+    result = []
+    for page in rendered.pages:
+        blocks: dict[str, tuple[float, float]] = {}
+
+        def walk(box) -> None:
+            element = getattr(box, "element", None)
+            key = (element.get("class") or (box.element_tag if box.element_tag == "footer" else None)) \
+                if element is not None else None
+            if key and box.element_tag != "span" and type(box).__name__ != "LineBox" and key not in blocks:
+                blocks[key] = (round(box.position_y * mm, 2), round((box.position_y + box.margin_height()) * mm, 2))
+            for child in getattr(box, "children", ()):
+                walk(child)
+
+        walk(page._page_box)
+        result.append(blocks)
+    return result
+
+
+def test_every_student_of_a_class_gets_the_same_layout_whatever_the_export():
+    long_name = ("Lefèvre-Dubois de la Tour d'Auvergne", "Jean-Baptiste Alexandre")
+    pages = pages_of(
+        stored_row(1, "Durand", score=448, global_level="Indépendant 2", session="123456"),  # current export
+        stored_row(2, "Martin", global_level=None, session="98765"),  # « Nombre de Pix » export: no level
+        stored_row(3, *long_name, global_level=None, centre="Collège Jean Moulin " * 10),  # 2018 export: a centre
+        stored_row(4, "Petit", passed_on=None, session=None),  # a file without dates nor session
+        head="Anne-Marie Lefebvre")
+
+    tops = [{block: top for block, (top, _) in layout.items()} for layout in laid_out_blocks(pages)]
+
+    assert len(tops) == 4
+    assert all(page == tops[0] for page in tops), "a block moved between two students"
+    assert {"identity", "facts", "more", "head", "legend", "footer", "signature", "signer"} <= set(tops[0])
+
+
+def test_the_page_above_never_reaches_the_signature_block():
+    page = pages_of(stored_row(1, "Lefèvre-Dubois de la Tour d'Auvergne", "Jean-Baptiste Alexandre",
+                               centre="Collège " * 40), head="Anne-Marie Lefebvre-Delacroix de Saint-Exupéry")
+    [blocks] = laid_out_blocks(page)
+
+    assert blocks["legend"][1] + 3 <= blocks["footer"][0]  # 3 mm at least between them
 
 
 def test_empty_class_gives_no_pdf():

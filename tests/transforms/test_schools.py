@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.problems import PROBLEM_COLUMNS, ProblemFrame, make_problems
-from transforms.schools import NAME_MAX_LENGTH, SchoolDirectory, read_schools
+from transforms.schools import HEAD_MAX_LENGTH, NAME_MAX_LENGTH, SchoolDirectory, given_head, read_schools
 
 ANNUAIRE_HEADER = ("Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;"
                    "Statut_public_prive;Adresse_1;Code_postal;Code_commune;Nom_commune")
@@ -224,3 +224,78 @@ def test_a_line_with_too_few_fields_or_a_malformed_uai_sets_aside_that_line_alon
 
     assert directory.names == {"0750680G": "Lycée Louis-le-Grand", "0860100S": "Collège Jean Moulin"}
     assert rules(directory) == [(3, "empty_name"), (4, "invalid_uai")]
+
+
+@pytest.mark.parametrize("header", ["uai;nom;chef_etablissement", "UAI;Nom;Chef d'établissement",
+                                    "Identifiant_de_l_etablissement;Nom_etablissement;Nom_commune;Principal",
+                                    "uai;nom;Nom du chef d’établissement"])
+def test_a_head_column_gives_each_school_its_chef_d_etablissement(header):
+    cells = "Madame Anne Durand" if header.count(";") == 2 else "Poitiers;Madame Anne Durand"
+    content = f"{header}\n0860100S;Collège Jean Moulin;{cells}\n0330001X;Collège Cheverus\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0860100S": "Collège Jean Moulin", "0330001X": "Collège Cheverus"}
+    assert directory.heads == {"0860100S": "Madame Anne Durand"}  # a row without one has none
+    assert directory.problems == ()
+
+
+def test_the_annuaire_and_headerless_files_give_no_head():
+    annuaire = "\n".join([ANNUAIRE_HEADER, annuaire_row("0330001X", "Collège Cheverus", "Bordeaux")]).encode()
+    headerless = "0860100S;Collège Jean Moulin;Poitiers\n".encode()  # a third column could be anything
+
+    assert read_schools("annuaire.csv", annuaire).heads == {}
+    assert read_schools("etablissements.csv", headerless).heads == {}
+
+
+def test_a_head_too_long_is_left_out_without_quoting_it_and_the_school_keeps_its_name():
+    content = f"uai;nom;chef_etablissement\n0860100S;Collège Jean Moulin;Anne {'x' * HEAD_MAX_LENGTH}\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.names == {"0860100S": "Collège Jean Moulin"} and directory.heads == {}
+    [notice] = directory.problems
+    assert (notice["row"], notice["column"], notice["rule"], notice["value"]) == (
+        2, "chef_etablissement", "head_too_long", None)
+    assert "Anne" not in notice["message"] and "0860100S" in notice["message"]
+
+
+def test_a_second_head_for_a_uai_keeps_the_first_without_quoting_either():
+    content = ("uai;nom;chef_etablissement\n0860100S;Collège Jean Moulin;Anne Durand\n"
+               "0860100S;Collège Jean Moulin;Paul Martin\n0860100S;COLLEGE JEAN MOULIN;anne  durand\n").encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.heads == {"0860100S": "Anne Durand"}
+    [notice] = directory.problems
+    assert (notice["row"], notice["rule"]) == (3, "duplicate_head")
+    assert "ligne 2" in notice["message"]
+    assert not any(name in notice["message"] for name in ("Anne", "Durand", "Paul", "Martin"))
+
+
+def test_a_line_set_aside_for_another_name_gives_no_head():
+    content = ("uai;nom;chef_etablissement\n0860100S;Collège Jean Moulin;\n"
+               "0860100S;Lycée Victor Hugo;Paul Martin\n").encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.heads == {} and rules(directory) == [(3, "duplicate_uai")]
+
+
+def test_control_characters_are_removed_from_the_head_with_a_notice():
+    content = "uai;nom;chef_etablissement\n0860100S;Collège Jean Moulin;Anne\u202e Durand\x07\n".encode()
+
+    directory = read_schools("etablissements.csv", content)
+
+    assert directory.heads == {"0860100S": "Anne Durand"}
+    assert [(p["row"], p["column"], p["stage"]) for p in directory.problems] == [(2, "chef_etablissement", "clean")]
+
+
+def test_a_head_given_by_hand_is_one_establishment_s_with_its_spaces_normalised():
+    assert given_head("  Anne-Marie   Lefebvre ", one_establishment=True) == ("Anne-Marie Lefebvre", None)
+    assert given_head("   ", one_establishment=False) == (None, None)
+    assert given_head(None, one_establishment=True) == (None, None)
+    _, academie = given_head("Anne Durand", one_establishment=False)
+    _, too_long = given_head("x" * (HEAD_MAX_LENGTH + 1), one_establishment=True)
+    assert "un seul établissement" in academie and "trop long" in too_long
+    assert "Durand" not in academie and "xxx" not in too_long
