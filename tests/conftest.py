@@ -71,3 +71,14 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+# The files that run real servers, workers and killed processes, longest first: `make test`'s workers take files in
+# collection order, so that they start on these rather than end on them while the other worker waits
+LONGEST_FIRST = ("test_production_path.py", "test_interrupted_ingest.py", "test_crash_safety.py", "test_worker_logs.py",
+                 "test_worker_stop.py", "test_nightly_ingest.py", "test_database_waits.py", "test_cli.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
