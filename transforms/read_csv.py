@@ -202,7 +202,9 @@ def _read_records(name: str, encoding: Encoding, delimiter: str, export_format: 
     problems = make_problems([_field_count_problem(name, r, header, delimiter) for r in misfits]
                              + [_nul_problem(name, r, header) for r in damaged])
     header, rows = drop_empty_unlabelled(header, build_rows(header, fitting))
-    rows, notices = remove_unwanted_characters(name, header, rows)
+    # a cell is a piece of its record's text: one search over the text clears the usual file at once
+    rows, notices = remove_unwanted_characters(name, header, rows) if has_unwanted(
+        "\n".join(r.text for r in fitting)) else (rows, no_problems())
     quarantined = sorted(misfits + damaged, key=lambda r: r.line)
     return RawExport(name=name, encoding=encoding, delimiter=delimiter, format=export_format,
                      header=header, rows=rows, problems=problems, notices=notices,
@@ -216,9 +218,8 @@ def remove_unwanted_characters(name: str, header: tuple[str, ...],
 
     raw_text keeps them: it is the file's own text, kept for the rows set aside.
     """
-    cells = (cell for position in range(len(header)) for cell in rows.iloc[:, position].tolist())
-    if not len(rows) or not has_unwanted("\n".join(cells)):
-        return rows, no_problems()  # the usual file: one search over its cells
+    if not len(rows):
+        return rows, no_problems()
     cleaned, notices = rows.copy(), []
     for position, label in enumerate(header):
         column = rows.iloc[:, position].tolist()
