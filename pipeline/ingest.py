@@ -317,8 +317,7 @@ def _prepare(job: EstablishmentJob, database: Database, run: IngestRun,
         job = replace(job, ignored=tuple(replace(e, uai=uai) for e in job.ignored + refused + copies))
         students = None
         if roster is None and new:
-            stored = read_stored_roster(connection, uai)
-            students = stored if len(stored) else None
+            students = read_stored_roster(connection, uai)
     for path, content, digest in new:
         copy = archive_path(digest, Path(run.archive_dir), path.suffix or ".bin")
         if not copy.exists():  # this run's copy: removed again if its file ends unregistered (_unregistered_removed)
