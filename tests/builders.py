@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -48,6 +50,24 @@ def entity_bomb(levels: int, *, declaration: bool) -> bytes:
     prolog = '<?xml version="1.0" encoding="ISO-8859-15"?>\n' if declaration else ""
     return (f"{prolog}<!DOCTYPE BEE_ELEVES [{entities}]>\n"
             f"<BEE_ELEVES><PARAMETRES><UAJ>&lol{levels};</UAJ></PARAMETRES><DONNEES/></BEE_ELEVES>\n").encode()
+
+
+def one_school_inbox(folder: Path, monkeypatch, *, validated: int) -> Path:
+    """FOLDER/inbox: one establishment's SIECLE roster and a 3A class file of VALIDATED validated certifications of
+    the sample data; the archive and output folders (PIX_LIVRET_ARCHIVE_DIR, PIX_LIVRET_OUT_DIR) under FOLDER."""
+    from pix_livret.demo.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
+    from schemas.referential import Status
+
+    for variable, name in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
+        monkeypatch.setenv(variable, str(folder / name))
+    sample = make_sample_establishment(folder / "sample")
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    good = [c for c in sample.certifications
+            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:validated]
+    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
+    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
+    return inbox
 
 
 def full_disk_under(folder, monkeypatch):

@@ -75,7 +75,7 @@ def prefect_harness():
 
 # The files that run real servers, workers and killed processes, longest first: `make test`'s workers take files in
 # collection order, so that they start on these rather than end on them while the other worker waits
-LONGEST_FIRST = ("test_production_path.py", "test_interrupted_ingest.py", "test_crash_safety.py", "test_worker_logs.py",
+LONGEST_FIRST = ("test_production_path.py", "test_interrupted_ingest.py", "test_crash_safety.py",
                  "test_worker_stop.py", "test_nightly_ingest.py", "test_database_waits.py", "test_cli.py")
 
 

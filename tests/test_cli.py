@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.builders import one_school_inbox
 from tests.ingest_runs import ingested
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.demo.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
@@ -103,16 +103,7 @@ def test_attestations_for_an_unknown_uai_fail_with_a_message(school, tmp_path):
 @pytest.fixture
 def clean_inbox(db_url, tmp_path, monkeypatch):
     """An inbox of one establishment with its roster and one clean class file (3 validated certifications)."""
-    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
-        monkeypatch.setenv(variable, str(tmp_path / folder))
-    sample = make_sample_establishment(tmp_path / "sample")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    good = [c for c in sample.certifications
-            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:3]
-    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
-    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
-    return inbox
+    return one_school_inbox(tmp_path, monkeypatch, validated=3)
 
 
 def ingest(inbox, db_url, tmp_path, *options):

@@ -2,7 +2,7 @@
 `prefect deploy` on deploy/prefect.yaml exactly as the README says, a worker with the env file's variables; then
 the nightly run, the June export and the attestations triggered as an administrator would, on one server.
 
-Slow (~1 min: a server, a worker, five flow runs in their own processes): one module-scoped server for all.
+Slow (~1–2 min: a server, a worker, a dozen flow runs in their own processes): one module-scoped server for all.
 """
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def test_a_nightly_run_with_quarantined_input_is_a_quarantined_state_and_logs_no
     assert run["message"].startswith("Quarantaine :") and "écartée" in run["message"]
     logs = production.logs(run["id"])
     # Prefect's engine logs the exception of any Failed final state (flow_engine.run_flow), here as the state's
-    # message alone (tests/test_worker_logs.py): counts only, never the report (it printed the whole RunReport,
+    # message alone (below): counts only, never the report (it printed the whole RunReport,
     # absents' ids included, before)
     assert "TypeError" not in logs and "RunReport(" not in logs, logs[-6000:]
     names = {s.last_name for s in school.students} | {s.first_name for s in school.students}
@@ -285,6 +285,38 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
     assert queue["concurrency_limit"] == 2
     spans = [(datetime.fromisoformat(c["start_time"]), datetime.fromisoformat(c["end_time"])) for c in children]
     assert max(sum(start <= moment < end for start, end in spans) for moment, _ in spans) <= 2, spans
+
+
+# What a run that ends Failed by design leaves in its Logs tab on the real worker: its French reason as the last line,
+# and no traceback: neither Prefect's « Engine execution exited with unexpected exception » nor the flow's own
+# « Encountered exception during execution ».
+TRACEBACKS = ("Traceback", "unexpected exception")
+
+
+def test_a_quarantine_night_ends_its_logs_with_its_reason_and_no_traceback(production, school):
+    run = production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                                     "attestations": False})
+
+    assert (run["type"], run["message"][:12]) == ("FAILED", "Quarantaine "), run
+    logs = production.log_lines(run["id"], run["message"])
+    assert logs[-1] == run["message"], logs[-3:]
+    assert not [line for line in logs if any(word in line for word in TRACEBACKS)], logs
+
+
+def test_an_export_of_a_year_without_data_logs_its_french_message_alone(production, school):
+    production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                              "attestations": False})
+
+    # the module's database holds an académie too (the fan-out test): the establishment is named
+    run = production.run("livret-export/export-lsu", {"school_year": "2019-2020", "uai": school.uai})
+
+    assert run["type"] == "FAILED", run
+    reason = "Aucune certification Pix de l'établissement 0861234Z pour l'année scolaire 2019-2020 : rien à exporter."
+    logs = production.log_lines(run["id"], reason)
+    assert logs[-1] == reason, logs[-3:]
+    assert not [line for line in logs if any(word in line for word in TRACEBACKS)], logs
+    # the task that raised says it too, as the message alone
+    assert logs.count(reason) >= 2, logs
 
 
 def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school, tmp_path):

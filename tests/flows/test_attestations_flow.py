@@ -15,7 +15,7 @@ from pipeline.ingest import plan_inbox
 from pipeline.school_years import default_school_year
 from pipeline.settings import Settings, current_settings, using
 from schemas.tables import Attestation, Certification, Establishment, PipelineRun
-from tests.builders import artifacts_of
+from tests.builders import artifacts_of, one_school_inbox
 from tests.db_builders import add_certification, add_establishment, add_student
 
 YEAR = "2025-2026"
@@ -302,22 +302,8 @@ def logs_of(state, wait: float = 10) -> list[str]:
 
 @pytest.fixture
 def inbox_of_one_school(tmp_path, monkeypatch):
-    """An inbox of one establishment: its roster and the validated 3A certifications of the sample data."""
-    import shutil
-
-    from pix_livret.demo.sample_data import ROSTER_FILE_NAME, make_sample_establishment, write_class_csv
-    from schemas.referential import Status
-
-    for variable, folder in (("PIX_LIVRET_ARCHIVE_DIR", "archive"), ("PIX_LIVRET_OUT_DIR", "out")):
-        monkeypatch.setenv(variable, str(tmp_path / folder))
-    sample = make_sample_establishment(tmp_path / "sample")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    good = [c for c in sample.certifications
-            if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:2]
-    write_class_csv(inbox / "20260320_resultats_3A.csv", good, "pix-niveau-score")
-    shutil.copy(sample.roster_path, inbox / ROSTER_FILE_NAME)
-    return inbox
+    """An inbox of one establishment: its roster and two validated 3A certifications of the sample data."""
+    return one_school_inbox(tmp_path, monkeypatch, validated=2)
 
 
 def ingest_command(db_url: str, *arguments: str):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import flows.nightly_ingest as nightly_module
 from flows.nightly_ingest import RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
-from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment, write_class_csv
+from pix_livret.demo.sample_data import MINIMUM_CLASS_SIZE, make_sample_academie, make_sample_establishment, write_class_csv
 from schemas.referential import Status
 from schemas.tables import Certification, Establishment, PipelineRun, QuarantinedRow, SourceFile
 from store.database import DatabaseFailure, make_engine
@@ -36,6 +36,13 @@ def database(db_url, tmp_path, monkeypatch):
 @pytest.fixture
 def sample(tmp_path):
     return make_sample_establishment(tmp_path / "sample")
+
+
+@pytest.fixture
+def small_sample(tmp_path):
+    """The sample establishment in one class, with its planted files: for the tests that make its attestations,
+    a page each (a second or two of PDF a run instead of ten)."""
+    return make_sample_establishment(tmp_path / "sample", classes=1, students_per_class=MINIMUM_CLASS_SIZE)
 
 
 def ingest(sample, **options):
@@ -144,49 +151,49 @@ def test_report_and_artifact_carry_no_names(database, sample):
         assert student.last_name not in text and student.first_name not in text
 
 
-def test_nightly_run_renders_attestations_of_new_results_only(database, sample, tmp_path):
-    first = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), school_name="Collège Jean Moulin",
-                           return_state=True)
-    attestations = tmp_path / "out" / "attestations" / sample.uai / "2025-2026"
+def test_nightly_run_renders_attestations_of_new_results_only(database, small_sample, tmp_path):
+    first = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path),
+                           school_name="Collège Jean Moulin", return_state=True)
+    attestations = tmp_path / "out" / "attestations" / small_sample.uai / "2025-2026"
     student_pdfs = list(attestations.glob("*/*.pdf"))
-    assert report_of(first).totals()["attestations_written"] == sample.expected["validated"]
-    assert len(student_pdfs) == sample.expected["validated"]
+    assert report_of(first).totals()["attestations_written"] == small_sample.expected["validated"]
+    assert len(student_pdfs) == small_sample.expected["validated"]
     first_page = PdfReader(student_pdfs[0]).pages[0].extract_text()
     assert first_page.startswith("COLLÈGE JEAN MOULIN · 0861234Z")  # the header prints it in capitals
     written_at = {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")}
 
-    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    again = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
     # in quarantine: the sample's planted files, still open; nothing to render again
     assert report_of(again).totals()["attestations_written"] == 0 and not report_of(again).attestations_failed
     assert {p: p.stat().st_mtime_ns for p in attestations.glob("**/*.pdf")} == written_at
 
 
-def test_attestations_that_cannot_be_written_fail_the_run_but_keep_the_loaded_data(database, sample, tmp_path,
+def test_attestations_that_cannot_be_written_fail_the_run_but_keep_the_loaded_data(database, small_sample, tmp_path,
                                                                                   monkeypatch):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the output folder should be")
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
 
-    state = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    state = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
     report = report_of(state)
     assert is_quarantined(state) and "attestations en échec" in state.message  # the planted rows, and this
     assert report.totals()["attestations_failed"] == 1
-    assert count(database, select(func.count()).select_from(Certification)) == len(sample.certifications)
+    assert count(database, select(func.count()).select_from(Certification)) == len(small_sample.certifications)
 
 
-def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(database, sample, tmp_path, monkeypatch):
+def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(database, small_sample, tmp_path, monkeypatch):
     clean = tmp_path / "clean"
     clean.mkdir()
-    good = [c for c in sample.certifications
+    good = [c for c in small_sample.certifications
             if c.student is not None and c.student.division == "3A" and c.status is Status.VALIDATED][:3]
     write_class_csv(clean / "20260320_resultats_3A.csv", good, "pix-niveau-score")
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the output folder should be")
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
 
-    result = CliRunner().invoke(app, ["ingest", str(clean), "--roster", str(sample.roster_path)])
+    result = CliRunner().invoke(app, ["ingest", str(clean), "--roster", str(small_sample.roster_path)])
 
     assert result.exit_code == EXIT_FAILURE and "attestations n'ont pas pu être produites" in result.output
     with database.connect() as connection:
@@ -194,29 +201,29 @@ def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(databas
     assert run.status == "failed" and run.counts["rows_loaded"] == 3
 
 
-def test_attestations_subflow_runs_only_where_results_changed(database, sample, monkeypatch):
-    nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+def test_attestations_subflow_runs_only_where_results_changed(database, small_sample, monkeypatch):
+    nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
     def refuse(*_, **__):
         raise AssertionError("the attestations subflow ran with nothing to render")
 
     monkeypatch.setattr(nightly_module, "make_attestations", refuse)
-    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    again = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
     # in quarantine (the sample's planted files are still open), not failed by the refusal above
     assert is_quarantined(again) and report_of(again) is not None, again.message
 
 
-def test_attestations_that_failed_are_made_by_the_next_run(database, sample, tmp_path, monkeypatch):
+def test_attestations_that_failed_are_made_by_the_next_run(database, small_sample, tmp_path, monkeypatch):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the output folder should be")
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(blocked))
-    nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
     monkeypatch.setenv("PIX_LIVRET_OUT_DIR", str(tmp_path / "out"))
 
-    again = nightly_ingest(inbox=str(sample.inbox), roster=str(sample.roster_path), return_state=True)
+    again = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
-    assert report_of(again).totals()["attestations_written"] == sample.expected["validated"]
+    assert report_of(again).totals()["attestations_written"] == small_sample.expected["validated"]
 
 
 def test_academie_summary_is_one_line_per_establishment_named_from_its_schools_file(database, tmp_path):
