@@ -78,8 +78,9 @@ class HeatMap:
     missing: str  # the background of a cell nobody was evaluated in
 
 
-def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
-    """The establishment's page, with its follow-up list (names): for the establishment only."""
+def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date, pdf: str | None = None) -> str:
+    """The establishment's page, with its follow-up list (names): for the establishment only. PDF: the name of the
+    PDF printed from this very page, beside it, which the page links to; None: the page says how to get one."""
     tables = {spec.key: _shown(getattr(bilan, spec.key), spec) for spec in BILAN_TABLES}
     tables["global_levels"] = tables["global_levels"] if len(bilan.global_levels) else None
     tables["years"] = tables["years"] if len(bilan.years) > 1 else None
@@ -87,7 +88,7 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
         tables[key] = tables[key] if len(getattr(bilan, key)) else None
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     return _environment().get_template("bilan.html.j2").render(
-        bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables,
+        bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables, pdf=pdf,
         total={c.name: format_value(total[c.name], c.kind) for c in CLASSES.columns},
         charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan),
         follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
