@@ -35,14 +35,14 @@ NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 CLASS_SIZE = 30
 
 
-def fill_establishment(connection, uai: str, students: int, first_id: int) -> None:
+def fill_establishment(connection, uai: str, students: int, first_id: int, class_size: int = CLASS_SIZE) -> None:
     """STUDENTS on the roster, in classes of CLASS_SIZE; 9 in 10 certified, of whom 1 in 8 not obtained."""
     connection.execute(insert(Establishment).values(uai=uai, name=f"Collège {uai}", school_year=2025, updated_at=NOW))
     source = connection.execute(insert(SourceFile).values(
         uai=uai, sha256=uai.ljust(64, "0"), name="bench.csv", size=1, archived_path="/dev/null", status="loaded",
         registered_at=NOW).returning(SourceFile.id)).scalar_one()
     roster = [dict(uai=uai, eleve_id=first_id + i, last_name=f"NOM{i}", first_name=f"Prénom{i}",
-                   birth_date=date(2011, 1, 1), division=f"3{chr(65 + i // CLASS_SIZE)}", sex="12"[i % 2])
+                   birth_date=date(2011, 1, 1), division=f"3-{i // class_size + 1:02d}", sex="12"[i % 2])
               for i in range(students)]
     connection.execute(insert(Student), [dict(r, last_roster_year=2025) for r in roster])
     ids = dict(connection.execute(select(Student.eleve_id, Student.id).where(Student.uai == uai)).all())

@@ -18,7 +18,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from schemas.referential import MAX_LEVEL
-from transforms.bilan_tables import CLASSES
+from transforms.bilan_tables import CLASSES, MANY_CLASSES
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
                                Bilan)
 
@@ -54,11 +54,10 @@ class Chart:
 def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
     """Every chart of the bilan, in the order of the page; those with nothing to show are left out.
 
-    Beyond MAX_CHARTED_CLASSES classes the per-class charts are left out: a bar per class of thousands of classes
-    reads as nothing and costs the page its load time; the per-class figures stay in the tables and the workbook.
+    Beyond MANY_CLASSES classes the per-class charts are left out: a bar per class of thousands of classes reads
+    as nothing and costs the page its load time; the per-class figures stay in the tables and the workbook.
     """
-    divisions = (bilan.classes["division"] != ESTABLISHMENT).sum()
-    per_class = divisions <= MAX_CHARTED_CLASSES
+    per_class = (bilan.classes["division"] != ESTABLISHMENT).sum() <= MANY_CLASSES
     charts = [draw_outcomes(bilan.classes) if per_class else None,
               draw_score_histograms(bilan.histogram) if per_class else None,
               draw_global_levels(bilan.global_levels), draw_competences(bilan.competences),
@@ -170,10 +169,20 @@ def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     every year's, so two bilans side by side compare by colour. A value is coloured as it is written (rounded to
     0.1): two cells that read the same look the same. NaN (nobody evaluated) is MISSING_COLOUR.
     """
-    shown = np.round(np.asarray(values, dtype=float), 1)
-    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(
-        np.ma.masked_invalid(np.clip(shown, 0, MAX_LEVEL) / MAX_LEVEL))
-    backgrounds = np.vectorize(matplotlib.colors.to_hex, signature="(n)->()")(rgba)
+    # looked up among the 81 values a cell can show (and NaN, last), not computed per cell: 2,000 classes × 16
+    # competences took seconds
+    shown = np.round(np.clip(np.asarray(values, dtype=float), 0, MAX_LEVEL), 1)
+    position = np.where(np.isnan(shown), -1, np.rint(np.nan_to_num(shown * 10)).astype(int))
+    backgrounds, inks = _level_table()
+    return backgrounds[position], inks[position]
+
+
+@functools.cache
+def _level_table() -> tuple[np.ndarray, np.ndarray]:
+    """The (background, ink) of each level 0.0, 0.1 … MAX_LEVEL, then of NaN."""
+    levels = np.append(np.arange(MAX_LEVEL * 10 + 1) / 10, np.nan)
+    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(levels / MAX_LEVEL))
+    backgrounds = np.array([matplotlib.colors.to_hex(colour) for colour in rgba])
     # the ink that reads best on each background (WCAG contrast): light on the dark end, dark on the light end
     linear = np.where(rgba[..., :3] <= 0.04045, rgba[..., :3] / 12.92, ((rgba[..., :3] + 0.055) / 1.055) ** 2.4)
     luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
@@ -217,7 +226,6 @@ CHART_WIDTH, RIGHT, TOP, AXIS, LEGEND = 680, 24, 8, 34, 44
 ROW = 18  # a bar's row
 CHARACTER = 6.6  # a DejaVu Sans character of FONT px, on average
 FONT = 11
-MAX_CHARTED_CLASSES = 60  # beyond, no per-class chart (see draw_bilan_charts)
 
 
 def _svg(width: float, height: float, body: list[str]) -> bytes:

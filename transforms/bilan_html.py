@@ -18,7 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from transforms.bilan_charts import MISSING_COLOUR, Chart, level_colours, level_scale
 from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TABLES, CLASSES, CONCERNED_RULES,
                                      DEFINITIONS, DOMAINS_NOTE, FOLLOW_UP, PREVIOUS_NOTE, QUARTILES, QUARTILES_NOTE,
-                                     SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule, shown_quartiles)
+                                     MANY_CLASSES, SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule,
+                                     shown_quartiles)
 from transforms.bilans import (ACADEMIE as ACADEMIE_ROW, ATTENTION_COUNTS, DEPARTEMENT_LEVEL, ESTABLISHMENT,
                                ESTABLISHMENT_LEVEL, MIN_FOR_MEANS, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
                                previous_school_year)
@@ -93,7 +94,12 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date, pdf: str
         charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan),
         follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
         concerned_rule=CONCERNED_RULES[bilan.concerned_by], min_for_means=MIN_FOR_MEANS,
+        class_count=_class_count(bilan), folded=_class_count(bilan) > MANY_CLASSES,
         means_rule=means_rule(bilan.small_classes, "(« — »)"))
+
+
+def _class_count(bilan: Bilan) -> int:
+    return int((bilan.classes["division"] != ESTABLISHMENT).sum())
 
 
 @dataclass(frozen=True)
