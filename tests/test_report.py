@@ -59,6 +59,7 @@ def test_report_writes_the_html_pdf_and_workbook_readable_by_owner_and_group(sch
 
     printed = "\n".join(page.extract_text() for page in PdfReader(bilan_files(tmp_path / "out")[1]).pages)
     assert "Résultats par classe" in printed and "Élèves à suivre" in printed and "Simon" in printed
+    assert "pix-livret report" not in printed and "Version PDF" not in printed  # the page's PDF line is for screens
 
 
 def test_the_per_class_counts_in_the_workbook_equal_those_counted_from_the_inputs(school, tmp_path):
