@@ -156,10 +156,10 @@ def _write_heat_map(writer: pd.ExcelWriter, bilan: Bilan):
     sheet = _sheet(writer, HEAT_MAP_SHEET, ["Classe", *frame.columns], np.empty((0, 0), dtype=object),
                    freeze=(1, 1))
     book = writer.book
-    for row, (division, note) in enumerate(zip(frame.index, frame["Remarque"]), start=1):
+    for row, (division, is_withheld) in enumerate(zip(frame.index, withheld), start=1):
         sheet.write_string(row, 0, str(division), _header_format(book))
-        if note:
-            sheet.write_string(row, len(frame.columns), note)
+        if is_withheld:
+            sheet.write_string(row, len(frame.columns), WITHHELD_NOTE)
     _printable(sheet)
     codes = len(frame.columns) - 1
     sheet.set_column(0, 0, max(8, max((len(str(d)) for d in frame.index), default=0) + 2))
