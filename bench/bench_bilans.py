@@ -1,6 +1,7 @@
 """Benchmark of the bilans: a generated database in, CPU seconds and megabytes out (printed, not asserted).
 
 Run: .venv/bin/python bench/bench_bilans.py [--establishments 110] [--students 900] [--workers 2] [--classes 2000]
+     [--only one|many|academie]
 - one establishment of 900 students in 30 classes: the CPU of the nightly's bilan (page, workbook and summary line,
   the read included; best of 5), by phase, and the PDF's apart (made on demand by `pix-livret report`);
 - 2,000 classes of one student each, in a fresh process: peak RSS and CPU of the nightly's bilan and of the PDF,
@@ -184,17 +185,21 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=900)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--classes", type=int, default=2000)
+    parser.add_argument("--only", choices=("one", "many", "academie"), help="one part of the three")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        single = f"sqlite:///{root / 'one.sqlite'}"
-        engine = make_engine(single)
-        upgrade_to_head(engine)
-        with engine.begin() as connection:
-            fill_establishment(connection, "0861234Z", 900, 100_000)
-        one_establishment(single, "0861234Z", root / "out-one")
-        many_classes(root, args.classes)
-        academie(root, args.establishments, args.students, args.workers)
+        if args.only in (None, "one"):
+            single = f"sqlite:///{root / 'one.sqlite'}"
+            engine = make_engine(single)
+            upgrade_to_head(engine)
+            with engine.begin() as connection:
+                fill_establishment(connection, "0861234Z", 900, 100_000)
+            one_establishment(single, "0861234Z", root / "out-one")
+        if args.only in (None, "many"):
+            many_classes(root, args.classes)
+        if args.only in (None, "academie"):
+            academie(root, args.establishments, args.students, args.workers)
 
 
 if __name__ == "__main__":
