@@ -1,6 +1,10 @@
 """The bilans on disk: the reporting database → per establishment an HTML page, its PDF and a workbook, and for
 several establishments the académie summary. Used by `pix-livret report`, the nightly flow and the demo.
 
+The PDF is made on demand (`pix-livret report`), never by the nightly refresh: it costs five times the page and
+the workbook together. A refresh that remakes a bilan removes its PDF, which no longer matches the data, and the
+page then says how to get one; a page links to its PDF only when that PDF was printed from it.
+
 Takes the database URL, an output folder and a school year; returns a BilansReport (UAIs, counts, paths; no names).
 """
 from __future__ import annotations
@@ -10,6 +14,8 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from pandera.config import ValidationDepth, config_context
 
 from pipeline.work_sharing import share_out_in_order
 from store.class_files import read_year_files
@@ -78,8 +84,15 @@ def academie_paths(out_root: Path, school_year: str) -> tuple[Path, ...]:
 
 
 def bilan_paths(out_root: Path, uai: str, school_year: str) -> tuple[Path, ...]:
+    """The page, its PDF and the workbook (SUFFIXES' order)."""
     folder = bilan_folder(out_root, uai, school_year)
     return tuple(folder / f"Bilan_Pix_{uai}_{school_year}.{suffix}" for suffix in SUFFIXES)
+
+
+def nightly_paths(out_root: Path, uai: str, school_year: str) -> tuple[Path, ...]:
+    """What the nightly refresh keeps current: the page and the workbook, not the PDF."""
+    page, _, workbook = bilan_paths(out_root, uai, school_year)
+    return page, workbook
 
 
 def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | None, made_on: date, *,
@@ -90,7 +103,7 @@ def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | 
     any certification (for UAI, or for every establishment).
     """
     targets = choose_targets(database_url, school_year, uai)
-    made = _each_establishment([(database_url, u, school_year, out_root, made_on) for u in targets], workers)
+    made = _each_establishment([(database_url, u, school_year, out_root, made_on, True) for u in targets], workers)
     written = tuple(b for b in made if b is not None)
     empty = tuple(u for u, b in zip(targets, made) if b is None)
     if not written:
@@ -107,21 +120,18 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
     """The bilan of each UAI of YEARS (UAI → its school year) whose data changed since its bilan was made.
 
     Whether it changed is one query per establishment (a digest, kept beside the bilan): an unchanged night
-    renders nothing.
+    renders nothing, and leaves the PDF `pix-livret report` made; a remade bilan has none (see the module).
     """
     digests = {}
     with connect(database_url, write=False) as connection:
         for uai, school_year in years.items():
-            digests[uai] = f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
+            digests[uai] = _data_digest(connection, uai, school_year)
     due = [uai for uai, school_year in years.items()
            # the académie summary is read from the summary lines beside the bilans: a bilan without one is made again
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
-                              (*bilan_paths(out_root, uai, school_year),
+                              (*nightly_paths(out_root, uai, school_year),
                                summary_line_path(out_root, uai, school_year)))]
-    made = _each_establishment([(database_url, u, years[u], out_root, made_on) for u in due], workers)
-    for uai, bilan in zip(due, made):
-        if bilan is not None:
-            write_private_file(bilan_folder(out_root, uai, years[uai]) / DIGEST_FILE, digests[uai].encode())
+    made = _each_establishment([(database_url, u, years[u], out_root, made_on, False) for u in due], workers)
     remade = {years[b.uai] for b in made if b is not None}
     academie = tuple(path for school_year in sorted(set(years.values()))
                      for path in refresh_academie_summary(out_root, school_year, made_on, school_year in remade))
@@ -201,29 +211,47 @@ def choose_targets(database_url: str, school_year: str, uai: str | None) -> list
     return [uai] if uai is not None else known
 
 
-def write_establishment_bilan(database_url: str, uai: str, school_year: str, out_root: Path,
-                              made_on: date) -> EstablishmentBilan | None:
-    """Reads, computes, draws, renders and writes UAI's bilan (mode 0640); None when the year has no certification."""
+def write_establishment_bilan(database_url: str, uai: str, school_year: str, out_root: Path, made_on: date,
+                              pdf: bool = True) -> EstablishmentBilan | None:
+    """Reads, computes, draws, renders and writes UAI's bilan (mode 0640), its PDF when PDF (else removes the one
+    left by an earlier bilan), its summary line and the digest of the data it was made from; None when the year
+    has no certification."""
     with connect(database_url, write=False) as connection:
+        # read before the data: a change made meanwhile leaves the bilan due at the next refresh
+        digest = _data_digest(connection, uai, school_year)
         try:
             bilan = read_bilan(connection, uai, school_year)
         except EmptyYearError:
             return None
+    page, pdf_path, workbook = bilan_paths(out_root, uai, school_year)
+    if not pdf:  # gone before the new page is written: no reader ever holds a PDF older than the page
+        pdf_path.unlink(missing_ok=True)
     with rare_collections():
-        html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on)
-        contents = (html.encode("utf-8"), render_pdf(html), build_bilan_workbook(bilan, made_on))
-    paths = bilan_paths(out_root, uai, school_year)
-    for path, content in zip(paths, contents):
+        html = render_bilan_html(bilan, draw_bilan_charts(bilan), made_on, pdf_path.name if pdf else None)
+        contents = {page: html.encode("utf-8"), workbook: build_bilan_workbook(bilan, made_on)}
+        if pdf:
+            contents[pdf_path] = render_pdf(html)
+    for path, content in contents.items():
         write_private_file(path, content)
     summary = summarise_establishment(bilan)
     write_private_file(summary_line_path(out_root, uai, school_year),
                        json.dumps(_plain(summary), ensure_ascii=False).encode())
-    return EstablishmentBilan(uai, tuple(str(p) for p in paths), summary, tuple(bilan.headline()))
+    write_private_file(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digest.encode())
+    paths = tuple(str(p) for p in (page, pdf_path, workbook) if p in contents)
+    return EstablishmentBilan(uai, paths, summary, tuple(bilan.headline()))
 
 
 def read_bilan(connection, uai: str, school_year: str) -> Bilan:
     """UAI's bilan of SCHOOL_YEAR from that year's data: its certifications with each student's class that year,
-    its enrolment, its class files and their rows set aside. EmptyYearError when it has no certification then."""
+    its enrolment, its class files and their rows set aside. EmptyYearError when it has no certification then.
+
+    The rows come from the database, whose every value was checked when loaded: pandera checks their columns and
+    types again here, not each value (a third of a bilan's CPU)."""
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+        return _read_bilan(connection, uai, school_year)
+
+
+def _read_bilan(connection, uai: str, school_year: str) -> Bilan:
     return make_bilan(read_certifications(connection, uai, school_year),
                       read_enrolment(connection, uai, int(school_year[:4])), school_year, uai,
                       read_establishment_name(connection, uai), *read_year_files(connection, uai, school_year))
@@ -247,6 +275,10 @@ def _plain(row: dict) -> dict:
             value = value.item()
         plain[key] = None if isinstance(value, float) and math.isnan(value) else value
     return plain
+
+
+def _data_digest(connection, uai: str, school_year: str) -> str:
+    return f"{read_bilan_inputs_digest(connection, uai)} {school_year}"
 
 
 def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool:

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +59,7 @@ def test_report_writes_the_html_pdf_and_workbook_readable_by_owner_and_group(sch
 
     printed = "\n".join(page.extract_text() for page in PdfReader(bilan_files(tmp_path / "out")[1]).pages)
     assert "Résultats par classe" in printed and "Élèves à suivre" in printed and "Simon" in printed
+    assert "pix-livret report" not in printed and "Version PDF" not in printed  # the page's PDF line is for screens
 
 
 def test_the_per_class_counts_in_the_workbook_equal_those_counted_from_the_inputs(school, tmp_path):
@@ -119,6 +121,34 @@ def test_several_establishments_get_their_bilans_and_an_academie_summary_without
     assert OTHER in text and "Collège Jean Moulin" in text
     assert not [name for name in FIRST_NAMES + LAST_NAMES if name in text]
     assert (summary / f"Bilan_Pix_academie_{YEAR}.pdf").stat().st_mode & 0o777 == 0o640
+
+
+def test_the_nightly_refresh_leaves_no_pdf_older_than_the_page_and_the_page_says_how_to_get_one(school, engine,
+                                                                                            tmp_path):
+    from pipeline.bilans import refresh_bilans
+
+    out = tmp_path / "out"
+    page, pdf, workbook = bilan_files(out)
+    command = f"pix-livret report --uai {UAI} --year {YEAR}"
+
+    def refresh():
+        return refresh_bilans(school, out, {UAI: YEAR}, date(2026, 6, 30), workers=1)
+
+    assert len(refresh().written) == 1
+    assert workbook.exists() and not pdf.exists()  # the nightly makes no PDF
+    assert command in page.read_text("utf-8") and f'href="{pdf.name}"' not in page.read_text("utf-8")
+
+    assert report(school, out, "--uai", UAI, "--year", YEAR).exit_code == EXIT_OK  # on demand
+    assert pdf.exists() and f'href="{pdf.name}"' in page.read_text("utf-8")
+    assert refresh().written == ()  # nothing changed: the PDF is still the page's
+    assert pdf.exists() and f'href="{pdf.name}"' in page.read_text("utf-8")
+
+    add_certification(engine, 555, student_id=add_student(engine, 98, first_name="Nils", division="3B"),
+                      division="3B")
+    assert len(refresh().written) == 1
+
+    assert not pdf.exists()  # it no longer matched the data
+    assert command in page.read_text("utf-8") and f'href="{pdf.name}"' not in page.read_text("utf-8")
 
 
 def test_an_unknown_uai_fails_with_a_message_and_writes_nothing(school, tmp_path):

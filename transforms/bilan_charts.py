@@ -1,10 +1,12 @@
-"""The bilan's charts: its frames (transforms/bilans.py) → SVG documents, drawn offline by matplotlib.
+"""The bilan's charts: its frames (transforms/bilans.py) → SVG documents: the establishment's written here (bars,
+lines and text), the académie summary's drawn offline by matplotlib.
 
 Takes a Bilan; returns Charts (title, text alternative, SVG bytes), for the HTML page and the PDF alike.
 """
 from __future__ import annotations
 
 import functools
+import html
 import io
 import textwrap
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from schemas.referential import MAX_LEVEL
-from transforms.bilan_tables import CLASSES
+from transforms.bilan_tables import CLASSES, MANY_CLASSES
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
                                Bilan)
 
@@ -50,112 +52,114 @@ class Chart:
 
 
 def draw_bilan_charts(bilan: Bilan) -> list[Chart]:
-    """Every chart of the bilan, in the order of the page; those with nothing to show are left out."""
-    charts = [draw_outcomes(bilan.classes), draw_score_histograms(bilan.histogram),
+    """Every chart of the bilan, in the order of the page; those with nothing to show are left out.
+
+    Beyond MANY_CLASSES classes the per-class charts are left out: a bar per class of thousands of classes reads
+    as nothing and costs the page its load time; the per-class figures stay in the tables and the workbook.
+    """
+    per_class = (bilan.classes["division"] != ESTABLISHMENT).sum() <= MANY_CLASSES
+    charts = [draw_outcomes(bilan.classes) if per_class else None,
+              draw_score_histograms(bilan.histogram) if per_class else None,
               draw_global_levels(bilan.global_levels), draw_competences(bilan.competences),
               draw_domains(bilan.domains), draw_years(bilan.years)]
     return [chart for chart in charts if chart is not None]
 
 
-@_styled
 def draw_outcomes(classes: pd.DataFrame) -> Chart:
     """Per class, candidates by outcome, results set aside and absents, stacked."""
-    rows = classes[classes["division"] != ESTABLISHMENT].iloc[::-1]
+    rows = classes[classes["division"] != ESTABLISHMENT]
     labels = {c.name: c.label for c in CLASSES.columns}  # the table's words
-    parts = [(name, labels[name]) for name in (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR, "set_aside", "absents")]
-    # room above the bars for the legend's two rows
-    figure, axes = _figure("outcomes", 6.8, 1.15 + 0.28 * len(rows), left=0.7, bottom=0.45, top=0.6)
-    left = np.zeros(len(rows))
-    for (column, label), colour in zip(parts, _colours(len(parts))):
-        values = rows[column].to_numpy(dtype=float)
-        axes.barh(rows["division"], values, left=left, color=colour, label=label, edgecolor="white", linewidth=0.5)
-        left += values
-    axes.set_xlabel("Élèves")
-    axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
-    return _chart("outcomes", figure, "Résultats par classe",
-                  "Barres empilées par classe : validées, non obtenues, annulées, en erreur ou non terminées, "
-                  "résultats écartés, absents.")
+    parts = (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR, "set_aside", "absents")
+    colours = _colours(len(parts))
+    values = rows[list(parts)].to_numpy(dtype=float)
+    bars = [(str(d), [(v, c) for v, c in zip(row, colours)], "") for d, row in zip(rows["division"], values)]
+    svg = _horizontal_bars(bars, max(values.sum(axis=1).max(initial=0), 1), "Élèves",
+                           legend=[(labels[p], c) for p, c in zip(parts, colours)])
+    return Chart("outcomes", "Résultats par classe",
+                 "Barres empilées par classe : validées, non obtenues, annulées, en erreur ou non terminées, "
+                 "résultats écartés, absents.", svg)
 
 
-@_styled
 def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
-    """One histogram of the validated scores per class, stacked as rows of one axis (all on the same scale).
-
-    One axis rather than a grid of small ones: matplotlib's cost is per axis (~50 ms each), the bars are cheap.
-    """
+    """One histogram of the validated scores per class, one row each, all on the same scale."""
     if histogram.empty:
         return None
     divisions = list(dict.fromkeys(histogram["division"]))
-    figure, axes = _figure("histograms", 6.8, 0.7 + 0.42 * len(divisions), left=1.1, bottom=0.45, top=0.1)
-    colour = _colours(3)[1]
     top = max(int(histogram["n"].max()), 1)
-    labels = []
-    for row, division in enumerate(reversed(divisions)):
+    high = int(histogram["bin_end"].max())
+    labels = [f"{d} (n = {int(histogram.loc[histogram['division'] == d, 'n'].sum())})" for d in divisions]
+    left = _label_room(labels)
+    width, row_height = CHART_WIDTH - left - RIGHT, 28
+    height = TOP + row_height * len(divisions) + AXIS
+    body = []
+    colour = _colours(3)[1]
+    for row, (division, label) in enumerate(zip(divisions, labels)):
         bins = histogram[histogram["division"] == division]
-        # a row is one unit high: the tallest bar of all the classes fills 85 % of it
-        # one filled outline per class, not a rectangle per bin: a tenth of the shapes to draw, here and in the PDF
-        edges = [*bins["bin_start"], bins["bin_end"].iloc[-1]]
-        axes.stairs(row + bins["n"].to_numpy() / top * 0.85, edges, baseline=row, fill=True, color=colour,
-                    linewidth=0)  # no outline: an empty bin draws nothing
-        labels.append(f"{division} (n = {int(bins['n'].sum())})")
-    axes.set_yticks(np.arange(len(divisions)) + 0.4, labels)
-    axes.set_ylim(0, len(divisions))
-    axes.tick_params(axis="y", length=0)
-    axes.grid(axis="y", color="#bbbbbb", linewidth=0.5)
-    axes.set_axisbelow(True)  # the guide lines behind the bars
-    axes.set_xlabel(f"Score (Pix) ; la plus haute barre : {top} élève(s)")
-    return _chart("histograms", figure, "Scores des certifications validées, par classe",
-                  "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 Pix, "
-                  "toutes à la même échelle.")
+        base = TOP + row_height * (row + 1)
+        # one filled outline per class, not a rectangle per bin: fewer shapes to draw, here and in the PDF
+        points = [f"{left:.1f},{base}"]
+        for start, end, n in zip(bins["bin_start"], bins["bin_end"], bins["n"]):
+            y = base - n / top * row_height * 0.85
+            points += [f"{left + start / high * width:.1f},{y:.1f}", f"{left + end / high * width:.1f},{y:.1f}"]
+        points.append(f"{left + width:.1f},{base}")
+        body.append(f'<line x1="{left}" x2="{left + width}" y1="{base}" y2="{base}" stroke="#bbbbbb" '
+                    'stroke-width="0.5"/>')
+        body.append(f'<polygon points="{" ".join(points)}" fill="{colour}"/>')
+        body.append(_text(left - 4, base - row_height / 2 + 4, label, "end"))
+    body += _x_axis(left, width, TOP + row_height * len(divisions), high,
+                    f"Score (Pix) ; la plus haute barre : {top} élève(s)", step=_nice_step(high))
+    return Chart("histograms", "Scores des certifications validées, par classe",
+                 "Histogrammes des scores des certifications validées, une ligne par classe, tranches de 64 Pix, "
+                 "toutes à la même échelle.", _svg(CHART_WIDTH, height, body))
 
 
-@_styled
 def draw_global_levels(levels: pd.DataFrame) -> Chart | None:
     if levels.empty:
         return None
-    figure, axes = _figure("levels", 6.8, 2.2, left=0.6, bottom=0.65, top=0.1)
-    axes.bar(levels["level"], levels["n"], color=_colours(len(levels)))
-    axes.set_ylabel("Certifications validées")
-    axes.tick_params(axis="x", labelrotation=30)
-    return _chart("levels", figure, "Niveaux globaux (exports v3)",
-                  "Nombre de certifications validées par niveau global, de Novice 1 à Expert 2.")
+    colours = _colours(len(levels))
+    bars = [(str(level), [(float(n), c)], str(int(n))) for level, n, c in zip(levels["level"], levels["n"], colours)]
+    return Chart("levels", "Niveaux globaux (exports v3)",
+                 "Nombre de certifications validées par niveau global, de Novice 1 à Expert 2.",
+                 _horizontal_bars(bars, max(float(levels["n"].max()), 1), "Certifications validées"))
 
 
-@_styled
 def draw_competences(competences: pd.DataFrame) -> Chart:
     """Mean level per competence; a competence nobody was evaluated on is named, without a bar."""
-    rows = competences.iloc[::-1]
-    labels = [f"{r.code} {_shortened(r.label)}" for r in rows.itertuples()]
-    figure, axes = _figure("competences", 6.8, 3.6, left=2.75, bottom=0.45, top=0.1)
-    means = rows["mean"].to_numpy(dtype=float)
-    colours = [_colours(5)[int(domain) - 1] for domain in rows["domain"]]
-    axes.barh(labels, np.nan_to_num(means), color=colours)
-    for position, mean in enumerate(means):
-        axes.text(0.05 if np.isnan(mean) else mean + 0.05, position, "non évaluée" if np.isnan(mean) else
-                  f"{mean:.1f}".replace(".", ","), va="center", fontsize=7)
-    axes.set_xlabel("Niveau moyen des évalués (0 à 8)")
-    axes.set_xlim(0, max(4.0, np.nanmax(means) + 0.8) if not np.isnan(means).all() else 4.0)
-    return _chart("competences", figure, "Niveau moyen par compétence",
-                  "Barres horizontales : niveau moyen des candidats évalués pour chacune des 16 compétences, "
-                  "colorées par domaine.")
+    domain_colours = _colours(5)
+    means = competences["mean"].to_numpy(dtype=float)
+    bars = [(f"{r.code} {_shortened(r.label)}", [] if np.isnan(mean) else [(mean, domain_colours[int(r.domain) - 1])],
+             "non évaluée" if np.isnan(mean) else f"{mean:.1f}".replace(".", ","))
+            for r, mean in zip(competences.itertuples(), means)]
+    high = max(4.0, np.nanmax(means) + 0.8) if not np.isnan(means).all() else 4.0
+    return Chart("competences", "Niveau moyen par compétence",
+                 "Barres horizontales : niveau moyen des candidats évalués pour chacune des 16 compétences, "
+                 "colorées par domaine.", _horizontal_bars(bars, high, "Niveau moyen des évalués (0 à 8)", step=1))
 
 
-@_styled
 def draw_domains(domains: pd.DataFrame) -> Chart:
     """Per domain, the shares of evaluated levels at 1 or more, 2 or more, 3 or more."""
-    figure, axes = _figure("domains", 6.8, 2.4, left=0.6, bottom=0.5, top=0.35)
-    positions = np.arange(len(domains))
     shares = [("share_ge_1", "niveau ≥ 1"), ("share_ge_2", "niveau ≥ 2"), ("share_ge_3", "niveau ≥ 3")]
-    for offset, ((column, label), colour) in enumerate(zip(shares, _colours(3))):
-        axes.bar(positions + (offset - 1) * 0.27, np.nan_to_num(domains[column].to_numpy(dtype=float)) * 100,
-                 width=0.27, color=colour, label=label)
-    # two short lines per domain: five labels side by side in 6.8 inches
-    axes.set_xticks(positions, [f"{r.code}. " + "\n".join(textwrap.wrap(r.label, 18)) for r in domains.itertuples()])
-    axes.set_ylabel("% des niveaux évalués")
-    axes.set_ylim(0, 105)
-    axes.legend(ncols=3, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
-    return _chart("domains", figure, "Niveaux atteints par domaine",
-                  "Barres groupées par domaine : part des niveaux évalués à 1 ou plus, 2 ou plus, 3 ou plus.")
+    colours = _colours(3)
+    left, plot_height = 50, 150
+    width = CHART_WIDTH - left - RIGHT
+    body = _legend([(label, c) for (_, label), c in zip(shares, colours)], left)
+    base = LEGEND + plot_height
+    body += _y_axis(left, width, base, plot_height, 100, "% des niveaux évalués")
+    group = width / max(len(domains), 1)
+    for position, domain in enumerate(domains.itertuples()):
+        centre = left + group * (position + 0.5)
+        for offset, ((column, _), colour) in enumerate(zip(shares, colours)):
+            value = getattr(domain, column)
+            value = 0.0 if pd.isna(value) else float(value) * 100
+            bar = value / 100 * plot_height
+            body.append(f'<rect x="{centre + (offset - 1.5) * group * 0.27:.1f}" y="{base - bar:.1f}" '
+                        f'width="{group * 0.27:.1f}" height="{bar:.1f}" fill="{colour}"/>')
+        # two short lines per domain: five labels side by side
+        for line, words in enumerate(textwrap.wrap(f"{domain.code}. {domain.label}", 18)[:2]):
+            body.append(_text(centre, base + 14 + 12 * line, words, "middle"))
+    return Chart("domains", "Niveaux atteints par domaine",
+                 "Barres groupées par domaine : part des niveaux évalués à 1 ou plus, 2 ou plus, 3 ou plus.",
+                 _svg(CHART_WIDTH, base + 40, body))
 
 
 def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,10 +169,20 @@ def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     every year's, so two bilans side by side compare by colour. A value is coloured as it is written (rounded to
     0.1): two cells that read the same look the same. NaN (nobody evaluated) is MISSING_COLOUR.
     """
-    shown = np.round(np.asarray(values, dtype=float), 1)
-    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(
-        np.ma.masked_invalid(np.clip(shown, 0, MAX_LEVEL) / MAX_LEVEL))
-    backgrounds = np.vectorize(matplotlib.colors.to_hex, signature="(n)->()")(rgba)
+    # looked up among the 81 values a cell can show (and NaN, last), not computed per cell: 2,000 classes × 16
+    # competences took seconds
+    shown = np.round(np.clip(np.asarray(values, dtype=float), 0, MAX_LEVEL), 1)
+    position = np.where(np.isnan(shown), -1, np.rint(np.nan_to_num(shown * 10)).astype(int))
+    backgrounds, inks = _level_table()
+    return backgrounds[position], inks[position]
+
+
+@functools.cache
+def _level_table() -> tuple[np.ndarray, np.ndarray]:
+    """The (background, ink) of each level 0.0, 0.1 … MAX_LEVEL, then of NaN."""
+    levels = np.append(np.arange(MAX_LEVEL * 10 + 1) / 10, np.nan)
+    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(levels / MAX_LEVEL))
+    backgrounds = np.array([matplotlib.colors.to_hex(colour) for colour in rgba])
     # the ink that reads best on each background (WCAG contrast): light on the dark end, dark on the light end
     linear = np.where(rgba[..., :3] <= 0.04045, rgba[..., :3] / 12.92, ((rgba[..., :3] + 0.055) / 1.055) ** 2.4)
     luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
@@ -183,16 +197,120 @@ def level_scale() -> list[tuple[int, str, str]]:
     return [(int(level), str(b), str(i)) for level, b, i in zip(levels, backgrounds, inks)]
 
 
-@_styled
 def draw_years(years: pd.DataFrame) -> Chart | None:
     if len(years) < 2:
         return None
-    figure, axes = _figure("years", 6.8, 2.2, left=0.6, bottom=0.35, top=0.1)
-    axes.plot(years["school_year"], years["rate"] * 100, marker="o", color=_colours(3)[0])
-    axes.set_ylabel("Validées / candidats (%)")
-    axes.set_ylim(0, 105)
-    return _chart("years", figure, "Évolution d'une année sur l'autre",
-                  "Courbe du taux de certifications validées parmi les candidats, par année scolaire.")
+    left, plot_height, top = 50, 150, 12
+    width = CHART_WIDTH - left - RIGHT
+    base = top + plot_height
+    body = _y_axis(left, width, base, plot_height, 100, "Validées / candidats (%)")
+    step = width / len(years)
+    points = []
+    for position, (year, rate) in enumerate(zip(years["school_year"], years["rate"])):
+        x = left + step * (position + 0.5)
+        body.append(_text(x, base + 14, str(year), "middle"))
+        if not pd.isna(rate):
+            points.append((x, base - float(rate) * plot_height))
+    colour = _colours(3)[0]
+    body.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
+                f'stroke="{colour}" stroke-width="1.5"/>')
+    body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
+    return Chart("years", "Évolution d'une année sur l'autre",
+                 "Courbe du taux de certifications validées parmi les candidats, par année scolaire.",
+                 _svg(CHART_WIDTH, base + 24, body))
+
+
+# The establishment's charts are SVG written here, not drawn by matplotlib: a few bars and labels, where matplotlib
+# spent 0.7 s of CPU on an establishment of 30 classes (ticks, text layout, its SVG backend). Sizes in CSS pixels.
+CHART_WIDTH, RIGHT, TOP, AXIS, LEGEND = 680, 24, 8, 34, 44
+ROW = 18  # a bar's row
+CHARACTER = 6.6  # a DejaVu Sans character of FONT px, on average
+FONT = 11
+
+
+def _svg(width: float, height: float, body: list[str]) -> bytes:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, sans-serif" font-size="{FONT}">'
+            + "".join(body) + "</svg>").encode("utf-8")
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: float | None = None) -> str:
+    # the text comes from the input (class names): escaped, as everything else on the page
+    sized = f' font-size="{size}"' if size else ""
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{sized}>{html.escape(text)}</text>'
+
+
+def _label_room(labels: list[str]) -> float:
+    return min(270.0, 10 + CHARACTER * max((len(label) for label in labels), default=4))
+
+
+def _legend(items: list[tuple[str, str]], left: float) -> list[str]:
+    """Swatches and their words, three a line, above the plot (LEGEND px)."""
+    body = []
+    for position, (label, colour) in enumerate(items):
+        x, y = left + (position % 3) * 200, 8 + (position // 3) * 16
+        body.append(f'<rect x="{x:.1f}" y="{y}" width="10" height="10" fill="{colour}"/>')
+        body.append(_text(x + 14, y + 9, label))
+    return body
+
+
+def _horizontal_bars(bars: list[tuple[str, list[tuple[float, str]], str]], high: float, axis_label: str, *,
+                     legend: list[tuple[str, str]] = (), step: float | None = None) -> bytes:
+    """One row per (label, stacked segments (value, colour), note written after the bar), first row at the top,
+    on a scale of 0 to HIGH."""
+    left = _label_room([label for label, _, _ in bars])
+    width = CHART_WIDTH - left - RIGHT
+    top = LEGEND if legend else TOP
+    body = _legend(list(legend), left) if legend else []
+    for row, (label, segments, note) in enumerate(bars):
+        y, x = top + ROW * row, left
+        for value, colour in segments:
+            length = value / high * width
+            if length > 0:
+                body.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{length:.1f}" height="{ROW - 4}" fill="{colour}" '
+                            'stroke="white" stroke-width="0.5"/>')
+            x += length
+        body.append(_text(left - 4, y + ROW / 2 + 4, label, "end"))
+        if note:
+            body.append(_text(x + 4, y + ROW / 2 + 4, note, size=FONT - 1))
+    body += _x_axis(left, width, top + ROW * len(bars), high, axis_label, step=step or _nice_step(high))
+    return _svg(CHART_WIDTH, top + ROW * len(bars) + AXIS, body)
+
+
+def _x_axis(left: float, width: float, y: float, high: float, label: str, *, step: float) -> list[str]:
+    body = [f'<line x1="{left}" x2="{left + width:.1f}" y1="{y}" y2="{y}" stroke="#333333" stroke-width="0.8"/>']
+    tick = 0.0
+    while tick <= high + 1e-9:
+        x = left + tick / high * width
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + 3}" stroke="#333333" stroke-width="0.8"/>')
+        body.append(_text(x, y + 14, _tick(tick), "middle", FONT - 1))
+        tick += step
+    body.append(_text(left + width / 2, y + 28, label, "middle"))
+    return body
+
+
+def _y_axis(left: float, width: float, base: float, height: float, high: float, label: str) -> list[str]:
+    body = []
+    for tick in range(0, int(high) + 1, 20):
+        y = base - tick / high * height
+        body.append(f'<line x1="{left}" x2="{left + width:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dddddd" '
+                    'stroke-width="0.5"/>')
+        body.append(_text(left - 4, y + 4, str(tick), "end", FONT - 1))
+    body.append(f'<line x1="{left}" x2="{left}" y1="{base - height}" y2="{base}" stroke="#333333" stroke-width="0.8"/>')
+    body.append(f'<text x="12" y="{base - height / 2:.1f}" text-anchor="middle" '
+                f'transform="rotate(-90 12 {base - height / 2:.1f})">{html.escape(label)}</text>')
+    return body
+
+
+def _nice_step(high: float, smallest: float = 0.0) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 × 10ⁿ, at least SMALLEST) giving at most 8 ticks from 0 to HIGH."""
+    magnitude = 10.0 ** np.floor(np.log10(max(high, 1e-9) / 8))
+    return next(step for step in (m * magnitude * scale for scale in (1, 10) for m in (1, 2, 2.5, 5))
+                if step >= smallest and high / step <= 8)
+
+
+def _tick(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
 
 
 ROWS_PER_CHART = 25  # establishments per académie chart: 25 rows and the section's title fill a landscape A4 page
@@ -271,18 +389,6 @@ def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
             f"{number(score.q3, 0)} pix), trait tireté : la médiane.")
 
 
-def _figure(key: str, width: float, height: float, *, left: float, bottom: float, top: float, right: float = 0.2):
-    """A figure of WIDTH × HEIGHT inches with one axis, its margins in inches (room for the labels).
-
-    Margins set by hand, not by matplotlib's constrained layout: it lays each figure out several times, a
-    third of the drawing time.
-    """
-    # a Figure of its own (no pyplot): no global state, safe in threads and worker processes
-    figure = Figure(figsize=(width, height))
-    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
-    return figure, figure.subplots()
-
-
 def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
     buffer = io.BytesIO()
     # the salt keeps each chart's clip-path ids distinct from the other charts' on the same page
@@ -291,8 +397,10 @@ def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
     return Chart(key, title, alt, buffer.getvalue())
 
 
-def _colours(count: int) -> list:
-    return [matplotlib.colormaps[PALETTE](x) for x in np.linspace(0.05, 0.85, count)]
+@functools.cache
+def _colours(count: int) -> tuple[str, ...]:
+    """COUNT colours of the palette, dark to light, as SVG writes them."""
+    return tuple(matplotlib.colors.to_hex(matplotlib.colormaps[PALETTE](x)) for x in np.linspace(0.05, 0.85, count))
 
 
 def _shortened(label: str, length: int = 38) -> str:

@@ -18,7 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from transforms.bilan_charts import MISSING_COLOUR, Chart, level_colours, level_scale
 from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TABLES, CLASSES, CONCERNED_RULES,
                                      DEFINITIONS, DOMAINS_NOTE, FOLLOW_UP, PREVIOUS_NOTE, QUARTILES, QUARTILES_NOTE,
-                                     SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule, shown_quartiles)
+                                     MANY_CLASSES, SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule,
+                                     shown_quartiles)
 from transforms.bilans import (ACADEMIE as ACADEMIE_ROW, ATTENTION_COUNTS, DEPARTEMENT_LEVEL, ESTABLISHMENT,
                                ESTABLISHMENT_LEVEL, MIN_FOR_MEANS, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
                                previous_school_year)
@@ -78,8 +79,9 @@ class HeatMap:
     missing: str  # the background of a cell nobody was evaluated in
 
 
-def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
-    """The establishment's page, with its follow-up list (names): for the establishment only."""
+def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date, pdf: str | None = None) -> str:
+    """The establishment's page, with its follow-up list (names): for the establishment only. PDF: the name of the
+    PDF printed from this very page, beside it, which the page links to; None: the page says how to get one."""
     tables = {spec.key: _shown(getattr(bilan, spec.key), spec) for spec in BILAN_TABLES}
     tables["global_levels"] = tables["global_levels"] if len(bilan.global_levels) else None
     tables["years"] = tables["years"] if len(bilan.years) > 1 else None
@@ -87,12 +89,17 @@ def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date) -> str:
         tables[key] = tables[key] if len(getattr(bilan, key)) else None
     total = bilan.classes[bilan.classes["division"] == ESTABLISHMENT].iloc[0]
     return _environment().get_template("bilan.html.j2").render(
-        bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables,
+        bilan=bilan, css=_css(), made_on=f"{made_on:%d/%m/%Y}", tables=tables, pdf=pdf,
         total={c.name: format_value(total[c.name], c.kind) for c in CLASSES.columns},
         charts={c.key: _embedded(c) for c in charts}, heat_map=_heat_map(bilan),
         follow_up_count=len(bilan.follow_up), reconciliation=bilan.reconciliation,
         concerned_rule=CONCERNED_RULES[bilan.concerned_by], min_for_means=MIN_FOR_MEANS,
+        class_count=_class_count(bilan), folded=_class_count(bilan) > MANY_CLASSES,
         means_rule=means_rule(bilan.small_classes, "(« — »)"))
+
+
+def _class_count(bilan: Bilan) -> int:
+    return int((bilan.classes["division"] != ESTABLISHMENT).sum())
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,9 @@ WITHOUT_RESULTS = TableSpec("without_results", "Classes sans résultat", "Classe
     _c("division", "Classe", "text", "Classe concernée sans aucun candidat."),
     _c("reason", "Pourquoi", "text", "Fichier de la classe écarté, ou aucun fichier de résultats.")))
 HEAT_MAP_SHEET = "Classes x compétences"
+# Beyond this many classes, the page folds its per-class tables and draws no per-class chart: thousands of rows
+# read as nothing and cost a browser seconds (the workbook keeps them all)
+MANY_CLASSES = 60
 COVER_SHEET = "Présentation"
 CONCERNED_RULES = {
     "mef": "les divisions dont des élèves sont en 3e (SEGPA comprise) selon leur code MEF SIECLE.",

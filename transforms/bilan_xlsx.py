@@ -99,8 +99,8 @@ def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec, t
     """FRAME's rows under SPEC's labels, header frozen, each column typed; TOTAL's rows (bold) below them after a
     blank row. Returns the worksheet."""
     shown = _cells(frame, spec)
-    shown.to_excel(writer, sheet_name=spec.sheet, index=False, freeze_panes=(1, 0))
-    sheet, book = writer.sheets[spec.sheet], writer.book
+    sheet = _sheet(writer, spec.sheet, list(shown.columns), shown.to_numpy(dtype=object), freeze=(1, 0))
+    book = writer.book
     _printable(sheet)
     totals = _cells(total, spec) if total is not None else shown.iloc[:0]
     cells = np.vstack([shown.to_numpy(dtype=object), totals.to_numpy(dtype=object)])
@@ -119,6 +119,27 @@ def _write_table(writer: pd.ExcelWriter, frame: pd.DataFrame, spec: TableSpec, t
     return sheet
 
 
+def _sheet(writer: pd.ExcelWriter, name: str, header: list[str], cells: np.ndarray, *, freeze: tuple[int, int]):
+    """A new sheet: HEADER in bold above CELLS (None: an empty cell), frozen at FREEZE. Written row by row with
+    XlsxWriter, not by pandas' to_excel: its per-cell formatting objects cost 80 % of a workbook of 2,000 classes."""
+    sheet = writer.book.add_worksheet(name)
+    writer.sheets[name] = sheet
+    sheet.write_row(0, 0, header, _header_format(writer.book))
+    for row, values in enumerate(cells, start=1):
+        for column, value in enumerate(values):
+            if value is not None:
+                # numpy's numbers as Python's: XlsxWriter writes those as numbers, text stays text
+                sheet.write(row, column, value.item() if isinstance(value, np.generic) else value)
+    sheet.freeze_panes(*freeze)
+    return sheet
+
+
+def _header_format(book):
+    if not hasattr(book, "_pix_header"):  # pandas' header style: bold, thin borders, centred at the top
+        book._pix_header = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
+    return book._pix_header
+
+
 def _cells(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     shown = clean_frame(labelled(frame, spec))  # a database filled before the readers cleaned text may hold some
     # NaN (no denominator, nobody evaluated, a mean withheld) becomes an empty cell, not an error value
@@ -131,8 +152,14 @@ def _write_heat_map(writer: pd.ExcelWriter, bilan: Bilan):
     frame = clean_frame(bilan.heat_map.rename_axis("Classe").astype(float))
     withheld = [division in bilan.small_classes for division in bilan.heat_map.index]
     frame = frame.assign(Remarque=[WITHHELD_NOTE if w else None for w in withheld])
-    frame.to_excel(writer, sheet_name=HEAT_MAP_SHEET, freeze_panes=(1, 1), na_rep="")
-    sheet, book = writer.sheets[HEAT_MAP_SHEET], writer.book
+    # the means are written below, coloured; here the classes (in bold, as a header) and the remarks
+    sheet = _sheet(writer, HEAT_MAP_SHEET, ["Classe", *frame.columns], np.empty((0, 0), dtype=object),
+                   freeze=(1, 1))
+    book = writer.book
+    for row, (division, is_withheld) in enumerate(zip(frame.index, withheld), start=1):
+        sheet.write_string(row, 0, str(division), _header_format(book))
+        if is_withheld:
+            sheet.write_string(row, len(frame.columns), WITHHELD_NOTE)
     _printable(sheet)
     codes = len(frame.columns) - 1
     sheet.set_column(0, 0, max(8, max((len(str(d)) for d in frame.index), default=0) + 2))

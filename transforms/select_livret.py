@@ -58,6 +58,14 @@ def select_livret_certifications(stored: DataFrame[StoredCertificationFrame], sc
     return LivretSelection(_exported_rows(year[reasons.isna()]), _left_out_rows(year, division, reasons))
 
 
+def livret_statuses(stored: DataFrame[StoredCertificationFrame], school_year: str) -> pd.Series:
+    """The status of each certification select_livret_certifications exports, without building and validating its
+    frames (a tenth of a second for 900 students): the bilan only counts them."""
+    year = select_core_certifications(stored, school_year)
+    reasons = _reasons_left_out(year, year["student_division"].fillna(year["division"]))
+    return year.loc[reasons.isna(), "status"]
+
+
 def school_year_bounds(school_year: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day of SCHOOL_YEAR ("2025-2026" → 2025-09-01, 2026-08-31); ValueError (French) when malformed."""
     match = re.fullmatch(r"(\d{4})-(\d{4})", school_year or "")

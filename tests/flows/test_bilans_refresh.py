@@ -40,6 +40,7 @@ def test_the_nightly_run_makes_the_bilan_once_and_publishes_its_class_table_with
     assert run() is not None
     bilan = tmp_path / "out" / "bilans" / sample.uai / "2025-2026" / f"Bilan_Pix_{sample.uai}_2025-2026.html"
     made_at = bilan.stat().st_mtime_ns
+    assert not bilan.with_suffix(".pdf").exists()  # made on demand only (`pix-livret report`)
     published = artifacts(key)
     assert len(published) == before + 1 and published[0].type == "table"
     rows = json.loads(published[0].data)

@@ -130,3 +130,30 @@ def test_every_element_of_the_bilan_pages_has_a_user_agent_style_for_weasyprint(
 def _lightness(style: str) -> float:
     red, green, blue = (int(part, 16) for part in re.findall(r"background: #(..)(..)(..)", style)[0])
     return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def test_a_bilan_of_many_classes_folds_its_per_class_tables_and_leaves_them_and_their_charts_out_of_the_pdf(bilan):
+    import io
+
+    from pypdf import PdfReader
+
+    from transforms.bilan_html import render_pdf
+    from transforms.bilan_tables import MANY_CLASSES
+    from transforms.bilans import ESTABLISHMENT
+
+    classes = bilan.classes[bilan.classes["division"] != ESTABLISHMENT]
+    many = pd.concat([classes.iloc[[0]].assign(division=f"3-{n:03d}") for n in range(MANY_CLASSES + 1)]
+                     + [bilan.classes[bilan.classes["division"] == ESTABLISHMENT]], ignore_index=True)
+    big = replace(bilan, classes=many)
+    html = render_bilan_html(big, draw_bilan_charts(big), date(2026, 6, 30))
+    page = lxml.html.document_fromstring(html)
+
+    folded = page.xpath("//details[@class='per-class']")
+    assert len(folded) == 4 and not any(d.get("open") is not None for d in folded)  # closed until a reader opens it
+    assert f"détail des {MANY_CLASSES + 1} classes" in folded[0].xpath("summary")[0].text_content()
+    assert "3-060" in folded[0].text_content()  # every class is still on the page
+    charts = {img.get("data-chart") for img in page.xpath("//img[@class='chart']")}
+    assert "competences" in charts and not {"outcomes", "histograms"} & charts  # no bar per class
+
+    printed = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(html))).pages)
+    assert "voir le classeur" in printed and "3-060" not in printed
