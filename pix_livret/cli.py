@@ -442,12 +442,13 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
           db: Optional[str] = DbOption) -> None:
     """Production la plus simple : serveur Prefect, import de nuit programmé, export et attestations, en un processus."""
     from pix_livret.serve import ServerNotStarted, serve as serve_deployments
+    from transforms.private_files import StorageFailure
 
     settings = _settings(db)
     _reach_database(settings, write=True)
     try:
         serve_deployments(port, settings=settings, database_url=db)
-    except ServerNotStarted as failure:
+    except (ServerNotStarted, StorageFailure) as failure:  # the server down, or its password file not written
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
 
