@@ -1,5 +1,5 @@
 """The pix-livret command line (design.md): ingest, export, attestations, report, problems, runs, purge, forget,
-serve, worker, demo.
+serve, alerts, worker, demo.
 
 Exit status: 0 all good; 3 done but some input was quarantined; 1 failure; 2 usage; 128 + the signal's number for a
 run stopped by a signal (143 SIGTERM, 130 SIGINT), after closing it « interrompue ».
@@ -442,13 +442,38 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
           db: Optional[str] = DbOption) -> None:
     """Production la plus simple : serveur Prefect, import de nuit programmé, export et attestations, en un processus."""
     from pix_livret.serve import ServerNotStarted, serve as serve_deployments
+    from transforms.private_files import StorageFailure
 
-    _reach_database(_settings(db), write=True)
+    settings = _settings(db)
+    _reach_database(settings, write=True)
     try:
-        serve_deployments(port, database_url=db)
-    except ServerNotStarted as failure:
+        serve_deployments(port, settings=settings, database_url=db)
+    except (ServerNotStarted, StorageFailure) as failure:  # the server down, or its password file not written
         errors.print(f"[red]{printable(failure, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command()
+def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
+                                           help="Adresse du webhook entrant (Mattermost, Rocket.Chat, Teams…)")) -> None:
+    """Alerte : chaque exécution de nuit qui finit Failed ou Crashed est signalée au webhook (automatisation Prefect
+    sur le serveur de PREFECT_API_URL) ; un message de test part aussitôt."""
+    from pix_livret.alerts import AlertFailure, install
+    from pix_livret.serve import kept_auth
+
+    if not os.environ.get("PREFECT_API_URL"):
+        errors.print("[red]Réglez PREFECT_API_URL : l'alerte se crée sur le serveur Prefect qui exécute la nuit (celui "
+                     "de pix-livret serve : http://127.0.0.1:4200/api).[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    kept = None if os.environ.get("PREFECT_API_AUTH_STRING") else kept_auth(_settings(None))
+    if kept:  # pix-livret serve's server: the password it keeps
+        os.environ["PREFECT_API_AUTH_STRING"] = kept
+    try:
+        name = install(webhook_url)
+    except AlertFailure as failure:
+        errors.print(f"[red]{printable(failure, markup=True)}[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(f"Automatisation « {name} » créée ; message de test envoyé au webhook.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

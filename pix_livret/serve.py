@@ -1,23 +1,36 @@
 """`pix-livret serve`: the simplest production, for one school and no Prefect server of its own.
 
 One long-running process: a Prefect server on the loopback (its UI at http://127.0.0.1:PORT), started as a
-child and stopped with us, unless PREFECT_API_URL names one already; and the three deployments of
-deploy/prefect.yaml (the one statement of their parameters and schedule) served from this process with
-prefect.serve, the nightly schedule included. It replaces server + pool + worker. Prefect's temporary server
-would not do: it runs no scheduler (prefect.server.services: only services marked run_in_ephemeral run there).
+child and stopped with us, unless PREFECT_API_URL names one already; and the deployments of deploy/prefect.yaml
+(the one statement of their parameters and schedule) that one school needs, served from this process by a Prefect
+runner, the nightly schedule included. It replaces server + pool + worker. Prefect's temporary server would not do:
+it runs no scheduler (prefect.server.services: only services marked run_in_ephemeral run there).
+
+The server it starts has API authentication on, as production's (design.md): PREFECT_SERVER_API_AUTH_STRING when
+set, else a user:password made on the first start and kept in a file of mode 0600 in pix-livret's data folder
+(beside the SQLite database, or the archive folder with PostgreSQL), the same on every start.
 """
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
+import secrets
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from pix_livret.temporary_server import wait_until_healthy, watch_over
+from transforms.private_files import write_private_file
 from transforms.worded import WordedError
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
+
 
 class ServerNotStarted(WordedError):
     """The Prefect server `serve` starts did not come up: said in French, nothing served."""
@@ -25,22 +38,32 @@ class ServerNotStarted(WordedError):
 
 STARTUP_SECONDS = 120  # a first start migrates Prefect's database: tens of seconds on a slow disk
 DEPLOYMENTS_FILE = Path(__file__).resolve().parent.parent / "deploy" / "prefect.yaml"
+# the académie's per-establishment runs (fan_out): one school never starts them, and no worker would pick them up
+NOT_SERVED = {"nightly-establishment"}
+AUTH_FILE = "prefect-api-auth"
+AUTH_USER = "admin"
 
 
-def serve(port: int = 4200, *, database_url: str | None = None) -> None:
+def serve(port: int = 4200, *, settings: Settings, database_url: str | None = None) -> None:
     """Serves the deployments until stopped (Ctrl-C or SIGTERM); starts a server on PORT first when none is set.
-    DATABASE_URL (the --db option; None: the environment's) is the database of every flow run served."""
+    DATABASE_URL (the --db option; None: the environment's) is the database of every flow run served; SETTINGS
+    (the command's) say where the API password is kept."""
     if database_url:
         # each flow run is a child process that builds its settings from its environment, which it inherits
         os.environ["PIX_LIVRET_DB_URL"] = database_url
-    server = None if os.environ.get("PREFECT_API_URL") else _start_server(port)
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        auth, kept_in = api_auth(settings)
+        # the server demands it; this process and its flow runs (children, same environment) present it
+        os.environ["PREFECT_SERVER_API_AUTH_STRING"] = os.environ["PREFECT_API_AUTH_STRING"] = auth
+        server = _start_server(port)
+        print(_where_the_password_is(kept_in), flush=True)
     # the runner's flow run processes load each flow by its entrypoint, relative to the code folder
     os.chdir(DEPLOYMENTS_FILE.parent.parent)
     try:
-        from prefect import serve as serve_deployments
-
-        # on SIGTERM or Ctrl-C the runner exits; schedules stay on (paused, a restart would find them off)
-        serve_deployments(*served_deployments(), print_starting_message=False, pause_on_shutdown=False)
+        deployments = served_deployments()
+        print(_schedules(deployments), flush=True)
+        _run(deployments)
     finally:
         if server is not None:
             server.terminate()
@@ -48,18 +71,94 @@ def serve(port: int = 4200, *, database_url: str | None = None) -> None:
 
 
 def served_deployments() -> list:
-    """deploy/prefect.yaml's deployments as this process serves them: same names, parameters and schedules."""
+    """deploy/prefect.yaml's deployments as this process serves them: same names, parameters and schedules (with
+    their time zone, Europe/Paris), the académie's per-establishment one left out."""
     from prefect.client.schemas.schedules import CronSchedule
 
     declared = yaml.safe_load(DEPLOYMENTS_FILE.read_text(encoding="utf-8"))["deployments"]
     deployments = []
     for entry in declared:
+        if entry["name"] in NOT_SERVED:
+            continue
         path, name = entry["entrypoint"].split(":")
         flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
         schedules = [CronSchedule(cron=s["cron"], timezone=s.get("timezone")) for s in entry.get("schedules", [])]
         deployments.append(flow.to_deployment(name=entry["name"], description=entry.get("description"),
                                               parameters=entry.get("parameters") or {}, schedules=schedules or None))
     return deployments
+
+
+def api_auth(settings: Settings) -> tuple[str, Path | None]:
+    """The server's user:password and the file that keeps it: PREFECT_SERVER_API_AUTH_STRING (no file) when set, else
+    the one kept in the data folder, made there on the first start."""
+    given = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if given:
+        return given, None
+    path = data_folder(settings) / AUTH_FILE
+    kept = kept_auth(settings)
+    if kept:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:  # copied or restored with looser rights: tightened
+            path.chmod(0o600)
+        return kept, path
+    auth = f"{AUTH_USER}:{secrets.token_urlsafe(24)}"
+    write_private_file(path, f"{auth}\n".encode(), durable=True, mode=0o600)
+    return auth, path
+
+
+def kept_auth(settings: Settings) -> str | None:
+    """The user:password an earlier `serve` made and kept in the data folder, if any."""
+    path = data_folder(settings) / AUTH_FILE
+    return path.read_text(encoding="utf-8").strip() or None if path.exists() else None
+
+
+def data_folder(settings: Settings) -> Path:
+    """pix-livret's own folder: the SQLite database's, else (PostgreSQL) the archive of input files."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    database = url.database or ""
+    if database.startswith("file:"):  # a URI filename: file:/path?mode=ro
+        database = database[len("file:"):].split("?", 1)[0]
+    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        return Path(database).resolve().parent
+    return Path(settings.archive_dir).resolve()
+
+
+def _where_the_password_is(kept_in: Path | None) -> str:
+    if kept_in is None:
+        return "Mot de passe de l'API et de l'interface : celui de PREFECT_SERVER_API_AUTH_STRING."
+    return (f"Mot de passe de l'API et de l'interface (utilisateur:mot de passe, à coller quand l'interface le "
+            f"demande ; PREFECT_API_AUTH_STRING des commandes qui s'adressent à ce serveur) : dans {kept_in}.")
+
+
+def _schedules(deployments: list) -> str:
+    planned = [f"{d.name} « {s.schedule.cron} » ({s.schedule.timezone or 'fuseau de la machine'})"
+               for d in deployments for s in d.schedules or []]
+    return f"Déploiements servis : {', '.join(d.name for d in deployments)} ; programmés : {', '.join(planned)}."
+
+
+def _run(deployments: list) -> None:
+    """Runs the deployments until SIGTERM or Ctrl-C, which stop the runner the same way: its loops cancelled, the
+    runs in progress cancelled (« Runner is shutting down. »), its clients closed; schedules stay on (paused, a
+    restart would find them off)."""
+    from prefect.runner import Runner
+
+    class StoppedBySigterm(Runner):
+        def handle_sigterm(self, *_) -> None:
+            # Prefect's own calls the synchronous stop() from inside the running loop, where it only makes the
+            # coroutine astop() (never awaited: a RuntimeWarning), then sys.exit() unwinds from wherever the loop
+            # was. Here the loop is asked to run astop(), and woken to do it at once: a plain create_task() would
+            # wait in select() for the loop's next timer (the poller's, up to 10 s away).
+            self._logger.info("SIGTERM reçu : arrêt.")
+            self._stopping = asyncio.run_coroutine_threadsafe(self.astop(), asyncio.get_running_loop())
+
+    runner = StoppedBySigterm(pause_on_shutdown=False)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run has cancelled the runner's task, which closed it
+        pass
 
 
 def _start_server(port: int) -> subprocess.Popen:

@@ -10,12 +10,15 @@ import base64
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -148,6 +151,31 @@ def production(tmp_path_factory):
         server.stop()
 
 
+@pytest.fixture
+def webhook():
+    """A webhook on the loopback that keeps the text of what it is sent; it answers 403 to a path ending in /403."""
+    received: list[str] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body)["text"])
+            self.send_response(403 if self.path.endswith("/403") else 200)
+            self.end_headers()
+
+        def log_message(self, *_) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url, server.received = f"http://127.0.0.1:{server.server_port}", received
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def school(tmp_path_factory):
     return make_sample_establishment(tmp_path_factory.mktemp("school") / "inbox")
@@ -217,17 +245,39 @@ def test_a_command_run_against_the_server_sends_its_logs_there(production, schoo
     assert latest["state_type"] == "COMPLETED" and production.logs(latest["id"]).strip()
 
 
-def test_the_nightly_alert_automation_is_created_on_the_server(production):
-    done = subprocess.run([sys.executable, "deploy/notifications.py", "--webhook-url", "https://alertes.example.org/x"],
-                          env=production.client_env, cwd=REPO, capture_output=True, text=True, timeout=120)
+def test_the_nightly_alert_reaches_a_webhook_on_the_local_network(production, school, webhook):
+    """`pix-livret alerts` with a webhook on 127.0.0.1 (as a school's own Mattermost): allowed without a flag, a test
+    message at once, then the alert of a red night, sent by the server itself."""
+    done = subprocess.run([str(BIN / "pix-livret"), "alerts", "--webhook-url", f"{webhook.url}/hooks/ecole"],
+                          env=production.client_env, capture_output=True, text=True, timeout=120)
 
     assert done.returncode == 0, done.stderr[-3000:]
+    assert [text.splitlines()[0] for text in webhook.received] == ["pix-livret : test de l'alerte"]
     [automation] = production.request("/automations/filter", {"automations": {"name": {"any_": [
         "pix-livret : nuit à vérifier"]}}})
     assert automation["enabled"]
     assert {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"} <= set(automation["trigger"]["expect"])
-    assert automation["actions"][0]["type"] == "send-notification"
 
+    run = production.run("nightly-ingest/nightly", {"inbox": str(school.inbox), "roster": str(school.roster_path),
+                                                     "attestations": False})
+
+    assert run["type"] == "FAILED", run
+    deadline = time.monotonic() + 30
+    while len(webhook.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    [_, alert] = webhook.received
+    assert alert.startswith("pix-livret : exécution de nuit à vérifier\nExécution de nuit ")
+    assert run["message"] in alert and ": Failed." in alert
+
+
+def test_a_webhook_that_refuses_the_test_message_is_said_at_once(production, webhook):
+    done = subprocess.run([str(BIN / "pix-livret"), "alerts", "--webhook-url", f"{webhook.url}/jeton-secret/403"],
+                          env=production.client_env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 1
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "le webhook de 127.0.0.1 a refusé le message de test (HTTP 403)" in said, said
+    assert "jeton-secret" not in said and "Traceback" not in said
 
 
 def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(production, tmp_path):
@@ -321,8 +371,9 @@ def test_an_export_of_a_year_without_data_logs_its_french_message_alone(producti
 
 def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school, tmp_path):
     """`pix-livret serve` with no server configured, the single school's production: it starts a Prefect server
-    (the UI) on the port given, serves deploy/prefect.yaml's deployments with their schedule, runs what is
-    triggered itself (no pool, no worker), and stops its server when stopped."""
+    (the UI) on the port given, with a password of its own kept beside the database, serves deploy/prefect.yaml's
+    deployments for one school with their schedule, runs what is triggered itself (no pool, no worker), and stops
+    quickly and cleanly, its server with it, when stopped."""
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PIX_LIVRET_"))} | {
@@ -330,33 +381,61 @@ def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
         "PIX_LIVRET_DB_URL": f"sqlite:///{tmp_path / 'served.sqlite'}", "PIX_LIVRET_OUT_DIR": str(tmp_path / "out"),
         "PIX_LIVRET_ARCHIVE_DIR": str(tmp_path / "archive")}
+    log = tmp_path / "serve.log"
     served = subprocess.Popen([str(BIN / "pix-livret"), "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "serve.log").open("wb"),
+                              stdout=(tmp_path / "serve.out").open("wb"), stderr=log.open("wb"),
                               start_new_session=True)
-    client = env | {"PREFECT_API_URL": api}
+    password_file = tmp_path / "prefect-api-auth"
     try:
-        deadline, deployment = time.monotonic() + 120, None
-        while time.monotonic() < deadline and deployment is None and served.poll() is None:
-            try:
-                with urllib.request.urlopen(urllib.request.Request(
-                        f"{api}/deployments/filter", data=b"{}", headers={"Content-Type": "application/json"}),
-                        timeout=5) as response:
-                    deployment = next((d for d in json.loads(response.read()) if d["name"] == "nightly"), None)
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(1)
-        assert deployment, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
-        assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["30 2 * * *"]
+        deployments = _served_deployments(api, password_file, served, log)
+        auth = password_file.read_text().strip()
+        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+        assert auth not in (tmp_path / "serve.out").read_text() + log.read_text()
+        assert str(password_file) in (tmp_path / "serve.out").read_text()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _post(f"{api}/deployments/filter", auth=None)
+        assert refused.value.code == 401
+        # nightly-establishment is the académie's: not served to one school
+        assert sorted(d["name"] for d in deployments) == ["attestations", "export-lsu", "nightly"]
+        [nightly] = [d for d in deployments if d["name"] == "nightly"]
+        assert [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in nightly["schedules"]] == [
+            ("30 2 * * *", "Europe/Paris")]
 
         done = subprocess.run([sys.executable, "-c", TRIGGER, "nightly-ingest/nightly", json.dumps(
             {"inbox": str(school.inbox), "roster": str(school.roster_path), "attestations": False}), "{}",
-            str(RUN_TIMEOUT)], env=client, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT + 30)
+            str(RUN_TIMEOUT)], env=env | {"PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": auth}, cwd=REPO,
+            capture_output=True, text=True, timeout=RUN_TIMEOUT + 30)
         assert done.returncode == 0, done.stderr[-3000:]
         run = json.loads(done.stdout.strip().splitlines()[-1])
-        assert run["message"].startswith("Quarantaine :"), (run, (tmp_path / "serve.log").read_text(errors="replace")[-3000:])
+        assert run["message"].startswith("Quarantaine :"), (run, log.read_text(errors="replace")[-3000:])
     finally:
+        stopping = time.monotonic()
         served.send_signal(signal.SIGTERM)  # as systemd stops it
         served.wait(timeout=60)
+        stopped_in = time.monotonic() - stopping
+    assert served.returncode == 0 and "never awaited" not in log.read_text(), log.read_text()[-3000:]
+    assert stopped_in < 15, stopped_in
     with pytest.raises(urllib.error.URLError):
-        time.sleep(2)
         urllib.request.urlopen(f"{api}/health", timeout=5)
+
+
+def _post(url: str, auth: str | None) -> list:
+    headers = {"Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=b"{}", headers=headers), timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _served_deployments(api: str, password_file: Path, served: subprocess.Popen, log: Path) -> list:
+    """The deployments `serve` registered, once its runner is up (it registers them just before it starts)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and served.poll() is None:
+        try:
+            deployments = _post(f"{api}/deployments/filter", password_file.read_text().strip())
+            if {d["name"] for d in deployments} >= {"nightly", "export-lsu", "attestations"}:
+                return deployments
+        except (OSError, ConnectionError):  # no password file yet, or no server yet (URLError is an OSError)
+            pass
+        time.sleep(1)
+    raise AssertionError(log.read_text(errors="replace")[-3000:])

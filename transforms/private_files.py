@@ -35,21 +35,22 @@ class StorageFailure(WordedError, RuntimeError):
                    "boîte de dépôt, la prochaine exécution les reprendra.")
 
 
-def write_private_file(path: Path, data: bytes, *, durable: bool = False) -> Path:
-    """Writes DATA to PATH through a temporary file renamed over it, mode 0640 whatever the umask.
+def write_private_file(path: Path, data: bytes, *, durable: bool = False, mode: int = FILE_MODE) -> Path:
+    """Writes DATA to PATH through a temporary file renamed over it, mode 0640 (or MODE: 0600 for a secret) whatever
+    the umask.
 
     A reader (the livret's import, a backup, a teacher opening a PDF) sees the old file or the new one, never
     half of one. DURABLE also flushes the file and the folder entry to disk, so the rename survives a power cut.
     """
     try:
-        return _write_atomically(path, data, durable)
+        return _write_atomically(path, data, durable, mode)
     except OSError as error:
         if error.errno in STORAGE_PROBLEMS:
             raise StorageFailure.of(error, path.parent) from None  # the OSError quotes the file's name
         raise
 
 
-def _write_atomically(path: Path, data: bytes, durable: bool) -> Path:
+def _write_atomically(path: Path, data: bytes, durable: bool, mode: int) -> Path:
     make_private_dirs(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -58,7 +59,7 @@ def _write_atomically(path: Path, data: bytes, durable: bool) -> Path:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(temporary, FILE_MODE)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
