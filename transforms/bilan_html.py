@@ -21,7 +21,7 @@ from transforms.bilan_tables import (ACADEMIE_COLUMNS, ACADEMIE_GROUPS, BILAN_TA
                                      MANY_CLASSES, SECRET_RULE, UNKNOWN_ATTENTION, Kind, TableSpec, means_rule,
                                      shown_quartiles)
 from transforms.bilans import (ACADEMIE as ACADEMIE_ROW, ATTENTION_COUNTS, DEPARTEMENT_LEVEL, ESTABLISHMENT,
-                               ESTABLISHMENT_LEVEL, MIN_FOR_MEANS, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
+                               MIN_FOR_MEANS, MIN_GROUP, WITHHELD, AcademieSummary, Bilan,
                                previous_school_year)
 from transforms.pdf_engine import html_class
 
