@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from typing import Any
 
 import pandas as pd
 
 from schemas.referential import LEVEL_COLUMNS
+
+# the English statuses of the JSON report, the history and Prefect: never in what an operator reads
+ENGLISH_STATES = re.compile(r"\b(loaded|partial|quarantined|unchanged|completed|failed|crashed|cancell?ing|"
+                            r"cancell?ed|pending|scheduled|running|paused|unknown|interrupted)\b", re.IGNORECASE)
 
 LABELS = {"certification_number": "Numéro de certification", "first_name": "Prénom", "last_name": "Nom",
           "birth_date": "Date de naissance", "status": "Statut", "score": "Score en Pix", "global_level": "Niveau",
