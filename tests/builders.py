@@ -1,9 +1,12 @@
 """Builders for tests: small canonical frames (3–6 rows, every CertificationFrame column), hostile inputs."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -76,3 +79,26 @@ def artifacts_of(state) -> dict[str, str]:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
     return {artifact.key: artifact.data for artifact in found if artifact.key}
+
+
+@contextmanager
+def kept_run_logs() -> Iterator[list[logging.LogRecord]]:
+    """Every record of Prefect's flow and task run loggers while open, as their handlers receive it (they do not
+    propagate to pytest's caplog)."""
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    kept = Keep()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for logger in loggers:
+        logger.addHandler(kept)
+    try:
+        yield kept.records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(kept)

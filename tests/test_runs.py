@@ -134,3 +134,26 @@ def test_the_fan_out_makes_its_establishments_runs_its_own(engine, db_url):
         adopted = connection.execute(select(PipelineRun.uai, PipelineRun.parent_run_id)
                                      .where(PipelineRun.kind == "ingest").order_by(PipelineRun.uai)).all()
     assert [tuple(row) for row in adopted] == [("0790101J", parent), ("0861234Z", parent)]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_nightly_flow_records_whose_run_it_is_and_logs_sentences(db_url, tmp_path, monkeypatch):
+    from flows.nightly_ingest import nightly_ingest
+    from pix_livret.demo.sample_data import make_sample_academie
+    from tests.builders import kept_run_logs
+
+    for name, value in {"PIX_LIVRET_DB_URL": db_url, "PIX_LIVRET_ARCHIVE_DIR": str(tmp_path / "archive"),
+                        "PIX_LIVRET_OUT_DIR": str(tmp_path / "out")}.items():
+        monkeypatch.setenv(name, value)
+    academie = make_sample_academie(tmp_path / "depot", establishments=2, classes=1, students_per_class=2)
+    first, second = academie.uais
+    with kept_run_logs() as logs:
+        # the whole académie in this process, then one establishment's folder (its UAI from the folder's name)
+        nightly_ingest(inbox=str(academie.root), attestations=False, bilans=False, return_state=True)
+        nightly_ingest(inbox=str(academie.root / second), attestations=False, bilans=False, return_state=True)
+
+    assert not [record.getMessage() for record in logs if "{" in record.getMessage()]
+    assert [(kind, uai) for _, kind, uai, *_ in table(runs(db_url).output)] == [("import", second),
+                                                                              ("import", "2 établissements")]
+    assert [uai for _, _, uai, *_ in table(runs(db_url, "--uai", first).output)] == ["2 établissements"]
+    assert [uai for _, _, uai, *_ in table(runs(db_url, "--uai", second).output)] == [second, "2 établissements"]
