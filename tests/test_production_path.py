@@ -258,7 +258,7 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
         "key": {"any_": ["nightly-academie-report"]}, "flow_run_id": {"any_": [parent["id"]]}}})
     table = [line for line in artifact["data"].splitlines() if line.startswith("| 0") and line.count(" | ") == 9]
     said_state = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").rsplit("| ", 1)[1] for line in table}
-    assert said_state == {uai: "quarantaine" if uai == bad else "terminé" for uai in academie.uais}, artifact["data"]
+    assert said_state == {uai: "quarantaine" if uai == bad else "réussie" for uai in academie.uais}, artifact["data"]
     assert all(f"| {uai} | {academie.school_names[uai]} |" in artifact["data"] for uai in academie.uais)
     engine = make_engine(production.database)
     with engine.connect() as connection:
