@@ -2,7 +2,7 @@
 summary without names published in the UI.
 
 Takes the year, UAI, division and output folder as parameters, the rest from the settings; gives the
-AttestationsReport (the nightly run reads its pages).
+AttestationsReport (the nightly run reads its pages), in a Completed state whose message is its French sentence.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import date
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 
 from flows.failures import failure_published
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
@@ -24,7 +25,7 @@ from pipeline.settings import Settings, current_settings
 @flow(name="make-attestations", log_prints=False, persist_result=False)
 def make_attestations(school_year: str | None = None, uai: str | None = None, division: str | None = None,
                       out_dir: str | None = None, only_changed: bool = False, record_run: bool = True
-                      ) -> AttestationsReport:
+                      ) -> State:
     """Renders the attestations: per class one PDF, and one PDF per student.
 
     Args:
@@ -41,9 +42,9 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
         school_year = check_attestations(school_year, uai, settings)
         # Plan against what was rendered before, render the classes over the settings' workers, write
         report = render_attestations(school_year, uai, division, out_dir, only_changed, record_run, settings)
-    # What the Prefect UI shows
+    # What the Prefect UI shows: the summary as an artifact, the counts as the run's state
     publish_summary(report)
-    return report
+    return Completed(message=report.state_message(), data=report)
 
 
 @task(cache_policy=NO_CACHE, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
@@ -63,7 +64,7 @@ def render_attestations(school_year: str, uai: str | None, division: str | None,
     report = produce_attestations(school_year, uai, settings, division=division, out_dir=out_dir,
                                   only_changed=only_changed, flow_run_id=current_flow_run_id(),
                                   record_run=record_run, on_wait=say_waiting)
-    get_run_logger().info("Attestations %s : %s", report.uai, report.counts())
+    get_run_logger().info(report.state_message())
     return report
 
 

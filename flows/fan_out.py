@@ -24,7 +24,7 @@ from flows.run_row import close_run, closed_as_failed_on_error, current_flow_run
 from pipeline.ingest import EstablishmentJob, InboxPlan
 from pipeline.settings import Settings
 from store.database import connect
-from store.runs import read_runs_of
+from store.runs import adopt_runs, read_runs_of
 from transforms.academie_report import AcademieReport, EstablishmentRun
 from transforms.worded import WordedError
 
@@ -60,7 +60,7 @@ def spread_establishments(settings: Settings, inbox: str, plan: InboxPlan, roste
         started = start_establishment_runs(inbox, plan.jobs, roster, attestations)
         # Their ends, then what each recorded (counts only)
         ended = wait_for_establishment_runs(list(started))
-        recorded = read_recorded_runs(settings, list(started))
+        recorded = read_recorded_runs(settings, list(started), run_id)
         report = AcademieReport(tuple(_establishment_run(started[i], ended[i], recorded.get(i)) for i in started),
                                 plan.ignored, plan.schools_problems)
     close_run(settings, run_id, report.status, report.totals(), report.state_message())
@@ -115,9 +115,12 @@ def wait_for_establishment_runs(flow_run_ids: list[str]) -> dict[str, tuple[str,
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def read_recorded_runs(settings: Settings, flow_run_ids: list[str]) -> dict[str, tuple[str, dict]]:
-    """The status and counts each establishment's run wrote in the run history, by flow run id."""
-    with connect(settings.database_url, write=False) as connection:
+def read_recorded_runs(settings: Settings, flow_run_ids: list[str], parent_id: int) -> dict[str, tuple[str, dict]]:
+    """The status and counts each establishment's run wrote in the run history, by flow run id; those rows made
+    PARENT_ID's, so that `pix-livret runs` shows the night as one line (a night killed before this step leaves its
+    establishments' rows on their own: each is still in the history)."""
+    with connect(settings.database_url) as connection:
+        adopt_runs(connection, parent_id, flow_run_ids)
         return {i: (row.status, dict(row.counts or {})) for i, row in read_runs_of(connection, flow_run_ids).items()}
 
 

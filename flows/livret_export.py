@@ -1,7 +1,8 @@
 """The June export as a Prefect flow: the request checked, the establishment's livret written (pipeline.export), its
 summary published in the UI.
 
-Takes the livret, year, UAI and output folder as parameters, the rest from the settings; gives the ExportReport.
+Takes the livret, year, UAI and output folder as parameters, the rest from the settings; gives the ExportReport, in a
+Completed state whose message is its French sentence (the first thing the run's page shows).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 
 from flows.failures import failure_published
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
@@ -22,7 +24,7 @@ from schemas.livret import Livret
 
 @flow(name="livret-export", log_prints=False)
 def livret_export(livret: Livret, school_year: str | None = None, uai: str | None = None,
-                  out_dir: str | None = None) -> ExportReport:
+                  out_dir: str | None = None) -> State:
     """Writes LIVRET_UAI_YEAR.xml for the livret scolaire and the CSV of the certifications left out.
 
     Args:
@@ -38,9 +40,9 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
         school_year = check_export(livret, school_year, uai, settings)
         # The establishment's certifications → the XML (checked against the XSD) and the left-out list, recorded
         report = write_export(livret, school_year, uai, out_dir, settings)
-    # What the Prefect UI shows
+    # What the Prefect UI shows: the summary as an artifact, the counts as the run's state
     publish_export_summary(report)
-    return report
+    return Completed(message=report.state_message(), data=report)
 
 
 @task(cache_policy=NO_CACHE, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
@@ -57,7 +59,7 @@ def check_export(livret: Livret, school_year: str | None, uai: str | None, setti
 def write_export(livret: Livret, school_year: str, uai: str | None, out_dir: str | None,
                  settings: Settings) -> ExportReport:
     report = export_livret(livret, school_year, uai, settings, out_dir=out_dir, flow_run_id=current_flow_run_id())
-    get_run_logger().info("Export %s %s %s : %s", livret, report.uai, school_year, report.counts())
+    get_run_logger().info(report.state_message())
     return report
 
 

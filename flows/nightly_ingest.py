@@ -52,7 +52,8 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         # The database at the latest schema, and this run in its history
         prepare_database(settings)
         run_id = open_run(settings, {"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
-                                     "bilans": bilans, "school_name": school_name, "schools": schools})
+                                     "bilans": bilans, "school_name": school_name, "schools": schools},
+                          uai=plan.jobs[0].uai if len(plan.jobs) == 1 else None)
         try:
             with closed_as_failed_on_error(settings, run_id):
                 # Each establishment read, checked and loaded as one unit; an académie's over every core
@@ -66,7 +67,9 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         except INTERRUPTIONS as stop:  # SIGTERM, Ctrl-C: what was committed is recorded, the rest is not
             return close_interrupted(settings, run_id, stop, partial(publish_report.fn, report_path=report_path))
         # Record and publish the outcome; the state says it to the Prefect UI
-        close_run(settings, run_id, nightly.run_status(report), report.totals(), report.state_message())
+        # the UAI of a run of one establishment read from its roster is known only now
+        close_run(settings, run_id, nightly.run_status(report), report.totals(), report.state_message(),
+                  report.establishments[0].uai if len(report.establishments) == 1 else None)
         publish_report(quote(report), report_path)
     return final_state(report)
 

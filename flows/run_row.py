@@ -31,16 +31,18 @@ def prepare_database(settings: Settings) -> None:
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def open_run(settings: Settings, parameters: dict, kind: str = "ingest") -> int:
+def open_run(settings: Settings, parameters: dict, kind: str = "ingest", uai: str | None = None) -> int:
     with connect(settings.database_url) as connection:
-        return start_run(connection, kind, parameters, current_flow_run_id(), utc_now(), this_process(), is_gone)
+        return start_run(connection, kind, parameters, current_flow_run_id(), utc_now(), this_process(), is_gone,
+                         uai=uai)
 
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def close_run(settings: Settings, run_id: int, status: str, totals: dict, message: str) -> None:
+def close_run(settings: Settings, run_id: int, status: str, totals: dict, message: str,
+              uai: str | None = None) -> None:
     with connect(settings.database_url) as connection:
-        finish_run(connection, run_id, status, totals, message, utc_now())
+        finish_run(connection, run_id, status, totals, message, utc_now(), uai)
 
 
 @contextmanager

@@ -57,6 +57,13 @@ class AttestationsReport:
     def asdict(self) -> dict:
         return asdict(self)
 
+    def state_message(self) -> str:
+        """One French sentence, counts only: the flow run's state and its log line."""
+        unchanged = f", {len(self.skipped_unchanged)} classe(s) inchangée(s)" if self.skipped_unchanged else ""
+        return (f"Attestations {self.uai} {self.school_year} : {sum(self.pages.values())} attestation(s) dans "
+                f"{len(self.pages)} classe(s){unchanged}, {len(self.files_written)} fichier(s) écrit(s), "
+                f"{len(self.files_removed)} supprimé(s).")
+
     def asstr(self) -> str:
         """A French summary without names: divisions and counts."""
         lines = [f"Attestations {self.uai} {self.school_year} : {sum(self.pages.values())} pages, "
@@ -95,7 +102,7 @@ def produce_attestations(school_year: str, uai: str | None, settings: Settings, 
             rendered = render_classes(plan.jobs, settings.workers)
             # files first, then the table that makes the next run incremental
             report = write_attestations(settings.database_url, plan, rendered, uai, school_year, out_root)
-        outcome.counts, outcome.message = report.counts(), report.asstr()
+        outcome.counts, outcome.message, outcome.uai = report.counts(), report.asstr(), uai
     return report
 
 

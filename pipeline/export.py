@@ -60,6 +60,13 @@ class ExportReport:
     def asdict(self) -> dict:
         return asdict(self)
 
+    def state_message(self) -> str:
+        """One French sentence, counts only: the flow run's state and its log line."""
+        left_out = sum(self.left_out.values())
+        return (f"Export {self.livret} {self.uai} {self.school_year} : {self.students} élève(s), "
+                f"{self.certifications} certification(s) ({self.validated} validée(s), {self.not_obtained} non "
+                f"obtenue(s)), {left_out} certification(s) écartée(s).")
+
     def asstr(self) -> str:
         """The French summary the command line prints."""
         lines = [f"Export {self.livret} {self.uai} {self.school_year} : {self.students} élèves, "
@@ -99,7 +106,7 @@ def export_livret(livret: Livret, school_year: str, uai: str | None, settings: S
         uai, stored = read_establishment_certifications(settings.database_url, uai, school_year)
         report = write_livret(livret, school_year, uai, stored, Path(out_dir) if out_dir else settings.out_dir,
                               settings.editor, (now or datetime.now()).astimezone())
-        outcome.counts, outcome.message = report.counts(), report.asstr()
+        outcome.counts, outcome.message, outcome.uai = report.counts(), report.asstr(), uai
     return report
 
 

@@ -25,6 +25,7 @@ class RunOutcome:
     counts: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     run_id: int | None = None  # the run's row, for work that points to it (None: not recorded)
+    uai: str | None = None  # the establishment the work found it was for, when none was asked (the only one)
 
 
 @contextmanager
@@ -44,7 +45,7 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
     url = database_url
     with connect(url) as connection:
         run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, utc_now(), this_process(),
-                                             is_gone)
+                                             is_gone, uai=_asked_uai(parameters))
     try:
         yield outcome
     except BaseException as error:
@@ -54,7 +55,12 @@ def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None 
             raise
         _finish(url, run_id, "failed", {}, failure_reason(error, worded_errors))
         raise
-    _finish(url, run_id, "completed", outcome.counts, outcome.message)
+    _finish(url, run_id, "completed", outcome.counts, outcome.message, outcome.uai)
+
+
+def _asked_uai(parameters: dict[str, Any]) -> str | None:
+    uai = parameters.get("uai")
+    return uai if isinstance(uai, str) and uai else None
 
 
 def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException], ...] = ()) -> str:
@@ -66,9 +72,10 @@ def failure_reason(error: BaseException, worded_errors: tuple[type[BaseException
     return f"Échec : {type(error).__name__}"
 
 
-def _finish(database_url: str, run_id: int, status: str, counts: dict[str, Any], message: str) -> None:
+def _finish(database_url: str, run_id: int, status: str, counts: dict[str, Any], message: str,
+            uai: str | None = None) -> None:
     with connect(database_url) as connection:
-        finish_run(connection, run_id, status, counts, message, utc_now())
+        finish_run(connection, run_id, status, counts, message, utc_now(), uai)
 
 
 def utc_now() -> datetime:

@@ -32,8 +32,8 @@ from store.problems import read_open_files
 from store.query import count_students, read_absents, read_establishment_head, read_establishment_name
 from transforms.archive import archive_copy, archive_path, sha256_of
 from transforms.check_files import CheckedBatch, CheckedFile, InputFile, check_files
-from transforms.inbox import (EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile, find_schools_file, list_inbox,
-                              read_inbox_file)
+from transforms.inbox import (IGNORED_REASONS, EstablishmentInbox, IgnoredEntry, InboxError, RefusedFile,
+                              find_schools_file, list_inbox, read_inbox_file)
 from transforms.printable import printable
 from transforms.read_roster import Roster, read_roster, validate_rosters
 from transforms.report import EstablishmentReport, FileReport, RunReport, problems_as_records
@@ -234,7 +234,9 @@ def _read_school_names(inbox: Path, schools: Path | None, logger: logging.Logger
         # the one found in the inbox is read as any inbox file is (a link swapped in is not followed)
         content = schools_file.read_bytes() if schools else read_inbox_file(schools_file)
     except RefusedFile as refused:
-        logger.warning("%s : non lu (%s), établissements sans nom", printable(schools_file.name), refused.rule)
+        # the rule's French reason: its code (symlink, unreadable) is the JSON report's, not a sentence
+        logger.warning("%s : non lu, %s ; établissements sans nom", printable(schools_file.name),
+                       printable(IGNORED_REASONS[refused.rule].format(detail=refused.detail)))
         return None, {}, ()
     directory = read_schools(schools_file.name, content)
     for problem in directory.problems:

@@ -18,13 +18,11 @@ os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from datetime import timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Optional  # noqa: E402
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 from transforms.printable import printable  # noqa: E402
 
@@ -270,24 +268,28 @@ def report(
 
 
 @app.command()
-def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées")) -> None:
-    """Historique des exécutions (les plus récentes d'abord)."""
+def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombre d'exécutions affichées"),
+         uai: Optional[str] = typer.Option(None, "--uai", help="Les exécutions d'un seul établissement"),
+         since: Optional[str] = typer.Option(None, "--since", help="Depuis ce jour (AAAA-MM-JJ)"),
+         detail: bool = typer.Option(False, "--detail", help="Sous chaque nuit d'une académie, ses établissements")
+         ) -> None:
+    """Historique des exécutions (les plus récentes d'abord ; une nuit d'académie sur une ligne)."""
+    from pix_livret.history_table import SinceRefused, history_table, since_moment
     from store.database import connect
-    from store.runs import list_runs
+    from store.runs import children_of, list_runs
 
+    try:
+        start = since_moment(since) if since else None
+    except SinceRefused as refused:
+        errors.print(f"[red]{printable(refused, markup=True)}[/red]")
+        raise typer.Exit(EXIT_USAGE)
     settings = _settings(db)
     _reach_database(settings, write=False, migrated=True)
     with connect(settings.database_url, write=False) as connection:
-        history = list_runs(connection, limit)
-    table = Table(title="Historique des exécutions")
-    for column in ("N°", "Type", "Début", "Durée", "Statut"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Résultat")
-    for run in history:
-        duration = f"{(run.ended_at - run.started_at).total_seconds():.0f} s" if run.ended_at else ""
-        table.add_row(str(run.id), run.kind, f"{_local(run.started_at):%d/%m/%Y %H:%M}", duration,
-                      RUN_STATUS_LABELS.get(run.status, run.status), _run_outcome(run.kind, run.counts or {}))
-    console.print(table)
+        history = list_runs(connection, limit, uai=uai.strip().upper() if uai else None, since=start)
+        nights = [run.id for run in history if detail and run.kind == "ingest-academie"]
+        children = children_of(connection, nights)
+    console.print(history_table(history, children))
 
 
 @app.command()
@@ -337,8 +339,9 @@ def _problems_usage(file_ids: list[int], acknowledge: bool, acknowledge_all: boo
 
 
 def _print_open_problems(database_url: str, uai: str | None) -> None:
-    from pix_livret.display import FILE_STATUS_LABELS
     from pipeline.problems import list_problems
+    from pix_livret.history_table import local
+    from transforms.labels import FILE_STATUS_LABELS
 
     listed = list_problems(database_url, uai)
     if not listed.files:
@@ -350,38 +353,13 @@ def _print_open_problems(database_url: str, uai: str | None) -> None:
     for f in listed.files:
         console.print(f"\n[bold]N° {f.id}[/bold] · {f.uai} · {printable(f.name, markup=True)}", soft_wrap=True)
         set_aside = f"{f.rows_quarantined} ligne(s) écartée(s)" if f.rows_quarantined else "fichier entier écarté"
-        console.print(f"  reçu le {_local(f.registered_at):%d/%m/%Y}, "
+        console.print(f"  reçu le {local(f.registered_at):%d/%m/%Y}, "
                       f"{FILE_STATUS_LABELS.get(f.status, f.status)}, {set_aside}")
         for reason in listed.reasons.get(f.id, []):
             where = "fichier entier" if reason["row"] is None else f"ligne {reason['row']}"
             console.print(f"  - {where} : {printable(reason['message'], markup=True)}")
     console.print("\nPour clore un problème : déposez un export corrigé de la classe (la prochaine exécution le clôt), "
                   "ou acquittez-le : pix-livret problems --acknowledge N° …")
-
-
-RUN_STATUS_LABELS = {"running": "en cours", "completed": "réussie", "quarantined": "quarantaine",
-                     "failed": "échec", "interrupted": "interrompue"}
-
-
-def _local(moment):
-    # stored in UTC; SQLite hands it back without its offset
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone()
-
-
-def _run_outcome(kind: str, counts: dict) -> str:
-    if kind == "ingest" and counts:
-        still_open = f", {counts['open_problems']} problème(s) ouvert(s)" if counts.get("open_problems") else ""
-        return f"{counts.get('rows_loaded', 0)} lignes chargées, {counts.get('rows_quarantined', 0)} écartées{still_open}"
-    if kind == "ingest-academie" and counts:  # the fan-out's parent: its establishments each have their own row
-        return (f"{counts.get('establishments', 0)} établissement(s), {counts.get('establishments_quarantined', 0)} "
-                f"en quarantaine, {counts.get('establishments_failed', 0)} en échec")
-    if kind.startswith("export") and counts:
-        return f"{counts.get('students', 0)} élèves, {counts.get('left_out', 0)} certif. écartées"
-    if kind == "attestations" and counts:
-        return f"{counts.get('pages', 0)} attestations, {counts.get('divisions_rendered', 0)} classes"
-    if kind == "acknowledge" and counts:
-        return f"{counts.get('acknowledged', 0)} problème(s) acquitté(s)"
-    return ""
 
 
 @app.command()

@@ -13,10 +13,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from transforms.labels import FILE_STATUS_LABELS
 from transforms.printable import printable
 from transforms.report import UAI_TO_CHECK, RunReport
 
-FILE_STATUS_LABELS = {"loaded": "chargé", "partial": "partiel", "quarantined": "quarantaine", "unchanged": "inchangé"}
 shown = partial(printable, markup=True)
 
 

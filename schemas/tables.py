@@ -194,6 +194,11 @@ class PipelineRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[Optional[str]] = mapped_column(Text)
     process: Mapped[Optional[str]] = mapped_column(String(120), comment="host:pid:start of the process running it")
+    uai: Mapped[Optional[str]] = mapped_column(String(8), index=True,
+                                               comment="the establishment of a run of one (null: several, or not known)")
+    parent_run_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("pipeline_runs.id", name="fk_pipeline_runs_parent_run_id"), index=True,
+        comment="the académie night's run (kind ingest-academie) this establishment's run belongs to")
 
 
 class Attestation(Base):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from schemas.tables import PipelineRun, SourceFile
 
@@ -23,12 +23,14 @@ INTERRUPTED = ("Exécution interrompue avant sa fin (processus arrêté ou machi
 
 def start_run(connection: Connection, kind: str, parameters: dict[str, Any], flow_run_id: str | None,
               now: datetime, process: str | None = None,
-              is_gone: Callable[[str | None], bool] = lambda _process: False) -> int:
-    """Opens the run's row, after closing as interrupted the runs whose process IS_GONE (see close_interrupted)."""
+              is_gone: Callable[[str | None], bool] = lambda _process: False, uai: str | None = None) -> int:
+    """Opens the run's row, after closing as interrupted the runs whose process IS_GONE (see close_interrupted).
+
+    UAI: the establishment of a run of one, when it is known at the start (else finish_run may record it)."""
     close_interrupted(connection, now, is_gone)
     return connection.execute(insert(PipelineRun).values(
         kind=kind, parameters=parameters, flow_run_id=flow_run_id, started_at=now, status="running", counts={},
-        process=process,
+        process=process, uai=uai,
     ).returning(PipelineRun.id)).scalar_one()
 
 
@@ -59,9 +61,19 @@ def read_run_files(connection: Connection, run_id: int) -> list[Row]:
 
 
 def finish_run(connection: Connection, run_id: int, status: str, counts: dict[str, Any], message: str,
-               now: datetime) -> None:
-    connection.execute(update(PipelineRun).where(PipelineRun.id == run_id).values(
-        status=status, counts=counts, message=message, ended_at=now))
+               now: datetime, uai: str | None = None) -> None:
+    """Closes the run's row; UAI, when given, is the establishment the work found it was for (the only one in the
+    database, when none was asked)."""
+    values = {"status": status, "counts": counts, "message": message, "ended_at": now} | ({"uai": uai} if uai else {})
+    connection.execute(update(PipelineRun).where(PipelineRun.id == run_id).values(**values))
+
+
+def adopt_runs(connection: Connection, parent_id: int, flow_run_ids: list[str]) -> None:
+    """The rows recorded by these Prefect flow runs (an académie night's establishments) become PARENT_ID's: the
+    night is then one line of the history, its establishments beneath it."""
+    if flow_run_ids:
+        connection.execute(update(PipelineRun).where(PipelineRun.flow_run_id.in_(flow_run_ids))
+                           .values(parent_run_id=parent_id))
 
 
 def read_runs_of(connection: Connection, flow_run_ids: list[str]) -> dict[str, Row]:
@@ -72,10 +84,32 @@ def read_runs_of(connection: Connection, flow_run_ids: list[str]) -> dict[str, R
     return {row.flow_run_id: row for row in rows}  # the latest row of a flow run retried
 
 
-def list_runs(connection: Connection, limit: int = 50) -> list[Row]:
-    """The latest runs first, as rows with the columns of pipeline_runs."""
+def list_runs(connection: Connection, limit: int = 50, *, uai: str | None = None,
+              since: datetime | None = None) -> list[Row]:
+    """The latest runs first, as rows with the columns of pipeline_runs: the académie nights as one row each (their
+    establishments' runs are children_of them); with UAI, that establishment's runs instead, each on its own (an
+    académie run of one process counts when it registered a file of UAI); with SINCE, those started from then on."""
     runs = PipelineRun.__table__
-    return list(connection.execute(select(runs).order_by(runs.c.id.desc()).limit(limit)).all())
+    query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+    if uai is None:
+        query = query.where(runs.c.parent_run_id.is_(None))
+    else:
+        of_uai = select(SourceFile.first_run_id).where(SourceFile.uai == uai, SourceFile.first_run_id.is_not(None))
+        query = query.where(or_(runs.c.uai == uai, runs.c.id.in_(of_uai)))
+    if since is not None:
+        query = query.where(runs.c.started_at >= since)
+    return list(connection.execute(query).all())
+
+
+def children_of(connection: Connection, parent_ids: list[int]) -> dict[int, list[Row]]:
+    """The establishments' runs of these académie nights, by night, in the order of their UAIs."""
+    runs = PipelineRun.__table__
+    rows = connection.execute(select(runs).where(runs.c.parent_run_id.in_(parent_ids))
+                              .order_by(runs.c.uai, runs.c.id)).all() if parent_ids else []
+    children: dict[int, list[Row]] = {}
+    for row in rows:
+        children.setdefault(row.parent_run_id, []).append(row)
+    return children
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,15 +1,23 @@
 """Builders for tests: small canonical frames (3–6 rows, every CertificationFrame column), hostile inputs."""
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from schemas.referential import LEVEL_COLUMNS
+
+# the English statuses of the JSON report, the history and Prefect: never in what an operator reads
+ENGLISH_STATES = re.compile(r"\b(loaded|partial|quarantined|unchanged|completed|failed|crashed|cancell?ing|"
+                            r"cancell?ed|pending|scheduled|running|paused|unknown|interrupted)\b", re.IGNORECASE)
 
 LABELS = {"certification_number": "Numéro de certification", "first_name": "Prénom", "last_name": "Nom",
           "birth_date": "Date de naissance", "status": "Statut", "score": "Score en Pix", "global_level": "Niveau",
@@ -91,3 +99,26 @@ def artifacts_of(state) -> dict[str, str]:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
     return {artifact.key: artifact.data for artifact in found if artifact.key}
+
+
+@contextmanager
+def kept_run_logs() -> Iterator[list[logging.LogRecord]]:
+    """Every record of Prefect's flow and task run loggers while open, as their handlers receive it (they do not
+    propagate to pytest's caplog)."""
+    class Keep(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    kept = Keep()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for logger in loggers:
+        logger.addHandler(kept)
+    try:
+        yield kept.records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(kept)

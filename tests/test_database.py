@@ -172,3 +172,40 @@ def test_a_read_does_not_take_the_write_lock_that_a_write_on_the_same_engine_hol
             assert reader.exec_driver_sql("SELECT count(*) FROM establishments").scalar_one() == 0
 
     assert time.monotonic() - started < 2
+
+
+def test_the_migration_to_run_uais_reads_each_earlier_run_s_uai_from_its_parameters(db_url):
+    """Before 0010 a run's UAI was only among its parameters: two establishments' runs over two years keep theirs,
+    a run of several keeps none, and `runs --uai` then finds each establishment's runs."""
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from schemas.tables import PipelineRun
+    from store.runs import list_runs
+
+    engine = make_engine(db_url)
+    runs = [("ingest", {"uai": "0861234Z", "inbox": "/srv/depot/0861234Z"}, datetime(2025, 6, 2, tzinfo=timezone.utc)),
+            ("export-lsu", {"livret": "LSU", "school_year": "2024-2025", "uai": "0790101J"},
+             datetime(2025, 6, 20, tzinfo=timezone.utc)),
+            ("ingest", {"uai": "0790101J"}, datetime(2026, 6, 2, tzinfo=timezone.utc)),
+            ("ingest", {"inbox": "/srv/depot", "uai": None}, datetime(2026, 6, 3, tzinfo=timezone.utc)),
+            ("export-lsu", {"livret": "LSU", "school_year": "2025-2026", "uai": "0861234Z"},
+             datetime(2026, 6, 20, tzinfo=timezone.utc))]
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        table = PipelineRun.__table__
+        for kind, parameters, started in runs:
+            connection.execute(table.insert().values(kind=kind, parameters=parameters, started_at=started,
+                                                     status="completed", counts={}))
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        uais = connection.execute(select(PipelineRun.uai, PipelineRun.parent_run_id).order_by(PipelineRun.id)).all()
+        of_one = [run.kind for run in list_runs(connection, uai="0790101J")]
+    engine.dispose()
+    assert [tuple(row) for row in uais] == [("0861234Z", None), ("0790101J", None), ("0790101J", None), (None, None),
+                                            ("0861234Z", None)]
+    assert of_one == ["ingest", "export-lsu"]

@@ -308,7 +308,7 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
         "key": {"any_": ["nightly-academie-report"]}, "flow_run_id": {"any_": [parent["id"]]}}})
     table = [line for line in artifact["data"].splitlines() if line.startswith("| 0") and line.count(" | ") == 9]
     said_state = {line.split(" | ")[0].lstrip("| "): line.rstrip(" |").rsplit("| ", 1)[1] for line in table}
-    assert said_state == {uai: "quarantaine" if uai == bad else "terminé" for uai in academie.uais}, artifact["data"]
+    assert said_state == {uai: "quarantaine" if uai == bad else "réussie" for uai in academie.uais}, artifact["data"]
     assert all(f"| {uai} | {academie.school_names[uai]} |" in artifact["data"] for uai in academie.uais)
     engine = make_engine(production.database)
     with engine.connect() as connection:
@@ -316,7 +316,8 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
                                       .where(Student.uai.in_(academie.uais))).all()
         loaded = dict(connection.execute(select(Certification.uai, func.count()).where(
             Certification.uai.in_(academie.uais)).group_by(Certification.uai)).all())
-        runs = connection.execute(select(PipelineRun.kind, PipelineRun.status, PipelineRun.flow_run_id, PipelineRun.counts)
+        runs = connection.execute(select(PipelineRun.id, PipelineRun.kind, PipelineRun.status, PipelineRun.flow_run_id,
+                                         PipelineRun.counts, PipelineRun.uai, PipelineRun.parent_run_id)
                                   .where(PipelineRun.flow_run_id.in_([parent["id"], *(c["id"] for c in children)]))).all()
     engine.dispose()
     said = artifact["data"] + parent["message"] + production.logs(parent["id"])
@@ -330,6 +331,9 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
     [umbrella] = [r for r in runs if r.kind == "ingest-academie"]
     assert umbrella.flow_run_id == parent["id"] and umbrella.counts["rows_loaded"] == 18
     assert umbrella.counts["attestations_written"] > 0  # each child made its establishment's attestations
+    # the history's night is one line, its establishments' runs beneath it (`pix-livret runs --detail`)
+    assert sorted((r.uai, r.parent_run_id) for r in runs if r.kind == "ingest") == [
+        (uai, umbrella.id) for uai in sorted(academie.uais)]
     # the bound on establishments at once over all the workers: declared, and kept (3 runs, 2 at a time)
     queue = production.request("/work_pools/pix-livret/queues/etablissements")
     assert queue["concurrency_limit"] == 2

@@ -12,12 +12,12 @@ from typing import Literal
 
 from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
+from transforms.labels import prefect_state_label, run_status_label
 from transforms.printable import printable
 from transforms.report import UAI_TO_CHECK
 
 Outcome = Literal["completed", "quarantined", "failed"]
 UAIS_SAID = 10  # UAIs named in the state message; the artifact's table has them all
-OUTCOME_LABELS = {"completed": "terminé", "quarantined": "quarantaine", "failed": "échec"}
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,9 @@ def _count(run: EstablishmentRun, key: str, minus: str | None = None, plus: str 
 
 
 def _state_label(run: EstablishmentRun) -> str:
-    label = OUTCOME_LABELS[run.outcome]
-    return label if run.state in ("COMPLETED", "FAILED") else f"{label} ({run.state.lower()})"
+    # an outcome is a run's status (completed, quarantined, failed): the words of `pix-livret runs`
+    label = run_status_label(run.outcome)
+    return label if run.state in ("COMPLETED", "FAILED") else f"{label} ({prefect_state_label(run.state)})"
 
 
 def _md(text: str) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 from schemas.problems import PROBLEM_COLUMNS, OpenFile
 from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
+from transforms.labels import file_status_label
 from transforms.printable import printable
 
 FileStatus = Literal["loaded", "partial", "quarantined", "unchanged"]
@@ -236,7 +237,7 @@ class RunReport:
                       f"{_md(r['notice'] or '')} |" for r in self.establishment_rows()]
         else:
             lines += ["| Fichier | Établissement | Statut | Lues | Chargées | En quarantaine |", "|---|---|---|---|---|---|"]
-            lines += [f"| {_md(f.name)} | {f.uai} | {f.status} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
+            lines += [f"| {_md(f.name)} | {f.uai} | {file_status_label(f.status)} | {f.rows_read} | {f.rows_loaded} | {f.rows_quarantined} |"
                       for f in self.files]
             lines += [f"{e.uai} : {e.notice}" for e in self.establishments if e.notice]
         lines += [UAI_TO_CHECK.format(uai=uai) for uai in self.uais_to_check]
@@ -299,7 +300,7 @@ def _open_problems_markdown(problems: list[OpenFile]) -> list[str]:
              "Fichiers écartés ni remplacés par un export plus récent de la classe ni acquittés : déposez un export "
              "corrigé, ou acquittez-les (« pix-livret problems --acknowledge N° »).", "",
              "| N° | Établissement | Fichier | Reçu le | Statut | Lignes écartées |", "|---|---|---|---|---|---|"]
-    lines += [f"| {p.id} | {p.uai} | {_md(p.name)} | {p.registered_at:%d/%m/%Y} | {p.status} | {p.rows_quarantined} |"
+    lines += [f"| {p.id} | {p.uai} | {_md(p.name)} | {p.registered_at:%d/%m/%Y} | {file_status_label(p.status)} | {p.rows_quarantined} |"
               for p in problems[:OPEN_PROBLEMS_SHOWN]]
     if len(problems) > OPEN_PROBLEMS_SHOWN:
         lines += ["", f"… et {len(problems) - OPEN_PROBLEMS_SHOWN} autre(s) : « pix-livret problems »."]

@@ -15,7 +15,7 @@ from pipeline.ingest import plan_inbox
 from pipeline.school_years import default_school_year
 from pipeline.settings import Settings, current_settings, using
 from schemas.tables import Attestation, Certification, Establishment, PipelineRun
-from tests.builders import artifacts_of, one_school_inbox
+from tests.builders import artifacts_of, kept_run_logs, one_school_inbox
 from tests.db_builders import add_certification, add_establishment, add_student
 
 YEAR = "2025-2026"
@@ -233,9 +233,13 @@ def test_the_flow_renders_the_default_year_when_none_is_given(school):
 def test_the_flow_publishes_counts_without_names_and_records_its_run(school, engine):
     from flows.attestations import make_attestations
 
-    state = make_attestations(school_year=YEAR, division="3B", return_state=True)
+    with kept_run_logs() as logs:
+        state = make_attestations(school_year=YEAR, division="3B", return_state=True)
 
     assert state.is_completed() and state.result().pages == {"3B": 1}
+    said = "Attestations 0861234Z 2025-2026 : 1 attestation(s) dans 1 classe(s), 2 fichier(s) écrit(s), 0 supprimé(s)."
+    assert state.message == said and said in [r.getMessage() for r in logs]
+    assert not [r.getMessage() for r in logs if "{" in r.getMessage()]
     summary = artifacts_of(state)["attestations"]
     assert "3B : 1 attestation(s)" in summary and "Bernard" not in summary and "Eva" not in summary
     with engine.connect() as connection:

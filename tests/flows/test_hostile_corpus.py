@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment
+from tests.builders import kept_run_logs
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -149,23 +150,8 @@ def folders(db_url, tmp_path, monkeypatch):
 @pytest.fixture
 def run_log_records():
     """Every record of Prefect's flow and task run loggers during the test, as their handlers receive it."""
-    import logging
-
-    class Keep(logging.Handler):
-        def __init__(self):
-            super().__init__()
-            self.records = []
-
-        def emit(self, record):
-            self.records.append(record)
-
-    kept = Keep()
-    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
-    for logger in loggers:
-        logger.addHandler(kept)
-    yield kept.records
-    for logger in loggers:
-        logger.removeHandler(kept)
+    with kept_run_logs() as records:
+        yield records
 
 
 def ingest(inbox, tmp_path, *options):

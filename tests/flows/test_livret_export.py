@@ -17,7 +17,7 @@ from pipeline.settings import Settings, current_settings, using
 from schemas.livret import NAMESPACE
 from schemas.tables import PipelineRun
 from store.database import make_engine
-from tests.builders import artifacts_of
+from tests.builders import artifacts_of, kept_run_logs
 from tests.db_builders import add_certification, add_establishment, add_student
 from transforms.lsu_xml import validate_livret_xml
 
@@ -181,14 +181,21 @@ def test_the_flow_exports_the_default_year_when_none_is_given(school):
 def test_the_flow_publishes_the_counts_and_records_its_run(school, engine):
     from flows.livret_export import livret_export
 
-    state = livret_export(livret="LSU", school_year=YEAR, return_state=True)
+    with kept_run_logs() as logs:
+        state = livret_export(livret="LSU", school_year=YEAR, return_state=True)
 
     assert state.is_completed() and state.result().students == 3
+    # the first thing the run's page shows, and its log line: a sentence, never a dict
+    said = ("Export LSU 0861234Z 2025-2026 : 3 élève(s), 3 certification(s) (2 validée(s), 1 non obtenue(s)), "
+            "4 certification(s) écartée(s).")
+    assert state.message == said and said in [r.getMessage() for r in logs]
+    assert not [r.getMessage() for r in logs if "{" in r.getMessage()]
     summary = artifacts_of(state)["export-lsu"]
     assert "**3** élèves exportés" in summary and "Artagnan" not in summary and "Martin" not in summary
     with engine.connect() as connection:
         run = connection.execute(select(PipelineRun.__table__)).one()
     assert (run.kind, run.status, run.flow_run_id) == ("export-lsu", "completed", str(state.state_details.flow_run_id))
+    assert run.uai == "0861234Z"  # not asked: the only establishment, found by the export
 
 
 @pytest.mark.usefixtures("prefect_harness")

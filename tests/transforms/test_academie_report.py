@@ -1,6 +1,7 @@
 """The fan-out's gathering: establishments' flow runs → the académie's table, state message and status."""
 from __future__ import annotations
 
+from tests.builders import ENGLISH_STATES
 from transforms.academie_report import AcademieReport, EstablishmentRun
 from transforms.inbox import IgnoredEntry
 
@@ -60,10 +61,19 @@ def test_the_artifact_has_one_line_per_establishment_and_the_messages_of_those_t
 
     table = [line for line in markdown.splitlines() if line.startswith("| 0")]
     assert table[:3] == [
-        "| 0860100P | Collège 0860100P | etablissement-0860100P | 2 | 0 | 10 | 0 | 0 | 8 | terminé |",
+        "| 0860100P | Collège 0860100P | etablissement-0860100P | 2 | 0 | 10 | 0 | 0 | 8 | réussie |",
         "| 0790101J | Collège 0790101J | etablissement-0790101J | 2 | 1 | 4 | 3 | 1 | 0 | quarantaine |",
-        "| 0170102K | Collège 0170102K | etablissement-0170102K | — | — | — | — | — | — | échec (crashed) |"]
+        "| 0170102K | Collège 0170102K | etablissement-0170102K | — | — | — | — | — | — | échec (plantée) |"]
     assert "## Établissements à voir" in markdown and "| 0170102K | etablissement-0170102K | exited \\| 1 |" in markdown
+    assert not ENGLISH_STATES.search(markdown)
+
+
+def test_every_state_of_prefect_is_said_in_french_in_the_artifact():
+    states = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED", "CANCELLING", "PENDING", "SCHEDULED", "RUNNING",
+              "PAUSED", "UNKNOWN")
+    report = AcademieReport(tuple(run(f"08601{i:02d}P", state, None, {}) for i, state in enumerate(states)))
+
+    assert not ENGLISH_STATES.search(report.to_markdown())
 
 
 def test_an_entry_refused_at_the_root_is_a_quarantine_and_listed():
