@@ -50,8 +50,9 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
     with failure_published("attestations", (AttestationsError, FanOutError)):
         # Parameters and database checked first: a refusal records nothing
         school_year = check_attestations(school_year, uai, settings)
-        # No UAI on a database of several establishments: each one with data that year, on its own
-        academie = plan_academie(uai, school_year, settings, AttestationsError)
+        # No UAI on a database of several establishments: each one with data that year, on its own (a UAI given,
+        # as the nightly's subflows give it, costs no task)
+        academie = plan_academie(uai, school_year, settings, AttestationsError) if uai is None else None
         if academie:
             return june_state(attestations_of_academie(school_year, academie, division, out_dir, only_changed,
                                                        fan_out, settings), "attestations")
