@@ -1,4 +1,5 @@
-"""The nightly run's fan-out: an académie's establishments as flow runs of their own, shared by the pool's workers.
+"""The nightly run's fan-out: an académie's establishments as flow runs of their own, shared by the pool's workers
+(an académie's June, flows/june.py, starts and waits for its establishments' runs with the same parts).
 
 The nightly flow with fan_out=True plans the inbox as usual, then hands over here: one establishment-ingest flow
 run per establishment (run_deployment, linked to the parent as subflows), on the work queue « etablissements »
@@ -15,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Completed, Failed, State
@@ -81,17 +83,25 @@ def start_establishment_runs(inbox: str, jobs: tuple[EstablishmentJob, ...], ros
         if job.head:  # only when there is one: a deployment made before this parameter existed still takes the rest
             parameters["school_head"] = job.head
         name = f"etablissement-{job.uai}" if job.uai else None
-        key = f"{current_flow_run_id()}:{job.folder}" if current_flow_run_id() else None
-        try:
-            child = run_deployment(ESTABLISHMENT_DEPLOYMENT, parameters=parameters, flow_run_name=name, timeout=0,
-                                   idempotency_key=key)
-        except ObjectNotFound:
-            raise FanOutError(f"Déploiement {ESTABLISHMENT_DEPLOYMENT} introuvable : enregistrez les déploiements "
-                              "(« prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml »), puis "
-                              "relancez l'exécution.") from None
+        child = start_child_run(ESTABLISHMENT_DEPLOYMENT, parameters, name, key=job.folder)
         started[str(child.id)] = {"uai": job.uai, "name": job.name, "flow_run": child.name}
     get_run_logger().info("%d exécution(s) establishment-ingest lancée(s) sur la file « %s »", len(started), QUEUE)
     return started
+
+
+def start_child_run(deployment: str, parameters: dict, name: str | None, *, key: str,
+                    work_queue_name: str | None = None) -> FlowRun:
+    """A flow run of DEPLOYMENT, created without waiting (a subflow of this run in the UI), on WORK_QUEUE_NAME (by
+    default the deployment's queue). A retried parent finds the run it created for KEY (idempotency key).
+    FanOutError when the deployment was never registered."""
+    idempotency_key = f"{current_flow_run_id()}:{key}" if current_flow_run_id() else None
+    try:
+        return run_deployment(deployment, parameters=parameters, flow_run_name=name, timeout=0,
+                              idempotency_key=idempotency_key, work_queue_name=work_queue_name)
+    except ObjectNotFound:
+        raise FanOutError(f"Déploiement {deployment} introuvable : enregistrez les déploiements "
+                          "(« prefect --no-prompt deploy --all --prefect-file deploy/prefect.yaml »), puis "
+                          "relancez l'exécution.") from None
 
 
 @task(cache_policy=NO_CACHE)
@@ -115,13 +125,16 @@ def wait_for_establishment_runs(flow_run_ids: list[str]) -> dict[str, tuple[str,
 
 @task(retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS, retry_condition_fn=retry_when_transient,
       cache_policy=NO_CACHE)
-def read_recorded_runs(settings: Settings, flow_run_ids: list[str], parent_id: int) -> dict[str, tuple[str, dict]]:
-    """The status and counts each establishment's run wrote in the run history, by flow run id; those rows made
-    PARENT_ID's, so that `pix-livret runs` shows the night as one line (a night killed before this step leaves its
-    establishments' rows on their own: each is still in the history)."""
-    with connect(settings.database_url) as connection:
-        adopt_runs(connection, parent_id, flow_run_ids)
-        return {i: (row.status, dict(row.counts or {})) for i, row in read_runs_of(connection, flow_run_ids).items()}
+def read_recorded_runs(settings: Settings, flow_run_ids: list[str], parent_id: int | None = None
+                       ) -> dict[str, tuple[str, dict, str | None]]:
+    """The status, counts and message each establishment's run wrote in the run history, by flow run id; those rows
+    made PARENT_ID's when given, so that `pix-livret runs` shows the night as one line (a night killed before this
+    step leaves its establishments' rows on their own: each is still in the history)."""
+    with connect(settings.database_url, write=parent_id is not None) as connection:
+        if parent_id is not None:
+            adopt_runs(connection, parent_id, flow_run_ids)
+        return {i: (row.status, dict(row.counts or {}), row.message)
+                for i, row in read_runs_of(connection, flow_run_ids).items()}
 
 
 @task(cache_policy=NO_CACHE)
@@ -142,7 +155,7 @@ def academie_state(report: AcademieReport) -> State:
     return Completed(message=message, data=report)
 
 
-def _establishment_run(started: dict, ended: tuple[str, str | None], recorded: tuple[str, dict] | None,
+def _establishment_run(started: dict, ended: tuple[str, str | None], recorded: tuple[str, dict, str | None] | None,
                        ) -> EstablishmentRun:
-    status, counts = recorded or (None, {})
+    status, counts, _ = recorded or (None, {}, None)
     return EstablishmentRun(started["uai"], started["name"], started["flow_run"], ended[0], ended[1], status, counts)

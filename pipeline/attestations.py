@@ -6,13 +6,14 @@ AttestationsReport.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.gc_policy import rare_collections
 from pipeline.history import recorded_run, utc_now
+from pipeline.june import each_establishment
 from pipeline.requests import check_year_and_database, chosen_establishment
 from pipeline.settings import Settings
 from pipeline.work_sharing import share_out
@@ -22,6 +23,7 @@ from store.locks import establishment_lock
 from store.query import read_certifications, read_establishment_head, read_establishment_label
 from transforms.attestations import (ClassJob, RenderedClass, RenderPlan, build_attestation_pages, plan_renders,
                                      render_job)
+from transforms.june_report import ATTESTATIONS_COLUMNS, EstablishmentOutcome, JuneReport
 from transforms.private_files import write_private_file
 from transforms.select_livret import select_livret_certifications
 from transforms.worded import WordedError
@@ -104,6 +106,27 @@ def produce_attestations(school_year: str, uai: str | None, settings: Settings, 
             report = write_attestations(settings.database_url, plan, rendered, uai, school_year, out_root)
         outcome.counts, outcome.message, outcome.uai = report.counts(), report.asstr(), uai
     return report
+
+
+def attestations_of_establishments(school_year: str, uais: Sequence[str], settings: Settings, *,
+                                   division: str | None = None, out_dir: str | None = None,
+                                   only_changed: bool = False, flow_run_id: str | None = None,
+                                   on_wait: Callable[[str], None] = lambda uai: None,
+                                   on_done: Callable[[EstablishmentOutcome], None] = lambda outcome: None,
+                                   ) -> JuneReport:
+    """An académie's June: produce_attestations for each of UAIS, each into a folder of its own
+    (establishment_out_dir) and recorded as its own run; one that fails is named with its reason and the others
+    are done. ON_DONE(outcome) after each."""
+    outcomes = each_establishment(uais, lambda uai: produce_attestations(
+        school_year, uai, settings, division=division, out_dir=establishment_out_dir(out_dir, uai),
+        only_changed=only_changed, flow_run_id=flow_run_id, on_wait=on_wait), (AttestationsError,), on_done)
+    return JuneReport("Attestations", school_year, ATTESTATIONS_COLUMNS, outcomes)
+
+
+def establishment_out_dir(out_dir: str | None, uai: str) -> str | None:
+    """Where UAI's attestations go in an académie's run: OUT_DIR/UAI when a folder is given (a class's PDF of one
+    establishment would otherwise overwrite another's), else the usual PIX_LIVRET_OUT_DIR/attestations/UAI/YEAR."""
+    return str(Path(out_dir) / uai) if out_dir else None
 
 
 def check_attestations_request(school_year: str, database_url: str) -> None:

@@ -178,22 +178,6 @@ def _newer_lines(out_root: Path, school_years: tuple[str, ...], than_ns: int) ->
     return any(path.stat().st_mtime_ns > than_ns for year in school_years for path in _summary_line_paths(out_root, year))
 
 
-def default_year(database_url: str, uai: str | None, today: date) -> str:
-    """The year asked for when none is given, as for the attestations: that of the latest certification (of UAI,
-    else the latest of any establishment), else of the last roster, else the one TODAY falls in.
-    """
-    from pipeline.school_years import default_school_year
-
-    def of(uai: str | None) -> str:
-        return default_school_year(uai, today, database_url=database_url)
-
-    if uai is not None or not is_ready(database_url):
-        return of(uai)
-    with connect(database_url, write=False) as connection:
-        known = list_establishments(connection)
-    return max((of(u) for u in known), default=of(None))
-
-
 def choose_targets(database_url: str, school_year: str, uai: str | None) -> list[str]:
     """The UAIs to make bilans of; BilanError when the request cannot be met."""
     try:

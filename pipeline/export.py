@@ -5,6 +5,7 @@ Takes the request (livret, year, UAI) and the settings' database URL, output fol
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib.metadata import version
@@ -13,6 +14,7 @@ from pathlib import Path
 from pandera.typing import DataFrame
 
 from pipeline.history import recorded_run
+from pipeline.june import each_establishment
 from pipeline.requests import check_year_and_database, chosen_establishment
 from pipeline.settings import Settings
 from schemas.livret import LIVRETS, LeftOutReason, Livret
@@ -20,6 +22,7 @@ from schemas.referential import Status
 from schemas.stored import StoredCertificationFrame
 from store.database import connect
 from store.query import read_certifications
+from transforms.june_report import EXPORT_COLUMNS, EstablishmentOutcome, JuneReport
 from transforms.lsu_xml import LivretXmlInvalid, left_out_csv, left_out_file_name, livret_file_name, render_livret_xml
 from transforms.private_files import write_private_file
 from transforms.select_livret import LivretSelection, select_livret_certifications
@@ -108,6 +111,18 @@ def export_livret(livret: Livret, school_year: str, uai: str | None, settings: S
                               settings.editor, (now or datetime.now()).astimezone())
         outcome.counts, outcome.message, outcome.uai = report.counts(), report.asstr(), uai
     return report
+
+
+def export_establishments(livret: Livret, school_year: str, uais: Sequence[str], settings: Settings, *,
+                          out_dir: str | None = None, now: datetime | None = None, flow_run_id: str | None = None,
+                          on_done: Callable[[EstablishmentOutcome], None] = lambda outcome: None) -> JuneReport:
+    """An académie's June: export_livret for each of UAIS, into one folder (the file names differ by UAI), each
+    recorded as its own run; one that fails is named with its reason and the others are done. ON_DONE(outcome)
+    after each."""
+    outcomes = each_establishment(uais, lambda uai: export_livret(livret, school_year, uai, settings, out_dir=out_dir,
+                                                                  now=now, flow_run_id=flow_run_id),
+                                  EXPORT_ERRORS, on_done)
+    return JuneReport(f"Export {livret}", school_year, EXPORT_COLUMNS, outcomes)
 
 
 def check_export_request(livret: str, school_year: str, database_url: str) -> None:

@@ -188,11 +188,13 @@ def ingest(
 def export(
     livret: str = typer.Argument(..., help="lsu (collège) ou lsl (lycée)"),
     year: str = typer.Option(..., "--year", help="Année scolaire, ex. 2025-2026"),
-    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (facultatif si la base n'a qu'un établissement)"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (sans : chaque établissement de la base qui a des "
+                                      "données cette année)"),
     out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR)"),
     db: Optional[str] = DbOption,
 ) -> None:
-    """Produit le fichier d'import du livret scolaire (LSU ou LSL) et la liste des certifications écartées."""
+    """Produit le fichier d'import du livret scolaire (LSU ou LSL) et la liste des certifications écartées ; sans
+    --uai, ceux de chaque établissement de la base."""
     if livret.upper() not in ("LSU", "LSL"):
         errors.print(f"[red]Livret inconnu : « {livret} » (attendu lsu ou lsl).[/red]")
         raise typer.Exit(EXIT_USAGE)
@@ -206,6 +208,7 @@ def export(
         state = livret_export(livret=livret.upper(), school_year=year, uai=uai, out_dir=str(out) if out else None,
                               return_state=True)
     result = state.result(raise_on_failure=False)
+    _finish_academie(result)
     if not state.is_completed():
         errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -216,11 +219,14 @@ def export(
 def attestations(
     division: Optional[str] = typer.Option(None, "--division", help="Une seule classe, ex. 3A"),
     year: Optional[str] = typer.Option(None, "--year", help="Année scolaire (défaut : celle de la dernière certification)"),
-    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (facultatif si la base n'a qu'un établissement)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR/attestations/UAI/ANNÉE)"),
+    uai: Optional[str] = typer.Option(None, "--uai", help="UAI (sans : chaque établissement de la base qui a des "
+                                      "données cette année)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Dossier de sortie (défaut : PIX_LIVRET_OUT_DIR/"
+                                       "attestations/UAI/ANNÉE ; sans --uai, un sous-dossier par UAI)"),
     db: Optional[str] = DbOption,
 ) -> None:
-    """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève."""
+    """Produit les attestations PDF des élèves certifiés : un PDF par classe et un par élève ; sans --uai, celles de
+    chaque établissement de la base."""
     from datetime import date
 
     from pipeline.settings import using
@@ -235,6 +241,7 @@ def attestations(
         state = make_attestations(school_year=year, uai=uai,
                                   division=division, out_dir=str(out) if out else None, return_state=True)
     result = state.result(raise_on_failure=False)
+    _finish_academie(result)
     if not state.is_completed():
         errors.print(f"[red]{printable(_failure_text(result, state), markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
@@ -253,13 +260,14 @@ def report(
     """Produit le bilan Pix de l'établissement (HTML, PDF, tableur), et la synthèse académique s'il y en a plusieurs."""
     from datetime import date
 
-    from pipeline.bilans import BilanError, default_year, make_bilans
+    from pipeline.bilans import BilanError, make_bilans
+    from pipeline.school_years import default_school_year
 
     settings = _settings(db)
     _reach_database(settings, write=False)
     url = settings.database_url
     try:
-        result = make_bilans(url, (out or settings.out_dir).resolve(), year or default_year(url, uai, date.today()),
+        result = make_bilans(url, (out or settings.out_dir).resolve(), year or default_school_year(uai, date.today(), database_url=url),
                              uai, date.today(), workers=settings.workers)
     except BilanError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
@@ -476,6 +484,24 @@ def demo(dir: Path = typer.Option(Path("var/demo"), "--dir", help="Dossier de la
     except DemoError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_USAGE if isinstance(error, DemoFolderRefused) else EXIT_FAILURE)
+
+
+def _finish_academie(result) -> None:
+    """For an académie's June (RESULT: its report, or the failure carrying it): the table printed, then exit 0, or
+    1 when an establishment failed. For one establishment, nothing."""
+    from flows.june import JuneNotClean
+    from pix_livret.display import print_june_summary
+    from transforms.june_report import JuneReport
+
+    report = result.report if isinstance(result, JuneNotClean) else result
+    if not isinstance(report, JuneReport):
+        return
+    print_june_summary(report, console)
+    if report.failed:
+        errors.print("[red]Des établissements n'ont pas pu être faits (motif dans le tableau) : les autres le "
+                     "sont.[/red]")
+        raise typer.Exit(EXIT_FAILURE)
+    raise typer.Exit(EXIT_OK)
 
 
 def _print_lines(text: str) -> None:

@@ -1,5 +1,6 @@
 """What the command line prints of an ingest (French): one line per file for one establishment, one line per
-establishment for an académie, then the counts and the entries of the inbox that were not read.
+establishment for an académie, then the counts and the entries of the inbox that were not read; and of an
+académie's June (export, attestations), one line per establishment.
 
 Takes a RunReport and a rich Console; row numbers and columns only, never a name. Every piece of input text
 (file names, columns, messages quoting cells) goes through `shown`: a cell reading "[/b]" is text, not rich
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from transforms.labels import FILE_STATUS_LABELS
+from transforms.june_report import JuneReport
 from transforms.printable import printable
 from transforms.report import UAI_TO_CHECK, RunReport
 
@@ -94,3 +96,18 @@ def _establishment_table(report: RunReport) -> Table:
     total = {k: sum(r[k] for r in rows) for k in counts} | {"ignored": len(report.ignored)}
     table.add_row("Total", "", *(str(total[k]) for k in counts), "", style="bold")
     return table
+
+
+def print_june_summary(report: JuneReport, console: Console) -> None:
+    """The académie's table: per UAI its counts, or the reason it failed; then the sentence that sums it up."""
+    table = Table(title=f"{report.title} {report.school_year} : {len(report.establishments)} établissements",
+                  box=box.SIMPLE_HEAD)
+    headers = report.headers()
+    table.add_column(headers[0], no_wrap=True)
+    for header in headers[1:-1]:
+        table.add_column(header, justify="right")
+    table.add_column(headers[-1])
+    for row in report.rows():
+        table.add_row(*(shown(cell) for cell in row))
+    console.print(table)
+    console.print(shown(report.state_message()))

@@ -9,7 +9,7 @@ from datetime import date
 
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, union
 
 from schemas.referential import LEVEL_COLUMNS
 from schemas.stored import StoredCertificationFrame
@@ -60,6 +60,15 @@ def list_establishments(connection: Connection) -> list[str]:
     return list(connection.execute(select(Establishment.uai).order_by(Establishment.uai)).scalars())
 
 
+def list_establishments_of_year(connection: Connection, school_year: int) -> list[str]:
+    """UAIs with data for SCHOOL_YEAR (2025 for 2025-2026), sorted: a certification not purged, or that year's
+    roster. An enrolment without any certification counts: its June fails, and says why."""
+    c, e = Certification.__table__.c, Enrolment.__table__.c
+    certified = select(c.uai).where(c.school_year == school_year, c.anonymised_at.is_(None))
+    enrolled = select(e.uai).where(e.school_year == school_year)
+    return sorted(set(connection.execute(union(certified, enrolled)).scalars()))
+
+
 class EstablishmentChoiceError(ValueError):
     """The establishment asked for cannot be chosen (French message for the administrator)."""
 
@@ -96,23 +105,27 @@ def read_establishment_head(connection: Connection, uai: str) -> str | None:
     return connection.execute(select(Establishment.head).where(Establishment.uai == uai)).scalar()
 
 
-def read_latest_school_year(connection: Connection, uai: str, today: date) -> int | None:
-    """The latest school year (2025 for 2025-2026) holding a result of UAI not after TODAY, None when none.
+def read_latest_school_year(connection: Connection, uai: str | None, today: date) -> int | None:
+    """The latest school year (2025 for 2025-2026) holding a result of UAI (of any establishment when None) not after
+    TODAY, None when none.
 
     Not after today: a date that cannot be is set aside when loaded, and this keeps a stray one from moving every
     default to a year to come. Purged certifications are left out: their year has nothing left to print.
     """
     c = Certification.__table__.c
     this_year = today.year if today.month >= 9 else today.year - 1
+    of_uai = () if uai is None else (c.uai == uai,)
     return connection.execute(
         select(func.max(c.school_year))
-        .where(c.uai == uai, c.anonymised_at.is_(None), c.school_year <= this_year,
+        .where(*of_uai, c.anonymised_at.is_(None), c.school_year <= this_year,
                c.passed_on.is_(None) | (c.passed_on <= today))).scalar()
 
 
-def read_roster_school_year(connection: Connection, uai: str) -> int | None:
-    """ANNEE_SCOLAIRE of UAI's last roster (2025 for 2025-2026), None when unknown."""
-    return connection.execute(select(Establishment.school_year).where(Establishment.uai == uai)).scalar()
+def read_roster_school_year(connection: Connection, uai: str | None) -> int | None:
+    """ANNEE_SCOLAIRE of UAI's last roster (2025 for 2025-2026; the latest of any establishment's when UAI is None),
+    None when unknown."""
+    of_uai = () if uai is None else (Establishment.uai == uai,)
+    return connection.execute(select(func.max(Establishment.school_year)).where(*of_uai)).scalar()
 
 
 def read_absents(connection: Connection, uai: str, today: date) -> list[dict]:

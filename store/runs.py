@@ -77,9 +77,10 @@ def adopt_runs(connection: Connection, parent_id: int, flow_run_ids: list[str]) 
 
 
 def read_runs_of(connection: Connection, flow_run_ids: list[str]) -> dict[str, Row]:
-    """The rows (status, counts) of the runs recorded by these Prefect flow runs, by flow run id: how the nightly
+    """The rows (status, counts, message) of the runs recorded by these Prefect flow runs, by flow run id: how a
     fan-out learns what each establishment's run did, whichever machine ran it."""
-    rows = connection.execute(select(PipelineRun.flow_run_id, PipelineRun.status, PipelineRun.counts)
+    rows = connection.execute(select(PipelineRun.flow_run_id, PipelineRun.status, PipelineRun.counts,
+                                     PipelineRun.message)
                               .where(PipelineRun.flow_run_id.in_(flow_run_ids)).order_by(PipelineRun.id)).all()
     return {row.flow_run_id: row for row in rows}  # the latest row of a flow run retried
 

@@ -66,6 +66,36 @@ def test_attestations_writes_one_pdf_per_class_with_a_validated_student(school, 
     assert "3A : 1 attestation(s)" in result.output and "2025-2026" in result.output
 
 
+@pytest.fixture
+def academie(school, engine):
+    """SCHOOL and a second establishment whose roster of the year is in, but none of its results yet."""
+    add_establishment(engine, "0870001A")
+    add_student(engine, 3, uai="0870001A", last_name="Durand", first_name="Louis")
+    return school
+
+
+def test_export_without_uai_does_every_establishment_and_fails_naming_the_one_with_nothing(academie, tmp_path):
+    result = CliRunner().invoke(app, ["export", "lsu", "--year", YEAR, "--out", str(tmp_path / "x"),
+                                      "--db", academie])
+
+    assert result.exit_code == EXIT_FAILURE, result.output
+    assert [p.name for p in (tmp_path / "x").glob("*.xml")] == ["LSU_0861234Z_2025-2026.xml"]
+    lines = result.output.splitlines()
+    assert any(line.split()[:5] == ["0861234Z", "2", "1", "1", "0"] for line in lines), result.output
+    assert any(line.split()[:3] == ["0870001A", "—", "—"] and "Aucune certification Pix" in line for line in lines)
+    assert "Export LSU 2025-2026 : 1 établissement(s) sur 2 fait(s) ; en échec : 0870001A" in result.output
+    assert "Martin" not in result.output and "Louis" not in result.output
+
+
+def test_attestations_without_uai_make_a_folder_per_establishment_and_succeed(academie, tmp_path):
+    result = CliRunner().invoke(app, ["attestations", "--out", str(tmp_path / "pdf"), "--db", academie])
+
+    assert result.exit_code == EXIT_OK, result.output
+    assert [p.relative_to(tmp_path / "pdf").as_posix() for p in (tmp_path / "pdf").rglob("Attestations_Pix_*.pdf")] \
+        == ["0861234Z/Attestations_Pix_3A.pdf"]
+    assert "Attestations 2025-2026 : 2 établissement(s) sur 2 fait(s)" in result.output
+
+
 def test_demo_runs_the_whole_pipeline_and_says_where_things_are(tmp_path, monkeypatch):
     monkeypatch.setenv("PIX_LIVRET_DB_URL", "sqlite:///the-callers.sqlite")
     result = CliRunner().invoke(app, ["demo", "--dir", str(tmp_path / "demo")])

@@ -41,3 +41,14 @@ def test_the_fan_out_starts_a_deployment_of_the_file_on_the_queue_the_readme_lim
     assert deployment["work_pool"]["work_queue_name"] == QUEUE and not deployment.get("schedules")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"prefect work-queue create {QUEUE} --pool pix-livret --limit" in readme
+
+
+@pytest.mark.parametrize("module, constant", [("flows.livret_export", "EXPORT_DEPLOYMENT"),
+                                              ("flows.attestations", "ATTESTATIONS_DEPLOYMENT")])
+def test_an_academie_s_june_fans_out_to_a_deployment_of_its_own_flow_in_the_file(module, constant):
+    flow_name, name = getattr(importlib.import_module(module), constant).split("/")
+    [deployment] = [d for d in DEPLOYMENTS if d["name"] == name]
+    path, attribute = deployment["entrypoint"].split(":")
+    assert path.removesuffix(".py").replace("/", ".") == module
+    assert getattr(importlib.import_module(module), attribute).name == flow_name
+    assert deployment["parameters"]["fan_out"] is False  # the académie in the one run unless asked

@@ -1,8 +1,10 @@
 """The production path for real: `prefect server start` with API authentication, a process work pool,
 `prefect deploy` on deploy/prefect.yaml exactly as the README says, a worker with the env file's variables; then
-the nightly run, the June export and the attestations triggered as an administrator would, on one server.
+the nightly run, the June export and the attestations triggered as an administrator would (an académie's too, over
+two workers), on one server.
 
-Slow (~1–2 min: a server, a worker, a dozen flow runs in their own processes): one module-scoped server for all.
+Slow (~2–3 min: a server, two workers, a dozen flow runs in their own processes): one module-scoped server for
+all.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -27,7 +30,8 @@ from sqlalchemy import func, select
 from pix_livret.demo.sample_data import make_sample_academie, make_sample_establishment
 from pix_livret.temporary_server import free_port
 from schemas.tables import Certification, PipelineRun, Student
-from store.database import make_engine
+from store.database import make_engine, upgrade_to_head
+from tests.db_builders import add_certification, add_establishment, add_student
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -177,6 +181,13 @@ def webhook():
 
 
 @pytest.fixture(scope="module")
+def second_worker(production):
+    """A second worker started as on another machine (same code, same env file, same server; here the same SQLite
+    file stands for the shared PostgreSQL and the same disk for the shared storage)."""
+    production.start(["prefect", "worker", "start", "--pool", "pix-livret"], production.worker_env, "worker-2")
+
+
+@pytest.fixture(scope="module")
 def school(tmp_path_factory):
     return make_sample_establishment(tmp_path_factory.mktemp("school") / "inbox")
 
@@ -280,15 +291,13 @@ def test_a_webhook_that_refuses_the_test_message_is_said_at_once(production, web
     assert "jeton-secret" not in said and "Traceback" not in said
 
 
+@pytest.mark.usefixtures("second_worker")
 def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(production, tmp_path):
-    """The académie's night spread over the pool (README « Une académie sur plusieurs machines »): a second worker
-    started as on another machine (same code, same env file, same server; here the same SQLite file stands for the
-    shared PostgreSQL and the same disk for the shared storage), the nightly run with fan_out, one establishment
-    with a file that cannot be read."""
+    """The académie's night spread over the pool (README « Une académie sur plusieurs machines »): two workers, the
+    nightly run with fan_out, one establishment with a file that cannot be read."""
     academie = make_sample_academie(tmp_path / "academie", establishments=3, classes=1, students_per_class=6)
     bad = academie.uais[1]
     (academie.root / bad / "20260320_resultats_3Z.csv").write_text("pas un export Pix\n", encoding="utf-8")
-    production.start(["prefect", "worker", "start", "--pool", "pix-livret"], production.worker_env, "worker-2")
 
     parent = production.run("nightly-ingest/nightly", {"inbox": str(academie.root), "fan_out": True})
 
@@ -339,6 +348,48 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
     assert queue["concurrency_limit"] == 2
     spans = [(datetime.fromisoformat(c["start_time"]), datetime.fromisoformat(c["end_time"])) for c in children]
     assert max(sum(start <= moment < end for start, end in spans) for moment, _ in spans) <= 2, spans
+
+
+@pytest.mark.usefixtures("second_worker")
+def test_an_academie_s_june_runs_one_export_and_one_attestations_run_per_establishment_over_two_workers(production):
+    """The June of an académie (README « Le mois de juin d'une académie »): the export and the attestations
+    deployments with no UAI and fan_out, each establishment a flow run of its own on the queue « etablissements »;
+    one establishment has its roster of the year but no result yet. Their data is of a year of its own (2023-2024),
+    which the other tests' establishments have nothing in: only these two are done."""
+    done, empty = "0175000A", "0175001B"
+    engine = make_engine(production.database)
+    upgrade_to_head(engine)
+    for uai in (done, empty):
+        add_establishment(engine, uai, school_year=2023)
+    eleve = add_student(engine, 7001, uai=done, last_name="Marchand", first_name="Zoé", school_years=(2023,))
+    add_certification(engine, 7001, uai=done, student_id=eleve, passed_on=date(2024, 3, 20))
+    add_student(engine, 7002, uai=empty, last_name="Vidal", first_name="Yann", school_years=(2023,))
+    engine.dispose()
+
+    # both at once, as an administrator may start them: the four establishment runs share the two workers
+    with ThreadPoolExecutor(2) as triggers:
+        started = [triggers.submit(production.run, deployment, {"school_year": "2023-2024", "fan_out": True})
+                   for deployment in ("livret-export/export-lsu", "make-attestations/attestations")]
+    export, attestations = (run.result() for run in started)
+
+    assert (export["type"], export["message"]) == ("FAILED", f"Export LSU 2023-2024 : 1 établissement(s) sur 2 "
+                                                             f"fait(s) ; en échec : {empty} (motifs dans le tableau)")
+    assert (attestations["type"], attestations["message"]) == (
+        "COMPLETED", "Attestations 2023-2024 : 2 établissement(s) sur 2 fait(s)"), attestations
+    names = [f"{flow}-{uai}" for flow in ("livret-export", "make-attestations") for uai in (done, empty)]
+    children = production.request("/flow_runs/filter", {"flow_runs": {"name": {"any_": names}}})
+    states = {c["name"]: c["state_type"] for c in children}
+    assert states == {name: "FAILED" if name == f"livret-export-{empty}" else "COMPLETED" for name in names}
+    assert all(c["parent_task_run_id"] and c["work_queue_name"] == "etablissements" for c in children)
+    [table] = [a["data"] for a in production.request("/artifacts/filter", {"artifacts": {
+        "key": {"any_": ["export-lsu"]}, "flow_run_id": {"any_": [export["id"]]}}})]
+    assert f"| {done} | 1 | 1 | 0 | 0 |  |" in table
+    assert f"| {empty} | — | — | — | — | Aucune certification Pix de l'établissement {empty}" in table
+    said = table + export["message"] + production.logs(export["id"]) + production.logs(attestations["id"])
+    assert not [name for name in ("Marchand", "Zoé", "Vidal", "Yann", "7001", "7002") if name in said]
+    out = production.root / "out"
+    assert (out / f"LSU_{done}_2023-2024.xml").exists() and not list(out.glob(f"LSU_{empty}_*"))
+    assert (out / "attestations" / done / "2023-2024" / "Attestations_Pix_3A.pdf").exists()
 
 
 # What a run that ends Failed by design leaves in its Logs tab on the real worker: its French reason as the last line,
