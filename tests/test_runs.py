@@ -129,7 +129,8 @@ def test_the_fan_out_makes_its_establishments_runs_its_own(engine, db_url):
 
     recorded = read_recorded_runs.fn(Settings(db_url=db_url), ["run-0861234Z", "run-0790101J"], parent)
 
-    assert recorded == {"run-0861234Z": ("completed", {"rows_loaded": 1}), "run-0790101J": ("completed", {"rows_loaded": 1})}
+    assert recorded == {"run-0861234Z": ("completed", {"rows_loaded": 1}, "…"),
+                        "run-0790101J": ("completed", {"rows_loaded": 1}, "…")}
     with engine.connect() as connection:
         adopted = connection.execute(select(PipelineRun.uai, PipelineRun.parent_run_id)
                                      .where(PipelineRun.kind == "ingest").order_by(PipelineRun.uai)).all()
