@@ -31,7 +31,7 @@ from transforms.academie_report import AcademieReport, EstablishmentRun
 from transforms.worded import WordedError
 
 ESTABLISHMENT_DEPLOYMENT = "establishment-ingest/nightly-establishment"
-QUEUE = "etablissements"  # deploy/prefect.yaml's queue of the establishment runs; its limit is set by the README's command
+QUEUE = "etablissements"  # deploy/prefect.yaml's queue of the establishment runs; its limit is set by the operator guide's command
 POLL_SECONDS = 5
 # the night and the morning: an establishment still not over then (no worker, queue stuck) is reported as failed
 WAIT_LIMIT_SECONDS = 12 * 3600

@@ -18,7 +18,7 @@ from store.retention import Removed, erase_person, find_person, purge_before
 from transforms.lsu_xml import left_out_file_name, livret_file_name
 from transforms.select_livret import school_year_bounds
 
-DEFAULT_RETENTION_YEARS = 3  # documented in the README: the current school year and the two before it
+DEFAULT_RETENTION_YEARS = 3  # documented in docs/guide-exploitation.md: the current school year and the two before it
 _YEAR_IN_NAME = re.compile(r"(?:^|_)(\d{4})-(\d{4})(?:[_.]|$)")
 
 

@@ -31,7 +31,7 @@ def test_the_worker_env_example_sets_what_the_deployments_and_the_flows_read():
             "PREFECT_API_URL", "PREFECT_API_AUTH_STRING"} <= names
 
 
-def test_the_fan_out_starts_a_deployment_of_the_file_on_the_queue_the_readme_limits():
+def test_the_fan_out_starts_a_deployment_of_the_file_on_the_queue_the_operator_guide_limits():
     from flows.fan_out import ESTABLISHMENT_DEPLOYMENT, QUEUE
 
     flow_name, name = ESTABLISHMENT_DEPLOYMENT.split("/")
@@ -39,8 +39,8 @@ def test_the_fan_out_starts_a_deployment_of_the_file_on_the_queue_the_readme_lim
     path, attribute = deployment["entrypoint"].split(":")
     assert getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), attribute).name == flow_name
     assert deployment["work_pool"]["work_queue_name"] == QUEUE and not deployment.get("schedules")
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    assert f"prefect work-queue create {QUEUE} --pool pix-livret --limit" in readme
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "guide-exploitation.md").read_text(encoding="utf-8")
+    assert f"prefect work-queue create {QUEUE} --pool pix-livret --limit" in guide
 
 
 @pytest.mark.parametrize("module, constant", [("flows.livret_export", "EXPORT_DEPLOYMENT"),

@@ -1,5 +1,5 @@
 """The production path for real: `prefect server start` with API authentication, a process work pool,
-`prefect deploy` on deploy/prefect.yaml exactly as the README says, a worker with the env file's variables; then
+`prefect deploy` on deploy/prefect.yaml exactly as docs/guide-exploitation.md says, a worker with the env file's variables; then
 the nightly run, the June export and the attestations triggered as an administrator would (an académie's too, over
 two workers), on one server.
 
@@ -49,7 +49,7 @@ print(json.dumps({"id": str(run.id), "type": run.state.type.value, "name": run.s
 
 
 class Production:
-    """A Prefect server, the pool, the deployments and one worker, as the README's Mise en production starts them."""
+    """A Prefect server, the pool, the deployments and one worker, as the operator guide's « Mise en production » starts them."""
 
     def __init__(self, root: Path, auth: str | None = AUTH) -> None:
         port = free_port()
@@ -74,7 +74,7 @@ class Production:
                                  self.server_env, "server")
         self.wait_healthy()
         self.prefect(["work-pool", "create", "pix-livret", "--type", "process"])
-        # the queue of the académie's establishment runs, with the limit the README sets (2 here: 3 establishments)
+        # the queue of the académie's establishment runs, with the limit the operator guide sets (2 here: 3 establishments)
         self.prefect(["work-queue", "create", "etablissements", "--pool", "pix-livret", "--limit", "2"])
         self.prefect(["--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml"])
         self.worker = self.start(["pix-livret", "worker", "--pool", "pix-livret"], self.worker_env, "worker")
@@ -293,7 +293,7 @@ def test_a_webhook_that_refuses_the_test_message_is_said_at_once(production, web
 
 @pytest.mark.usefixtures("second_worker")
 def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(production, tmp_path):
-    """The académie's night spread over the pool (README « Une académie sur plusieurs machines »): two workers, the
+    """The académie's night spread over the pool (docs/guide-exploitation.md « Une académie sur plusieurs machines »): two workers, the
     nightly run with fan_out, one establishment with a file that cannot be read."""
     academie = make_sample_academie(tmp_path / "academie", establishments=3, classes=1, students_per_class=6)
     bad = academie.uais[1]
@@ -352,7 +352,7 @@ def test_an_academie_fans_out_one_run_per_establishment_over_two_workers(product
 
 @pytest.mark.usefixtures("second_worker")
 def test_an_academie_s_june_runs_one_export_and_one_attestations_run_per_establishment_over_two_workers(production):
-    """The June of an académie (README « Le mois de juin d'une académie »): the export and the attestations
+    """The June of an académie (docs/guide-exploitation.md « Le mois de juin d'une académie »): the export and the attestations
     deployments with no UAI and fan_out, each establishment a flow run of its own on the queue « etablissements »;
     one establishment has its roster of the year but no result yet. Their data is of a year of its own (2023-2024),
     which the other tests' establishments have nothing in: only these two are done."""
