@@ -16,7 +16,7 @@ from prefect.states import Completed, State
 
 from flows.failures import failure_published
 from flows.fan_out import FanOutError
-from flows.june import june_state, log_outcome, plan_academie, spread_june
+from flows.june import june_state, outcome_logger, plan_academie, spread_june
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.run_row import current_flow_run_id
 from pipeline.attestations import (AttestationsError, AttestationsReport, attestations_of_establishments,
@@ -103,7 +103,7 @@ def render_each_establishment(school_year: str, uais: list[str], division: str |
     establishment."""
     return attestations_of_establishments(school_year, uais, settings, division=division, out_dir=out_dir,
                                           only_changed=only_changed, flow_run_id=current_flow_run_id(),
-                                          on_wait=say_waiting, on_done=log_outcome)
+                                          on_wait=say_waiting, on_done=outcome_logger(ATTESTATIONS_COLUMNS))
 
 
 @task(cache_policy=NO_CACHE)

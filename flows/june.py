@@ -8,6 +8,8 @@ counts or its reason, and the run is Failed, naming them, when an establishment 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -17,7 +19,7 @@ from flows.fan_out import QUEUE, read_recorded_runs, start_child_run, wait_for_e
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from pipeline.requests import academie_establishments
 from pipeline.settings import Settings
-from transforms.june_report import EstablishmentOutcome, JuneReport
+from transforms.june_report import EstablishmentOutcome, JuneReport, outcome_sentence
 from transforms.worded import WordedError
 
 
@@ -89,9 +91,12 @@ def publish_june_summary(report: JuneReport, key: str) -> None:
                                          "(sans données nominatives)")
 
 
-def log_outcome(outcome: EstablishmentOutcome) -> None:
-    """One line per establishment in the run's log: its counts, or its reason."""
-    if outcome.reason is None:
-        get_run_logger().info("%s : fait %s", outcome.uai, outcome.counts)
-    else:
-        get_run_logger().error("%s : échec (%s)", outcome.uai, outcome.reason)
+def outcome_logger(columns: tuple[tuple[str, str], ...]) -> Callable[[EstablishmentOutcome], None]:
+    """One sentence per establishment in the run's log: its counts under COLUMNS' names, or its reason."""
+    def log(outcome: EstablishmentOutcome) -> None:
+        sentence = outcome_sentence(outcome, columns)
+        if outcome.reason is None:
+            get_run_logger().info(sentence)
+        else:
+            get_run_logger().error(sentence)
+    return log

@@ -15,7 +15,7 @@ from prefect.states import Completed, State
 
 from flows.failures import failure_published
 from flows.fan_out import FanOutError
-from flows.june import june_state, log_outcome, plan_academie, spread_june
+from flows.june import june_state, outcome_logger, plan_academie, spread_june
 from flows.retry import DELAY_SECONDS, TRIES_AGAIN, retry_when_transient
 from flows.run_row import current_flow_run_id
 from pipeline.export import (EXPORT_ERRORS, ExportError, ExportReport, check_export_request, export_establishments,
@@ -76,7 +76,7 @@ def export_each_establishment(livret: Livret, school_year: str, uais: list[str],
                               settings: Settings) -> JuneReport:
     """Every establishment's file in turn, each recorded as its own run; one line of log per establishment."""
     return export_establishments(livret, school_year, uais, settings, out_dir=out_dir,
-                                 flow_run_id=current_flow_run_id(), on_done=log_outcome)
+                                 flow_run_id=current_flow_run_id(), on_done=outcome_logger(EXPORT_COLUMNS))
 
 
 @task(cache_policy=NO_CACHE, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,

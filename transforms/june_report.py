@@ -27,6 +27,14 @@ class EstablishmentOutcome:
     reason: str | None = None  # None: done
 
 
+def outcome_sentence(outcome: EstablishmentOutcome, columns: tuple[tuple[str, str], ...]) -> str:
+    """One establishment's line of the run's log: its counts under COLUMNS' French names, or its reason."""
+    if outcome.reason is not None:
+        return f"{outcome.uai} : échec ({outcome.reason})"
+    said = ", ".join(f"{label.lower()} {int(outcome.counts.get(key) or 0)}" for key, label in columns)
+    return f"{outcome.uai} : fait ({said})."
+
+
 @dataclass(frozen=True)
 class JuneReport:
     """What « Export LSU » or « Attestations » (TITLE) gave for each establishment of the académie in SCHOOL_YEAR."""

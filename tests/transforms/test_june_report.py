@@ -1,7 +1,7 @@
 """The académie's June table: a line per UAI with its counts or its reason, the sentence that sums it up."""
 from __future__ import annotations
 
-from transforms.june_report import EXPORT_COLUMNS, EstablishmentOutcome, JuneReport
+from transforms.june_report import EXPORT_COLUMNS, EstablishmentOutcome, JuneReport, outcome_sentence
 
 
 def report(*outcomes: EstablishmentOutcome) -> JuneReport:
@@ -30,3 +30,13 @@ def test_a_reason_cannot_break_the_artifact_s_table():
     markdown = report(EstablishmentOutcome("0861234Z", reason="dossier a|b\nillisible")).to_markdown()
 
     assert "| 0861234Z | — | — | — | — | dossier a\\|b\\nillisible |" in markdown.splitlines()
+
+
+def test_each_establishment_is_logged_as_a_sentence_with_french_names_not_a_dict():
+    done = EstablishmentOutcome("0861234Z", {"students": 3, "validated": 2, "not_obtained": 1, "left_out": 4})
+    failed = EstablishmentOutcome("0870001A", reason="Aucune certification Pix : rien à exporter.")
+
+    assert outcome_sentence(done, EXPORT_COLUMNS) == \
+        "0861234Z : fait (élèves 3, validées 2, non obtenues 1, écartées 4)."
+    assert outcome_sentence(failed, EXPORT_COLUMNS) == \
+        "0870001A : échec (Aucune certification Pix : rien à exporter.)"
