@@ -16,7 +16,7 @@ from pipeline.history import recorded_run, utc_now
 from pipeline.june import each_establishment
 from pipeline.requests import check_year_and_database, chosen_establishment
 from pipeline.settings import Settings
-from pipeline.work_sharing import share_out
+from pipeline.work_sharing import lend_helpers, share_out
 from store.attestations import read_stored_attestations, save_attestations
 from store.database import connect
 from store.locks import establishment_lock
@@ -117,10 +117,18 @@ def attestations_of_establishments(school_year: str, uais: Sequence[str], settin
     """An académie's June: produce_attestations for each of UAIS, each into a folder of its own
     (establishment_out_dir) and recorded as its own run; one that fails is named with its reason and the others
     are done. ON_DONE(outcome) after each."""
-    outcomes = each_establishment(uais, lambda uai: produce_attestations(
-        school_year, uai, settings, division=division, out_dir=establishment_out_dir(out_dir, uai),
-        only_changed=only_changed, flow_run_id=flow_run_id, on_wait=on_wait), (AttestationsError,), on_done)
+    with helpers_for_rounds(settings):
+        outcomes = each_establishment(uais, lambda uai: produce_attestations(
+            school_year, uai, settings, division=division, out_dir=establishment_out_dir(out_dir, uai),
+            only_changed=only_changed, flow_run_id=flow_run_id, on_wait=on_wait), (AttestationsError,), on_done)
     return JuneReport("Attestations", school_year, ATTESTATIONS_COLUMNS, outcomes)
+
+
+def helpers_for_rounds(settings: Settings):
+    """The helper processes of the settings' workers, started once for the establishments rendered one after the
+    other within (the académie's June, the nightly's attestations): a pool per establishment would spend its first
+    seconds importing while this process renders alone, each time."""
+    return lend_helpers(settings.workers - 1, __name__)
 
 
 def establishment_out_dir(out_dir: str | None, uai: str) -> str | None:

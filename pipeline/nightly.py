@@ -7,9 +7,11 @@ Takes the run report and the settings; returns the report with what each step di
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date
 from time import perf_counter
 
+from pipeline.attestations import helpers_for_rounds
 from pipeline.bilans import BilansReport, refresh_bilans
 from pipeline.history import utc_now
 from pipeline.school_years import default_school_year
@@ -30,11 +32,13 @@ def refresh_attestations(report: RunReport, settings: Settings, make: Callable[[
     with connect(settings.database_url, write=False) as connection:
         due = set(read_attestations_due(connection))
     written: dict[str, int | None] = {}
-    for uai in [e.uai for e in report.establishments if e.error is None and e.uai in due]:
-        written[uai] = make(uai, default_school_year(uai, today, database_url=settings.database_url))
-        if written[uai] is not None:
-            with connect(settings.database_url) as connection:
-                mark_attestations_due(connection, uai, False)
+    uais = [e.uai for e in report.establishments if e.error is None and e.uai in due]
+    with helpers_for_rounds(settings) if uais else nullcontext():
+        for uai in uais:
+            written[uai] = make(uai, default_school_year(uai, today, database_url=settings.database_url))
+            if written[uai] is not None:
+                with connect(settings.database_url) as connection:
+                    mark_attestations_due(connection, uai, False)
     return report.with_attestations(written).with_timing("attestations", perf_counter() - started)
 
 

@@ -4,7 +4,9 @@ A spawned helper spends one to two seconds importing pandas, pandera and SQLAlch
 item: its initializer imports the work's module and sets the collector for allocation-heavy work (gc_policy).
 Meanwhile this process works through the items itself: the helpers' start costs a run little, and a run this
 process finishes alone does not wait for them. A caller that knows the work before it can hand it out starts the
-helpers first (`helper_processes`), so that their imports overlap its own preparation, and passes them on.
+helpers first (`helper_processes`), so that their imports overlap its own preparation, and passes them on; one that
+shares out the same work in several rounds it cannot pass them to (the nightly's attestations, one Prefect subflow
+per establishment) lends them for its duration (`lend_helpers`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import TypeVar
@@ -32,12 +35,22 @@ class Helpers:
     pool: ProcessPoolExecutor
     ready: tuple[Future, ...]
     processes: tuple[BaseProcess, ...]
+    module: str  # the work's module, which each helper imported
+
+
+# Helpers lent to every share_out of their module's work within lend_helpers: a Prefect subflow's parameters cannot
+# carry a process pool, and a pool per round would pay the helpers' imports again each time.
+_lent: ContextVar[Helpers | None] = ContextVar("lent_helpers", default=None)
 
 
 @contextmanager
 def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
     """COUNT helpers spawned now, each importing MODULE (the work's) while this process goes on; None when COUNT is
-    below one. On the way out they are stopped, without waiting for an import still under way."""
+    below one; those lent for MODULE (lend_helpers) when a caller started them earlier still. On the way out the
+    helpers spawned here are stopped, without waiting for an import still under way."""
+    if (lent := _lent.get()) is not None and lent.module == module:
+        yield lent  # their lender stops them
+        return
     if count < 1:
         yield None
         return
@@ -47,23 +60,37 @@ def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
     ready = tuple(pool.submit(_ready) for _ in range(count))
     spawned = tuple(set(multiprocessing.active_children()) - before)
     try:
-        yield Helpers(pool, ready, spawned)
+        yield Helpers(pool, ready, spawned, module)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in spawned:  # an import cannot be interrupted otherwise, and exiting would wait for it
             process.terminate()
 
 
+@contextmanager
+def lend_helpers(count: int, module: str) -> Iterator[None]:
+    """COUNT helpers importing MODULE, used by every share_out of that module's work within (this thread and what
+    it calls), however deep; none when COUNT is below one."""
+    with helper_processes(count, module) as helpers:
+        token = _lent.set(helpers)
+        try:
+            yield
+        finally:
+            _lent.reset(token)
+
+
 def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int, *,
               helpers: Helpers | None = None) -> Iterator[tuple[int, Result]]:
     """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included; on HELPERS
-    (helper_processes) rather than newly spawned ones when given.
+    (helper_processes), or on those lent for WORK's module (lend_helpers), rather than newly spawned ones.
 
     Items are taken in order, by this process between two of its own and by the helpers as they finish theirs.
     WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing,
     once what the helpers were doing has ended.
     """
     pending = deque(range(len(items)))
+    if helpers is None and (lent := _lent.get()) is not None and lent.module == _module_of(work):
+        helpers = lent
     if processes <= 1 or len(items) <= 1:
         for index in pending:
             yield index, _here(work, items[index])

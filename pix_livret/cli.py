@@ -97,13 +97,19 @@ def _prefect_runs() -> Iterator[None]:
         yield
 
 
+INGEST_WORK = "pipeline.ingest"  # the module of the load's work (pipeline.ingest.ingest_batch): its helpers import it
+
+
 def _run_nightly_ingest(settings: Settings, inbox: Path, roster: Path | None, uai: str | None, report: Path | None,
                         attestations: bool, bilans: bool, school_name: str | None, schools: Path | None,
                         school_head: str | None = None):
     from pipeline.settings import using
+    from pipeline.work_sharing import lend_helpers
 
     _reach_database(settings, write=True)
-    with using(settings), _prefect_runs():
+    # the load's helpers spawned before Prefect and the data libraries are imported: their own imports (a second or
+    # two) overlap this process's, and they are ready when the first batch is
+    with using(settings), lend_helpers(settings.workers - 1, INGEST_WORK), _prefect_runs():
         from flows.nightly_ingest import nightly_ingest
 
         return nightly_ingest(inbox=str(inbox), roster=str(roster) if roster else None, uai=uai,

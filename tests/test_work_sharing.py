@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pipeline.gc_policy import YOUNG_THRESHOLD
-from pipeline.work_sharing import helper_processes, share_out, share_out_in_order
+from pipeline.work_sharing import helper_processes, lend_helpers, share_out, share_out_in_order
 
 
 def where_done(item: int) -> tuple[int, int]:
@@ -115,3 +115,29 @@ def test_no_helper_when_there_is_no_other_process_to_use():
     before = set(multiprocessing.active_children())
     with helper_processes(0, __name__) as helpers:
         assert helpers is None and set(multiprocessing.active_children()) == before
+
+
+def test_helpers_lent_for_rounds_serve_every_round_of_their_work_and_no_other():
+    """The nightly's attestations: one round per establishment, each deep inside a subflow; the helpers started once
+    for all of them, not a new pool (and its imports) per round."""
+    before = set(multiprocessing.active_children())
+    with lend_helpers(1, __name__):
+        [lent] = set(multiprocessing.active_children()) - before
+        rounds = [share_out_in_order(list(range(6)), where_done, processes=2) for _ in range(3)]
+        during = set(multiprocessing.active_children()) - before
+
+    helpers_used = [{pid for _, pid in done} - {os.getpid()} for done in rounds]
+    # the first round may be done here alone while the helper imports; the last one has it ready
+    assert set().union(*helpers_used) == helpers_used[-1] == {lent.pid}, helpers_used
+    assert during == {lent}
+    lent.join(timeout=5)
+    assert not lent.is_alive(), "stopped on the way out"
+
+
+def test_the_helpers_the_ingest_command_starts_ahead_are_those_its_load_uses():
+    """`pix-livret ingest` lends helpers for the load's work before it imports Prefect; named by a string (importing
+    the module would cost the head start), so a renamed module must rename it too."""
+    from pipeline.ingest import ingest_batch
+    from pix_livret.cli import INGEST_WORK
+
+    assert ingest_batch.__module__ == INGEST_WORK

@@ -10,17 +10,21 @@ import html
 import io
 import textwrap
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
 
 from schemas.referential import MAX_LEVEL
 from transforms.bilan_tables import CLASSES, MANY_CLASSES
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
                                Bilan)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib (~0.4 s to import) is imported where a colour table or the académie's chart is made, not with this
+# module: the nightly command imports the bilans with its flow, before its first file is read
 
 # cividis: ordered in lightness, so its colours stay apart in grey print, and made for colour-blind readers
 PALETTE = "cividis"
@@ -38,6 +42,8 @@ def _styled(draw):
     """DRAW run inside the bilan's style: matplotlib reads most settings when an axis or a text is made."""
     @functools.wraps(draw)
     def styled(*args, **kwargs):
+        import matplotlib
+
         with matplotlib.rc_context(STYLE):
             return draw(*args, **kwargs)
     return styled
@@ -180,6 +186,8 @@ def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @functools.cache
 def _level_table() -> tuple[np.ndarray, np.ndarray]:
     """The (background, ink) of each level 0.0, 0.1 … MAX_LEVEL, then of NaN."""
+    import matplotlib
+
     levels = np.append(np.arange(MAX_LEVEL * 10 + 1) / 10, np.nan)
     rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(levels / MAX_LEVEL))
     backgrounds = np.array([matplotlib.colors.to_hex(colour) for colour in rgba])
@@ -336,6 +344,9 @@ def draw_academie_charts(summary: AcademieSummary) -> list[Chart]:
 @_styled
 def _draw_academie_chunk(rows: pd.DataFrame, quartiles: pd.DataFrame, number: int, chunks: int,
                          total: int) -> Chart:
+    import matplotlib
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(10.4, 0.95 + 0.19 * len(rows)))
     figure.subplots_adjust(left=2.6 / 10.4, right=1 - 0.15 / 10.4, bottom=0.4 / figure.get_figheight(),
                            top=1 - 0.55 / figure.get_figheight(), wspace=0.08)
@@ -390,6 +401,9 @@ def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
 
 
 def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
+    import matplotlib
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
     buffer = io.BytesIO()
     # the salt keeps each chart's clip-path ids distinct from the other charts' on the same page
     with matplotlib.rc_context({"svg.hashsalt": key}):
@@ -400,6 +414,8 @@ def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
 @functools.cache
 def _colours(count: int) -> tuple[str, ...]:
     """COUNT colours of the palette, dark to light, as SVG writes them."""
+    import matplotlib
+
     return tuple(matplotlib.colors.to_hex(matplotlib.colormaps[PALETTE](x)) for x in np.linspace(0.05, 0.85, count))
 
 
