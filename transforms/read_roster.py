@@ -151,7 +151,8 @@ def read_siecle_roster(content: bytes, name: str = SIECLE_FILE_NAME) -> Roster:
     uai, uai_problems = read_uai(root.findtext("PARAMETRES/UAJ"), name)
     school_year, year_problems = read_school_year(root.findtext("PARAMETRES/ANNEE_SCOLAIRE"), name)
     divisions = read_divisions(root)
-    raw_students = [raw_student_of(element, divisions) for element in root.iterfind("DONNEES/ELEVES/ELEVE")]
+    dirty = holds_unwanted(root)
+    raw_students = [raw_student_of(element, divisions, dirty) for element in root.iterfind("DONNEES/ELEVES/ELEVE")]
     wheres = [where_in_xml(name, position, raw) for position, raw in enumerate(raw_students, start=1)]
     students, student_problems = check_students(raw_students, wheres)
     problems = make_problems(uai_problems + year_problems + student_problems)
@@ -246,25 +247,49 @@ def child_texts(element: etree._Element) -> dict[str, str | None]:
     return texts
 
 
-def raw_student_of(element: etree._Element, divisions: dict[int, str]) -> dict[str, str | None]:
-    """The texts of one ELEVE, by roster field, before any check."""
+def holds_unwanted(root: etree._Element) -> bool:
+    """Whether any text of the document, or a student's ELEVE_ID attribute (the one attribute read), holds an
+    UNWANTED character (a character reference included: the parser has resolved it); looked for once, in ~1 ms
+    (the student-by-student search costs ~9 ms a roster of 900), which only the rare file that holds one pays."""
+    return has_unwanted(etree.tostring(root, method="text", encoding="unicode")) \
+        or has_unwanted(" ".join(STUDENT_IDS(root)))
+
+
+STUDENT_IDS = etree.XPath("DONNEES/ELEVES/ELEVE/@ELEVE_ID")
+
+
+def raw_student_of(element: etree._Element, divisions: dict[int, str], dirty_file: bool = True,
+                   ) -> dict[str, str | None]:
+    """The texts of one ELEVE, by roster field, before any check; DIRTY_FILE False when the file holds no UNWANTED
+    character (holds_unwanted): its texts then only have their blanks collapsed."""
     texts = child_texts(element)
+    tidy = clean_text if dirty_file else collapse_blanks
     raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
-    raw = {"eleve_id": clean_text(raw_id)}
-    dirty = ["eleve_id"] if raw_id and has_unwanted(raw_id) else []
+    raw = {"eleve_id": tidy(raw_id)}
     for field, tags in XML_FIELDS.items():
         raw[field] = None
         for tag in tags:  # the first spelling with a text wins
-            if text := clean_text(texts.get(tag)):
+            if text := tidy(texts.get(tag)):
                 raw[field] = text
-                dirty += [field] if has_unwanted(texts[tag]) else []
                 break
     eleve_id = parse_eleve_id(raw["eleve_id"])
     division = divisions.get(eleve_id) if eleve_id is not None else None
-    raw["division"] = clean_text(division)
-    dirty += ["division"] if division and has_unwanted(division) else []
-    raw[CLEANED_FIELDS] = tuple(dirty)
+    raw["division"] = tidy(division)
+    raw[CLEANED_FIELDS] = cleaned_fields(raw_id, texts, division) if dirty_file else ()
     return raw
+
+
+def cleaned_fields(raw_id: str | None, texts: dict[str, str | None], division: str | None) -> tuple[str, ...]:
+    """The roster fields of one ELEVE whose text, the one read (the first spelling with a text), held UNWANTED
+    characters."""
+    dirty = ["eleve_id"] if raw_id and has_unwanted(raw_id) else []
+    for field, tags in XML_FIELDS.items():
+        tag = next((tag for tag in tags if clean_text(texts.get(tag))), None)
+        if tag is not None and has_unwanted(texts[tag]):
+            dirty.append(field)
+    if division and has_unwanted(division):
+        dirty.append("division")
+    return tuple(dirty)
 
 
 def where_in_xml(file: str, position: int, raw: dict[str, str | None]) -> Where:
@@ -473,10 +498,13 @@ def unreadable_roster(file: str, rule: str, message: str) -> Roster:
 
 def clean_text(text: str | None) -> str | None:
     """Text without control and bidi characters, its blanks collapsed; None when there is none."""
-    if text is None:
-        return None
-    cleaned = " ".join(remove_unwanted(text).split())
-    return cleaned or None
+    return None if text is None else collapse_blanks(remove_unwanted(text))
+
+
+def collapse_blanks(text: str | None) -> str | None:
+    """Text with its blanks collapsed (a text known to hold no control nor bidi character); None when there is
+    none."""
+    return None if text is None else " ".join(text.split()) or None
 
 
 def join_texts(*texts: str | None) -> str | None:

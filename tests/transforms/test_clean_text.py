@@ -137,6 +137,34 @@ def test_a_siecle_roster_loses_bidi_and_c1_characters_with_a_notice():
         ("NOM_DE_FAMILLE", "control_characters"), ("CODE_STRUCTURE", "control_characters")]
 
 
+@pytest.mark.parametrize("where, column", [("prenom", "PRENOM"), ("id", "ELEVE_ID"), ("division", "CODE_STRUCTURE")])
+def test_one_escaped_character_among_clean_students_is_found_wherever_it_is(where, column):
+    """The reader looks for the characters once in the whole file and student by student only when it holds one: a
+    single character reference, in a first name, an ELEVE_ID attribute or a division, still gets its notice."""
+    def student(n: int) -> str:
+        first = "Lou&#x200F;is" if where == "prenom" and n == 40 else "Louis"
+        eleve_id = f"{n}&#x202E;" if where == "id" and n == 40 else str(n)
+        return (f'<ELEVE ELEVE_ID="{eleve_id}"><NOM_DE_FAMILLE>DURAND</NOM_DE_FAMILLE><PRENOM>{first}</PRENOM>'
+                "<DATE_NAISS>04/04/2011</DATE_NAISS></ELEVE>")
+
+    def structure(n: int) -> str:
+        division = "3&#x2066;A" if where == "division" and n == 40 else "3A"
+        return (f'<STRUCTURES_ELEVE ELEVE_ID="{n}"><STRUCTURE><CODE_STRUCTURE>{division}</CODE_STRUCTURE>'
+                "<TYPE_STRUCTURE>D</TYPE_STRUCTURE></STRUCTURE></STRUCTURES_ELEVE>")
+
+    content = ('<?xml version="1.0" encoding="ISO-8859-15"?><BEE_ELEVES><PARAMETRES><UAJ>0750680G</UAJ>'
+               "<ANNEE_SCOLAIRE>2025</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><ELEVES>"
+               + "".join(student(n) for n in range(1, 81)) + "</ELEVES><STRUCTURES>"
+               + "".join(structure(n) for n in range(1, 81)) + "</STRUCTURES></DONNEES></BEE_ELEVES>"
+               ).encode("iso-8859-15")
+
+    roster = read_roster(content, "ElevesSansAdresses.xml")
+
+    assert len(roster.students) == 80 and set(roster.students["first_name"]) == {"Louis"}
+    assert set(roster.students["division"]) == {"3A"} and 40 in set(roster.students["eleve_id"])
+    assert [(n["column"], n["rule"]) for n in roster.problems.to_dict("records")] == [(column, "control_characters")]
+
+
 def test_one_escape_in_the_list_of_schools_costs_nothing_but_a_notice():
     content = "uai;nom\n0750680G;Lycée\x1b Victor Hugo\n0330001X;Collège \u202eCheverus\n".encode("utf-8")
 
