@@ -44,10 +44,12 @@ def academie(engine, db_url):
     return db_url
 
 
-def test_report_writes_the_html_pdf_and_workbook_readable_by_owner_and_group(school, tmp_path):
+def test_report_writes_the_html_pdf_and_workbook_readable_by_owner_and_group(school, tmp_path, caplog):
     result = report(school, tmp_path / "out")
 
     assert result.exit_code == EXIT_OK, result.output
+    # WeasyPrint warns in English on the terminal (« Ignored … unknown property ») of a style it cannot read
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")]
     assert "Bilans Pix 2025-2026 : 1 établissement(s)" in result.output  # --year: the latest certification's
     for path in bilan_files(tmp_path / "out"):
         assert path.stat().st_size > 0 and path.stat().st_mode & 0o777 == 0o640
@@ -109,10 +111,11 @@ def test_the_workbook_reads_back_with_numbers_as_numbers(school, tmp_path):
     assert legend[1].fill.fgColor.rgb.upper().endswith("00224E")  # the colours of the heat map: level 0, cividis' dark blue
 
 
-def test_several_establishments_get_their_bilans_and_an_academie_summary_without_names(academie, tmp_path):
+def test_several_establishments_get_their_bilans_and_an_academie_summary_without_names(academie, tmp_path, caplog):
     result = report(academie, tmp_path / "out")
 
     assert result.exit_code == EXIT_OK, result.output
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")]
     assert all(p.exists() for uai in (UAI, OTHER) for p in bilan_files(tmp_path / "out", uai))
     summary = tmp_path / "out" / "bilans" / "academie" / YEAR
     html = (summary / f"Bilan_Pix_academie_{YEAR}.html").read_text(encoding="utf-8")
