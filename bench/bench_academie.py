@@ -11,8 +11,10 @@ of 30. Then, per backend, each measure on a fresh database (a SQLite file, or a 
 every roster + concat + to_sql: the step the floor leaves out), the data path (pipeline.ingest: plan_inbox and
 load_inbox, as the flow's tasks call them; also rosterless, without Prefect), the whole `pix-livret ingest --no-attestations --no-bilans` command with Prefect's temporary server and
 with a running one (`prefect server start`, once per bench run), the re-run of the unchanged inbox, the export of
-one establishment (target: under 3 s), its peak memory, the rosterless variant, one establishment's night with
-attestations, the attestations' throughput.
+one establishment (target: under 3 s), its peak memory, the night with the bilans (load and bilans from the run's
+report), the rosterless variant, one establishment's night with attestations, the attestations' throughput, and a
+smaller académie's night (10 × 6 × 30) with the default flags, its attestations' pages/s against
+bench_attestations.py's measured in the same run.
 Prints the machine, the sizes and one table: measure, seconds, ratio to the floor or figure, target.
 """
 from __future__ import annotations
@@ -408,6 +410,66 @@ def attestations(manifest: AcademieManifest, url: str, env: dict[str, str], work
                                  f"académie: {manifest.validated:,} pages ≈ {duration(whole)}", target)
 
 
+def night_with_bilans(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path, floor: float) -> Row:
+    """The académie's night with its bilans (page and workbook of every establishment), attestations aside: the
+    whole command against the floor, and the report's load and bilans phases against each other."""
+    measure, target = "whole command with the bilans (--no-attestations), running server", "≤ 3×; bilans ≤ load"
+    report_path = work / "night-with-bilans.json"
+    run = ingest(manifest.root, url, env, work, "--no-attestations", "--report", str(report_path))
+    if not run.ok or not report_path.is_file():
+        return failed_row(measure, run, target)
+    timings = json.loads(report_path.read_text()).get("timings", {})
+    load, bilans = timings.get("load", 0.0), timings.get("bilans", 0.0)
+    per_establishment = bilans / len(manifest.uais)
+    figure = (f"{run.seconds / floor:.2f}× · load {load:.1f} s, bilans {bilans:.1f} s "
+              f"({per_establishment:.2f} s per establishment of {manifest.rows // len(manifest.uais):,} rows)")
+    return Row(measure, run.seconds, figure, target, failed=run.seconds > 3 * floor or bilans > load)
+
+
+def night_with_defaults(manifest: AcademieManifest, url: str, env: dict[str, str], work: Path,
+                        reference: float | None) -> Row:
+    """An académie's night as users run it (default flags: attestations and bilans), on a smaller académie: its
+    phases from the run's report, and the attestations' pages/s against bench_attestations.py's on this machine."""
+    sizes = f"{len(manifest.uais)} establishments × {manifest.files // len(manifest.uais)} classes"
+    measure = f"night with default flags, {sizes}, running server"
+    target = f"attestations ≥ {reference:.1f} pages/s (bench_attestations.py)" if reference else "—"
+    report_path = work / "night-with-defaults.json"
+    run = ingest(manifest.root, url, env, work, "--report", str(report_path))
+    if not run.ok or not report_path.is_file():
+        return failed_row(measure, run, target)
+    report = json.loads(report_path.read_text())
+    timings, pages = report.get("timings", {}), report.get("totals", {}).get("attestations_written", 0)
+    attesting = timings.get("attestations", 0.0)
+    rate = pages / attesting if attesting else 0.0
+    figure = (f"load {timings.get('load', 0):.1f} s, attestations {attesting:.1f} s ({pages:,} pages, "
+              f"{rate:.1f} pages/s), bilans {timings.get('bilans', 0):.1f} s")
+    return Row(measure, run.seconds, figure, target, failed=bool(reference) and rate < reference)
+
+
+def reference_pages_per_second(students: int = 500) -> float | None:
+    """bench_attestations.py's last figure: STUDENTS in classes of 30 rendered on 2 processes, the pool's start
+    included (best of 2)."""
+    try:
+        from bench_attestations import class_jobs, make_rows
+
+        from pipeline.attestations import render_classes
+        from transforms.attestations import build_attestation_pages
+    except ImportError as error:
+        log.print(f"attestations' reference: not available ({error})")
+        return None
+    from datetime import datetime
+
+    pages = build_attestation_pages(make_rows(students), "Établissement 0861234Z", datetime(2026, 6, 1, 12))
+    jobs = class_jobs(pages)
+    best = None
+    for _ in range(2):
+        started = time.perf_counter()
+        render_classes(jobs, 2)
+        seconds = time.perf_counter() - started
+        best = seconds if best is None else min(best, seconds)
+    return len(pages) / best
+
+
 def duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -416,7 +478,7 @@ def duration(seconds: float) -> str:
 
 
 def bench_backend(backend: str, inputs: dict[str, AcademieManifest], databases: Databases, server: PrefectServer,
-                  cli_home: Path, work: Path, args: argparse.Namespace) -> list[Row]:
+                  cli_home: Path, work: Path, args: argparse.Namespace, reference: float | None) -> list[Row]:
     academie, rosterless, one = inputs["academie"], inputs["rosterless"], inputs["one"]
 
     def workdir(name: str) -> Path:
@@ -471,6 +533,10 @@ def bench_backend(backend: str, inputs: dict[str, AcademieManifest], databases: 
         rows.append(export_one(academie, url, env, workdir("export")))
     rows.append(memory_row(first))
 
+    step("whole command with the bilans, running server")
+    folder = workdir("bilans")
+    rows.append(night_with_bilans(academie, databases.fresh(backend), env_for(folder, server.api_url), folder, floor))
+
     step("rosterless, running server")
     folder = workdir("rosterless")
     row, _ = whole_command("rosterless variant, running server", "—", rosterless, databases.fresh(backend),
@@ -484,6 +550,10 @@ def bench_backend(backend: str, inputs: dict[str, AcademieManifest], databases: 
         if first.ok:
             step("attestations throughput")
             rows.append(attestations(academie, url, env, workdir("attestations"), args.attestation_establishments))
+        step("a smaller académie's night with default flags")
+        folder = workdir("default-flags")
+        rows.append(night_with_defaults(inputs["small"], databases.fresh(backend), env_for(folder, server.api_url),
+                                        folder, reference))
     return rows
 
 
@@ -530,7 +600,9 @@ def main() -> None:
     inputs = {"academie": cached_academie(f"academie-{key}", **sizes),
               "rosterless": cached_academie(f"academie-{key}-no-rosters", **sizes, rosters=False),
               "one": cached_academie(f"one-establishment-6x30-{GENERATOR}", establishments=1, classes=6,
-                                     students_per_class=30)}
+                                     students_per_class=30),
+              "small": cached_academie(f"academie-10x6x30-{GENERATOR}", establishments=10, classes=6,
+                                       students_per_class=30)}
     academie = inputs["academie"]
     console.print(f"Machine: {machine()}")
     console.print(f"Académie: {args.establishments} establishments × {args.classes} classes × {args.students} "
@@ -546,8 +618,11 @@ def main() -> None:
         subprocess.run([PREFECT, "server", "database", "upgrade", "-y"], env=prefect_env(cli_home),
                        capture_output=True, check=True)
         log.print(f"[dim]Prefect server up in {server.start():.1f} s at {server.api_url}[/dim]")
+        reference = None if args.skip_attestations else reference_pages_per_second()
+        if reference:
+            log.print(f"[dim]attestations' reference (bench_attestations.py, 2 processes): {reference:.1f} pages/s[/dim]")
         for backend in backends:
-            rows[backend] = bench_backend(backend, inputs, databases, server, cli_home, work, args)
+            rows[backend] = bench_backend(backend, inputs, databases, server, cli_home, work, args, reference)
     finally:
         server.stop()
         databases.drop_all()

@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     pages = build_attestation_pages(make_rows(args.students), "Établissement 0861234Z", datetime(2026, 6, 1, 12))
     one_class = tuple(pages[:CLASS_SIZE])
-    jobs = _class_jobs(pages)
+    jobs = class_jobs(pages)
     render_pdf(one_class[:1])  # warm up: WeasyPrint import, fontconfig, the template
 
     minimal, minimal_worst = time_best(minimal_pdf, 10 * args.repeat)
@@ -81,7 +81,7 @@ def main() -> None:
               f" ({best:.2f} s, worst {worst:.2f} s; with 2, pool start included)")
 
 
-def _class_jobs(pages) -> tuple[ClassJob, ...]:
+def class_jobs(pages) -> tuple[ClassJob, ...]:
     divisions = sorted({p.division for p in pages})
     return tuple(ClassJob(d, tuple(p for p in pages if p.division == d), None, {}) for d in divisions)
 
