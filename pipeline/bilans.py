@@ -145,7 +145,7 @@ def refresh_academie_summary(out_root: Path, school_year: str, made_on: date, ch
     (SUMMARY_FILE), when a bilan of that year was just remade (CHANGED), the summary is missing, or a line of that
     year or of the year before (its « année précédente » column) is newer than it; only where there are bilans of
     at least two establishments. Their data is that of each bilan as last made: `pix-livret report` makes all of
-    them again from the database.
+    them again from the database, and the PDF, which this refresh does not make (~2 s, WeasyPrint's import included).
     """
     rows = read_summary_lines(out_root, school_year)
     if len(rows) < 2:
@@ -153,7 +153,7 @@ def refresh_academie_summary(out_root: Path, school_year: str, made_on: date, ch
     page = academie_paths(out_root, school_year)[0]
     if changed or not page.exists() or _newer_lines(out_root, (school_year, previous_school_year(school_year)),
                                                     page.stat().st_mtime_ns):
-        return write_academie_summary(out_root, school_year, rows, made_on)
+        return write_academie_summary(out_root, school_year, rows, made_on, pdf=False)
     return ()
 
 
@@ -241,14 +241,22 @@ def _read_bilan(connection, uai: str, school_year: str) -> Bilan:
                       read_establishment_name(connection, uai), *read_year_files(connection, uai, school_year))
 
 
-def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date) -> tuple[str, ...]:
-    """The académie summary (establishments × indicators, no names) as HTML, PDF and XLSX, with each
+def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date,
+                           pdf: bool = True) -> tuple[str, ...]:
+    """The académie summary (establishments × indicators, no names) as HTML, XLSX and, when PDF, its PDF (else the
+    one left by an earlier summary is removed: the nightly's refresh makes none, as for the bilans), with each
     establishment's previous year from the lines its bilans of that year left, where they were made."""
     summary = summarise_academie(rows, read_summary_lines(out_root, previous_school_year(school_year)))
+    page, pdf_path, workbook = academie_paths(out_root, school_year)
+    if not pdf:
+        pdf_path.unlink(missing_ok=True)
     with rare_collections():
-        html = render_academie_html(summary, school_year, made_on, draw_academie_charts(summary))
-        contents = (html.encode("utf-8"), render_pdf(html), build_academie_workbook(summary, school_year))
-    return tuple(str(write_private_file(p, c)) for p, c in zip(academie_paths(out_root, school_year), contents))
+        html = render_academie_html(summary, school_year, made_on, draw_academie_charts(summary),
+                                    pdf_path.name if pdf else None)
+        contents = {page: html.encode("utf-8"), workbook: build_academie_workbook(summary, school_year)}
+        if pdf:
+            contents[pdf_path] = render_pdf(html)
+    return tuple(str(write_private_file(path, content)) for path, content in contents.items())
 
 
 def _plain(row: dict) -> dict:

@@ -124,6 +124,21 @@ def test_several_establishments_get_their_bilans_and_an_academie_summary_without
     assert OTHER in text and "Collège Jean Moulin" in text
     assert not [name for name in FIRST_NAMES + LAST_NAMES if name in text]
     assert (summary / f"Bilan_Pix_academie_{YEAR}.pdf").stat().st_mode & 0o777 == 0o640
+    assert f'href="Bilan_Pix_academie_{YEAR}.pdf"' in html
+
+
+def test_the_nightly_refresh_of_the_academie_summary_removes_the_pdf_it_would_make_stale(academie, engine, tmp_path):
+    from pipeline.bilans import refresh_bilans
+
+    out = tmp_path / "out"
+    assert report(academie, out).exit_code == EXIT_OK
+    page = out / "bilans" / "academie" / YEAR / f"Bilan_Pix_academie_{YEAR}.html"
+    add_certification(engine, 556, uai=OTHER, student_id=None, division="3B")  # OTHER's bilan changes
+
+    refreshed = refresh_bilans(academie, out, {UAI: YEAR, OTHER: YEAR}, date(2026, 6, 30), workers=1)
+
+    assert refreshed.academie and not page.with_suffix(".pdf").exists()
+    assert f"pix-livret report --year {YEAR}" in page.read_text("utf-8")
 
 
 def test_the_nightly_refresh_leaves_no_pdf_older_than_the_page_and_the_page_says_how_to_get_one(school, engine,

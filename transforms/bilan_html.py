@@ -123,9 +123,10 @@ class AcademieSection:
 
 
 def render_academie_html(summary: AcademieSummary, school_year: str, made_on: date,
-                         charts: Sequence[Chart] = ()) -> str:
+                         charts: Sequence[Chart] = (), pdf: str | None = None) -> str:
     """The académie summary's page, landscape: establishments × indicators grouped by département, the rule of
-    small groups, the académie's quartiles and the charts; counts and means only, no student's name."""
+    small groups, the académie's quartiles and the charts; counts and means only, no student's name. PDF: the name
+    of the PDF printed from this very page, beside it; None when there is none (the page says how to make it)."""
     previous = previous_school_year(school_year)
     establishments = summary.establishments
     drawn = pd.to_numeric(establishments["rate_of_candidates"], errors="coerce").notna()
@@ -141,7 +142,7 @@ def render_academie_html(summary: AcademieSummary, school_year: str, made_on: da
         unknown_attention=bool(establishments[list(ATTENTION_COUNTS)].isna().any(axis=None)),
         without_previous=int(establishments["previous_candidates"].isna().sum()),
         quartiles=_shown(shown_quartiles(summary.quartiles), QUARTILES),
-        charts=[_embedded(c) for c in charts], not_drawn=list(establishments.loc[~drawn, "uai"]))
+        charts=[_embedded(c) for c in charts], not_drawn=list(establishments.loc[~drawn, "uai"]), pdf=pdf)
 
 
 def _academie_sections(summary: AcademieSummary) -> list[AcademieSection]:

@@ -30,6 +30,8 @@ def test_the_nightly_refresh_remakes_the_academie_summary_when_a_bilan_changes_a
     assert first.academie and page.exists() and page.stat().st_mode & 0o777 == 0o640
     html = page.read_text(encoding="utf-8")
     assert UAI in html and OTHER in html and "2 établissements" in html
+    # no PDF in the night (its rendering costs more than the summary): the page says how to make one
+    assert not page.with_suffix(".pdf").exists() and f"pix-livret report --year {YEAR}" in html
     assert "Martin" not in html and "Léa" not in html  # counts and rates only
     made_at = page.stat().st_mtime_ns
 
@@ -106,8 +108,8 @@ def build_small_school(engine) -> None:
                           status="validated" if score else "rejected", global_level=None if not score else "Novice 2")
 
 
-def academie_files(out: Path, year: str = YEAR) -> tuple[str, str, object]:
-    """The summary's page, its PDF's text and its workbook (openpyxl)."""
+def academie_files(out: Path, year: str = YEAR) -> tuple[str, str | None, object]:
+    """The summary's page, its PDF's text (None when the refresh made none) and its workbook (openpyxl)."""
     import io
 
     from openpyxl import load_workbook
@@ -115,7 +117,8 @@ def academie_files(out: Path, year: str = YEAR) -> tuple[str, str, object]:
 
     folder = out / "bilans" / "academie" / year
     html = (folder / f"Bilan_Pix_academie_{year}.html").read_text(encoding="utf-8")
-    pdf = "\n".join(p.extract_text() for p in PdfReader(folder / f"Bilan_Pix_academie_{year}.pdf").pages)
+    printed = folder / f"Bilan_Pix_academie_{year}.pdf"
+    pdf = "\n".join(p.extract_text() for p in PdfReader(printed).pages) if printed.exists() else None
     workbook = load_workbook(io.BytesIO((folder / f"Bilan_Pix_academie_{year}.xlsx").read_bytes()))
     return html, pdf, workbook
 
