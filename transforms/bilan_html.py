@@ -59,8 +59,7 @@ class ShownTable:
 @dataclass(frozen=True)
 class HeatCell:
     text: str
-    background: str
-    ink: str
+    tone: str  # the class of its colours (HeatMap.tones)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,10 @@ class HeatMap:
     codes: tuple[str, ...]
     rows: tuple[HeatRow, ...]
     legend: tuple[HeatCell, ...]  # levels 0 to 8, the same in every bilan
-    missing: str  # the background of a cell nobody was evaluated in
+    missing: str  # the tone of a cell nobody was evaluated in
+    # (class, background, ink) of each tone the table and its legend use: one style rule each, not one per cell,
+    # whose inline style WeasyPrint would parse again (a tenth of a bilan PDF's rendering time)
+    tones: tuple[tuple[str, str, str], ...]
 
 
 def render_bilan_html(bilan: Bilan, charts: list[Chart], made_on: date, pdf: str | None = None) -> str:
@@ -238,14 +240,21 @@ def _heat_map(bilan: Bilan) -> HeatMap | None:
     if heat_map.empty:
         return None
     backgrounds, inks = level_colours(heat_map.to_numpy(dtype=float))
+    tones: dict[tuple[str, str], str] = {}
+
+    def tone(background: str, ink: str) -> str:
+        return tones.setdefault((str(background), str(ink)), f"tone-{len(tones)}")
+
     rows = []
     for (division, values), row_backgrounds, row_inks in zip(heat_map.iterrows(), backgrounds, inks):
         withheld = division in bilan.small_classes
-        cells = () if withheld else tuple(HeatCell(format_value(v, "decimal"), b, i)
+        cells = () if withheld else tuple(HeatCell(format_value(v, "decimal"), tone(b, i))
                                           for v, b, i in zip(values, row_backgrounds, row_inks))
         rows.append(HeatRow(str(division), cells, withheld))
-    legend = tuple(HeatCell(str(level), b, i) for level, b, i in level_scale())
-    return HeatMap(tuple(heat_map.columns), tuple(rows), legend, MISSING_COLOUR)
+    legend = tuple(HeatCell(str(level), tone(b, i)) for level, b, i in level_scale())
+    missing = tone(MISSING_COLOUR, "#000000")
+    return HeatMap(tuple(heat_map.columns), tuple(rows), legend, missing,
+                   tuple((name, background, ink) for (background, ink), name in tones.items()))
 
 
 def _embedded(chart: Chart) -> dict:

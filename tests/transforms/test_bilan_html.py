@@ -58,11 +58,11 @@ def test_the_heat_map_is_a_table_of_the_class_means_coloured_dark_to_light(bilan
     cell = rows["3A"][header.index("1.1") - 1]
     assert cell.text_content() == "1,5"  # the mean level, written as French readers write it
     nobody = rows["3A"][header.index("3.4") - 1]
-    assert nobody.text_content() == "—" and "#d9d9d9" in nobody.get("style")  # nobody evaluated: grey, a dash
+    assert nobody.text_content() == "—" and "#d9d9d9" in _style(nobody)  # nobody evaluated: grey, a dash
     # cividis runs from dark blue to light yellow: the weaker class mean is the darker cell, with light ink
     weak, strong = (rows[d][header.index("1.1") - 1] for d in ("3A", "3B"))
-    assert _lightness(weak.get("style")) < _lightness(strong.get("style"))
-    assert "color: #ffffff" in weak.get("style")
+    assert _lightness(_style(weak)) < _lightness(_style(strong))
+    assert "color: #ffffff" in _style(weak)
 
 
 def test_a_level_has_the_same_colour_in_every_bilan_and_the_legend_shows_the_scale_0_to_8(bilan):
@@ -72,12 +72,12 @@ def test_a_level_has_the_same_colour_in_every_bilan_and_the_legend_shows_the_sca
     def colour(page, code: str) -> str:
         table = page.xpath("//table[@class='heat-map']")[0]
         column = [th.text_content() for th in table.xpath("thead//th")].index(code)
-        return table.xpath("tbody/tr")[0].xpath("td")[column - 1].get("style")
+        return _style(table.xpath("tbody/tr")[0].xpath("td")[column - 1])
 
     # a mean of 3 is one colour whatever the school's other means (the scale is not stretched to each bilan)
     assert colour(weak_school, "1.2") == colour(strong_school, "1.1")
-    legend = {td.text_content(): td.get("style") for td in weak_school.xpath("//table[@class='level-scale']//td")
-              if td.get("style")}
+    legend = {td.text_content(): _style(td) for td in weak_school.xpath("//table[@class='level-scale']//td")
+              if td.get("class", "").startswith("tone-")}
     assert [key for key in legend if key != "—"] == [str(level) for level in range(9)]
     assert legend["3"] == colour(weak_school, "1.2") and legend["6"] == colour(strong_school, "1.2")
     assert "#d9d9d9" in legend["—"]
@@ -125,6 +125,13 @@ def test_every_element_of_the_bilan_pages_has_a_user_agent_style_for_weasyprint(
     css = (TEMPLATES / "bilan.user-agent.css").read_text()
     styled = set(re.findall(r"[a-z0-9]+", re.sub(r"/\*.*?\*/|\{.*?\}", " ", css, flags=re.S)))
     assert used <= styled, used - styled
+
+
+def _style(cell) -> str:
+    """The colours of a heat-map or legend cell, « background: #…; color: #… », from its page's rule for its tone."""
+    rules = "".join(style.text_content() for style in cell.getroottree().xpath("//style[@class='tones']"))
+    [colours] = re.findall(rf"td\.{cell.get('class')} {{ (.*?); }}", rules)
+    return colours
 
 
 def _lightness(style: str) -> float:
