@@ -35,20 +35,21 @@ class Helpers:
     pool: ProcessPoolExecutor
     ready: tuple[Future, ...]
     processes: tuple[BaseProcess, ...]
-    module: str  # the work's module, which each helper imported
 
 
-# Helpers lent to every share_out of their module's work within lend_helpers: a Prefect subflow's parameters cannot
-# carry a process pool, and a pool per round would pay the helpers' imports again each time.
+# Helpers lent to every share_out within lend_helpers, whatever its work: a Prefect subflow's parameters cannot carry
+# a process pool, and a pool per round would pay the helpers' start again each time. Work of another module than the
+# one they imported first imports its own on their first item of it: a fraction of a new helper's start, which
+# imports Python, pandas and SQLAlchemy all over again.
 _lent: ContextVar[Helpers | None] = ContextVar("lent_helpers", default=None)
 
 
 @contextmanager
 def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
     """COUNT helpers spawned now, each importing MODULE (the work's) while this process goes on; None when COUNT is
-    below one; those lent for MODULE (lend_helpers) when a caller started them earlier still. On the way out the
-    helpers spawned here are stopped, without waiting for an import still under way."""
-    if (lent := _lent.get()) is not None and lent.module == module:
+    below one; those lent (lend_helpers) when a caller started them earlier still. On the way out the helpers
+    spawned here are stopped, without waiting for an import still under way."""
+    if (lent := _lent.get()) is not None:
         yield lent  # their lender stops them
         return
     if count < 1:
@@ -60,7 +61,7 @@ def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
     ready = tuple(pool.submit(_ready) for _ in range(count))
     spawned = tuple(set(multiprocessing.active_children()) - before)
     try:
-        yield Helpers(pool, ready, spawned, module)
+        yield Helpers(pool, ready, spawned)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         for process in spawned:  # an import cannot be interrupted otherwise, and exiting would wait for it
@@ -69,8 +70,9 @@ def helper_processes(count: int, module: str) -> Iterator[Helpers | None]:
 
 @contextmanager
 def lend_helpers(count: int, module: str) -> Iterator[None]:
-    """COUNT helpers importing MODULE, used by every share_out of that module's work within (this thread and what
-    it calls), however deep; none when COUNT is below one."""
+    """COUNT helpers importing MODULE, used by every share_out within (this thread and what it calls), however deep:
+    the command's load, attestations and bilans share them; none when COUNT is below one. Helpers lent already
+    stay: an inner lend_helpers adds none."""
     with helper_processes(count, module) as helpers:
         token = _lent.set(helpers)
         try:
@@ -82,15 +84,15 @@ def lend_helpers(count: int, module: str) -> Iterator[None]:
 def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int, *,
               helpers: Helpers | None = None) -> Iterator[tuple[int, Result]]:
     """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included; on HELPERS
-    (helper_processes), or on those lent for WORK's module (lend_helpers), rather than newly spawned ones.
+    (helper_processes), or on those lent (lend_helpers), rather than newly spawned ones.
 
     Items are taken in order, by this process between two of its own and by the helpers as they finish theirs.
     WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing,
     once what the helpers were doing has ended.
     """
     pending = deque(range(len(items)))
-    if helpers is None and (lent := _lent.get()) is not None and lent.module == _module_of(work):
-        helpers = lent
+    if helpers is None:
+        helpers = _lent.get()
     if processes <= 1 or len(items) <= 1:
         for index in pending:
             yield index, _here(work, items[index])
