@@ -132,7 +132,7 @@ def test_every_output_is_made_and_valid_and_carries_no_control_character(tainted
         else:
             text = workbook_texts(path)
         assert_clean(text, str(path.relative_to(out)))
-        if "academie" not in str(path):
+        if "academie" not in str(path) and path.suffix != ".pdf":  # the PDF gives the follow-up list's count only
             assert "DUBOIS" in text  # the follow-up list (absent student) is there, its name cleaned
 
 
