@@ -468,14 +468,44 @@ def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
     console.print(f"Automatisation « {name} » créée ; message de test envoyé au webhook.")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def worker(context: typer.Context) -> None:
-    """Worker Prefect (« prefect worker start », mêmes options, ex. --pool pix-livret) : arrêté (SIGTERM, Ctrl-C), il
-    interrompt proprement ses exécutions en cours (« interrompue », état Crashed) avant de s'arrêter."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             epilog="Toute autre option de « prefect worker start » lui est passée telle quelle (la liste : "
+                    "prefect worker start --help).")
+def worker(
+    context: typer.Context,
+    pool: str = typer.Option(..., "--pool", "-p", help="Le pool de travail dont il prend les exécutions : pix-livret"),
+    work_queue: Optional[list[str]] = typer.Option(None, "--work-queue", "-q", help="Seulement cette file du pool "
+                                                   "(répétable ; défaut : toutes, etablissements comprise)"),
+    limit: Optional[int] = typer.Option(None, "--limit", "-l", help="Au plus N exécutions à la fois sur ce worker"),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Le nom du worker dans l'interface"),
+    worker_type: Optional[str] = typer.Option(None, "--type", "-t", help="Le type de worker (process ; défaut : "
+                                              "celui du pool)"),
+    with_healthcheck: bool = typer.Option(False, "--with-healthcheck", help="Sert /health (port 8080) tant qu'il "
+                                          "interroge le serveur"),
+) -> None:
+    """Worker Prefect (« prefect worker start ») : arrêté (SIGTERM, Ctrl-C), il interrompt proprement ses exécutions
+    en cours (« interrompue », état Crashed) avant de s'arrêter."""
     from pix_livret.worker import run_worker
 
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
-    raise typer.Exit(run_worker(context.args, say=lambda line: console.print(printable(line, markup=True))))
+    raise typer.Exit(run_worker(worker_arguments(pool, work_queue or [], limit, name, worker_type, with_healthcheck,
+                                                 context.args),
+                                say=lambda line: console.print(printable(line, markup=True))))
+
+
+def worker_arguments(pool: str, work_queues: list[str], limit: Optional[int], name: Optional[str],
+                     worker_type: Optional[str], with_healthcheck: bool, others: list[str]) -> list[str]:
+    """The `prefect worker start` arguments of `pix-livret worker`'s options; the options it does not know (OTHERS)
+    first, as given, and the work queues last (Prefect's --work-queue takes every value up to the next option)."""
+    arguments = [*others, "--pool", pool]
+    for option, value in (("--limit", limit), ("--name", name), ("--type", worker_type)):
+        if value is not None:
+            arguments += [option, str(value)]
+    if with_healthcheck:
+        arguments.append("--with-healthcheck")
+    for queue in work_queues:
+        arguments += ["--work-queue", queue]
+    return arguments
 
 
 @app.command()
