@@ -447,9 +447,13 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
 
 @app.command()
 def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
-                                           help="Adresse du webhook entrant (Mattermost, Rocket.Chat, Teams…)")) -> None:
+                                           help="Adresse du webhook entrant (Mattermost, Rocket.Chat, Teams…)"),
+           db: Optional[str] = typer.Option(None, "--db", help="Avec le serveur de pix-livret serve : la base qu'il "
+                                            "a reçue (son --db), à côté de laquelle il garde le mot de passe de l'API "
+                                            "(défaut : PIX_LIVRET_DB_URL, puis var/pix-livret.sqlite)")) -> None:
     """Alerte : chaque exécution de nuit qui finit Failed ou Crashed est signalée au webhook (automatisation Prefect
-    sur le serveur de PREFECT_API_URL) ; un message de test part aussitôt."""
+    sur le serveur de PREFECT_API_URL) ; un message de test part aussitôt. Le mot de passe de l'API :
+    PREFECT_API_AUTH_STRING, sinon celui que pix-livret serve garde."""
     from pix_livret.alerts import AlertFailure, install
     from pix_livret.serve import kept_auth
 
@@ -457,7 +461,7 @@ def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
         errors.print("[red]Réglez PREFECT_API_URL : l'alerte se crée sur le serveur Prefect qui exécute la nuit (celui "
                      "de pix-livret serve : http://127.0.0.1:4200/api).[/red]")
         raise typer.Exit(EXIT_USAGE)
-    kept = None if os.environ.get("PREFECT_API_AUTH_STRING") else kept_auth(_settings(None))
+    kept = None if os.environ.get("PREFECT_API_AUTH_STRING") else kept_auth(_settings(db))
     if kept:  # pix-livret serve's server: the password it keeps
         os.environ["PREFECT_API_AUTH_STRING"] = kept
     try:
