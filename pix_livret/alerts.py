@@ -94,7 +94,8 @@ def _replace(block) -> str:
     except httpx.HTTPStatusError as error:
         if error.response.status_code == 401:
             raise AlertFailure("Le serveur Prefect refuse la connexion (401) : réglez PREFECT_API_AUTH_STRING "
-                               "(utilisateur:mot de passe du serveur).") from None
+                               "(utilisateur:mot de passe du serveur ; pour celui de pix-livret serve, ne la réglez "
+                               "pas et donnez à pix-livret alerts le --db de serve, s'il en a reçu un).") from None
         raise
     except httpx.TransportError:
         raise AlertFailure("Le serveur Prefect de PREFECT_API_URL ne répond pas : vérifiez l'adresse et qu'il est "

@@ -447,9 +447,13 @@ def serve(port: int = typer.Option(4200, "--port", help="Port du serveur Prefect
 
 @app.command()
 def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
-                                           help="Adresse du webhook entrant (Mattermost, Rocket.Chat, Teams…)")) -> None:
+                                           help="Adresse du webhook entrant (Mattermost, Rocket.Chat, Teams…)"),
+           db: Optional[str] = typer.Option(None, "--db", help="Avec le serveur de pix-livret serve : la base qu'il "
+                                            "a reçue (son --db), à côté de laquelle il garde le mot de passe de l'API "
+                                            "(défaut : PIX_LIVRET_DB_URL, puis var/pix-livret.sqlite)")) -> None:
     """Alerte : chaque exécution de nuit qui finit Failed ou Crashed est signalée au webhook (automatisation Prefect
-    sur le serveur de PREFECT_API_URL) ; un message de test part aussitôt."""
+    sur le serveur de PREFECT_API_URL) ; un message de test part aussitôt. Le mot de passe de l'API :
+    PREFECT_API_AUTH_STRING, sinon celui que pix-livret serve garde."""
     from pix_livret.alerts import AlertFailure, install
     from pix_livret.serve import kept_auth
 
@@ -457,7 +461,7 @@ def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
         errors.print("[red]Réglez PREFECT_API_URL : l'alerte se crée sur le serveur Prefect qui exécute la nuit (celui "
                      "de pix-livret serve : http://127.0.0.1:4200/api).[/red]")
         raise typer.Exit(EXIT_USAGE)
-    kept = None if os.environ.get("PREFECT_API_AUTH_STRING") else kept_auth(_settings(None))
+    kept = None if os.environ.get("PREFECT_API_AUTH_STRING") else kept_auth(_settings(db))
     if kept:  # pix-livret serve's server: the password it keeps
         os.environ["PREFECT_API_AUTH_STRING"] = kept
     try:
@@ -468,14 +472,44 @@ def alerts(webhook_url: str = typer.Option(..., "--webhook-url",
     console.print(f"Automatisation « {name} » créée ; message de test envoyé au webhook.")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def worker(context: typer.Context) -> None:
-    """Worker Prefect (« prefect worker start », mêmes options, ex. --pool pix-livret) : arrêté (SIGTERM, Ctrl-C), il
-    interrompt proprement ses exécutions en cours (« interrompue », état Crashed) avant de s'arrêter."""
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             epilog="Toute autre option de « prefect worker start » lui est passée telle quelle (la liste : "
+                    "prefect worker start --help).")
+def worker(
+    context: typer.Context,
+    pool: str = typer.Option(..., "--pool", "-p", help="Le pool de travail dont il prend les exécutions : pix-livret"),
+    work_queue: Optional[list[str]] = typer.Option(None, "--work-queue", "-q", help="Seulement cette file du pool "
+                                                   "(répétable ; défaut : toutes, etablissements comprise)"),
+    limit: Optional[int] = typer.Option(None, "--limit", "-l", help="Au plus N exécutions à la fois sur ce worker"),
+    name: Optional[str] = typer.Option(None, "--name", "-n", help="Le nom du worker dans l'interface"),
+    worker_type: Optional[str] = typer.Option(None, "--type", "-t", help="Le type de worker (process ; défaut : "
+                                              "celui du pool)"),
+    with_healthcheck: bool = typer.Option(False, "--with-healthcheck", help="Sert /health (port 8080) tant qu'il "
+                                          "interroge le serveur"),
+) -> None:
+    """Worker Prefect (« prefect worker start ») : arrêté (SIGTERM, Ctrl-C), il interrompt proprement ses exécutions
+    en cours (« interrompue », état Crashed) avant de s'arrêter."""
     from pix_livret.worker import run_worker
 
     os.umask(0o027)  # minors' personal data: outputs readable by owner and group only
-    raise typer.Exit(run_worker(context.args, say=lambda line: console.print(printable(line, markup=True))))
+    raise typer.Exit(run_worker(worker_arguments(pool, work_queue or [], limit, name, worker_type, with_healthcheck,
+                                                 context.args),
+                                say=lambda line: console.print(printable(line, markup=True))))
+
+
+def worker_arguments(pool: str, work_queues: list[str], limit: Optional[int], name: Optional[str],
+                     worker_type: Optional[str], with_healthcheck: bool, others: list[str]) -> list[str]:
+    """The `prefect worker start` arguments of `pix-livret worker`'s options; the options it does not know (OTHERS)
+    first, as given, and the work queues last (Prefect's --work-queue takes every value up to the next option)."""
+    arguments = [*others, "--pool", pool]
+    for option, value in (("--limit", limit), ("--name", name), ("--type", worker_type)):
+        if value is not None:
+            arguments += [option, str(value)]
+    if with_healthcheck:
+        arguments.append("--with-healthcheck")
+    for queue in work_queues:
+        arguments += ["--work-queue", queue]
+    return arguments
 
 
 @app.command()
