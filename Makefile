@@ -15,7 +15,7 @@ EXTRAS ?= test
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install system-deps test-deps bench bench-academie ui-screenshot clean
+.PHONY: demo test install system-deps venv-deps test-deps bench bench-academie ui-screenshot clean
 
 demo: install
 	$(BIN)/pix-livret demo --dir $(DEMO_DIR)
@@ -24,7 +24,7 @@ demo: install
 test: install test-deps
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
-install: system-deps $(VENV)/.installed
+install: system-deps venv-deps $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ endef
 
 system-deps:
 	$(call debian_packages,$(DEB_PACKAGES))
+
+# Debian's python3 makes no virtual environment without python3-venv (ensurepip); another Python (pyenv, a
+# docker image's) has it already
+venv-deps:
+	@if [ ! -x $(BIN)/python ] && ! $(PYTHON) -c "import ensurepip, venv" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory system-deps DEB_PACKAGES=python3-venv; \
+	fi
 
 test-deps:
 	$(call debian_packages,$(TEST_DEB_PACKAGES))
