@@ -52,7 +52,8 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
         # The database at the latest schema, and this run in its history
         prepare_database(settings)
         run_id = open_run(settings, {"inbox": inbox, "roster": roster, "uai": uai, "attestations": attestations,
-                                     "bilans": bilans, "school_name": school_name, "schools": schools},
+                                     "bilans": bilans, "school_name": school_name, "schools": schools,
+                                     "establishments": len(plan.jobs)},
                           uai=plan.jobs[0].uai if len(plan.jobs) == 1 else None)
         try:
             with closed_as_failed_on_error(settings, run_id):

@@ -55,10 +55,11 @@ def run_cells(run, beneath: bool = False) -> list[str]:
 
 
 def establishments_cell(run) -> str:
-    """The run's UAI; for a run of several establishments (an académie night), how many."""
+    """The run's UAI; for a run of several establishments (an académie night), how many: as many as it set out to
+    do (an interrupted night's counts hold only those it committed), else as it counted."""
     if run.uai:
         return printable(run.uai, markup=True)
-    count = int((run.counts or {}).get("establishments") or (run.parameters or {}).get("establishments") or 0)
+    count = int((run.parameters or {}).get("establishments") or (run.counts or {}).get("establishments") or 0)
     if run.kind == ACADEMIE_KIND or count > 1:
         return f"{count} établissement{'s' if count > 1 else ''}"
     return ""

@@ -15,13 +15,14 @@ from typing import Any
 
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import ARRAY, BigInteger, Connection, Table, any_, bindparam, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, Connection, any_, bindparam, insert, select, text, update
 
 from schemas.certification import CertificationFrame
 from schemas.problems import NOTICE_STAGES
 from schemas.referential import LEVEL_COLUMNS
 from schemas.roster import MatchFrame, RosterFrame
 from schemas.tables import Certification, Establishment, FileProblem, QuarantinedRow, SourceFile, Student, max_length
+from store.bulk import copy_rows, driver_executemany, insert_rows
 from store.enrolments import roster_frame, save_enrolment
 
 # what a newer export may change about a certification (the rest is bookkeeping)
@@ -134,7 +135,7 @@ def save_roster(connection: Connection, uai: str, students: DataFrame[RosterFram
                for r, before in latest
                if before.last_roster_year != school_year or any(r[k] != getattr(before, k) for k in _STUDENT_FIELDS)]
     if new:
-        _insert_rows(connection, Student.__table__, new)
+        insert_rows(connection, Student.__table__, new)
     if changed:
         connection.execute(update(Student).where(Student.id == bindparam("b_id"))
                            .values(last_roster_year=bindparam("b_year")), changed)
@@ -283,52 +284,8 @@ def _upsert_certifications(connection: Connection, rows: list[dict[str, Any]]) -
 
 def _sqlite_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
     assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
-    _driver_executemany(connection, Certification.__table__, names, rows,
+    driver_executemany(connection, Certification.__table__, names, rows,
                         f"ON CONFLICT (number) DO UPDATE SET {assignments} WHERE {_SAME_OWNER}")
-
-
-def _insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Inserts ROWS (dicts with the same keys, every column without a server default given): on SQLite through
-    the driver, on PostgreSQL by COPY (an académie's 99,000 students: SQLAlchemy's multi-row VALUES took
-    seconds), elsewhere SQLAlchemy's own executemany."""
-    if connection.dialect.name == "sqlite":
-        _driver_executemany(connection, table, list(rows[0]), rows)
-    elif connection.dialect.name == "postgresql":
-        _copy_rows(connection, table.name, list(rows[0]), rows)
-    else:
-        connection.execute(insert(table), rows)
-
-
-def _driver_executemany(connection: Connection, table: Table, names: list[str], rows: list[dict[str, Any]],
-                        suffix: str = "") -> None:
-    """INSERT … SUFFIX through the driver's executemany, values converted by the columns' own SQLAlchemy types.
-
-    SQLAlchemy's executemany builds its parameters row by row: for an académie, a quarter of the write on SQLite.
-    """
-    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
-    converted = [name for name, processor in zip(names, processors) if processor is not None]
-    values = [tuple(row[name] for name in names) for row in rows]
-    if converted:
-        positions = [(names.index(name), processors[names.index(name)]) for name in converted]
-        values = [_converted(row, positions) for row in values]
-    connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) {suffix}", values)
-
-
-def _converted(row: tuple, positions: list[tuple[int, Any]]) -> tuple:
-    values = list(row)
-    for position, processor in positions:
-        if values[position] is not None:
-            values[position] = processor(values[position])
-    return tuple(values)
-
-
-def _copy_rows(connection: Connection, table: str, names: list[str], rows: list[dict[str, Any]]) -> None:
-    """ROWS into TABLE by psycopg's COPY, inside the connection's transaction."""
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[name] for name in names])
 
 
 def _copy_upsert(connection: Connection, names: list[str], updated: list[str], rows: list[dict[str, Any]]) -> None:
@@ -337,7 +294,7 @@ def _copy_upsert(connection: Connection, names: list[str], updated: list[str], r
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS staging_{table} (LIKE {table}) ON COMMIT DROP")
-        _copy_rows(connection, f"staging_{table}", names, rows)
+        copy_rows(connection, f"staging_{table}", names, rows)
         assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in updated)
         cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM staging_{table} ORDER BY number "
                        f"ON CONFLICT (number) DO UPDATE SET {assignments} WHERE {_SAME_OWNER}")

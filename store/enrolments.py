@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import pandas as pd
 from pandera.typing import DataFrame
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from schemas.roster import RosterFrame
 from schemas.tables import Enrolment, Student
+from store.bulk import insert_rows
 
-_CHUNK = 5000  # under SQLite's limit on bound parameters
+_CHUNK = 5000  # students in one IN (…): under SQLite's limit on bound parameters
 
 
 def save_enrolment(connection: Connection, uai: str, school_year: int, students: DataFrame[RosterFrame],
@@ -24,8 +25,8 @@ def save_enrolment(connection: Connection, uai: str, school_year: int, students:
              "division": _text(division), "mef": _text(mef), "left_on": None if pd.isna(left_on) else left_on.date()}
             for eleve_id, division, mef, left_on in zip(students["eleve_id"], students["division"], students["mef"],
                                                           students["left_on"])]
-    for start in range(0, len(rows), _CHUNK):
-        connection.execute(insert(Enrolment), rows[start:start + _CHUNK])
+    if rows:
+        insert_rows(connection, Enrolment.__table__, rows)  # COPY on PostgreSQL: an académie enrols 99,000
 
 
 def enrol_certified_students(connection: Connection, uai: str, records: list[dict]) -> None:
@@ -41,8 +42,8 @@ def enrol_certified_students(connection: Connection, uai: str, records: list[dic
             Enrolment.uai == uai, Enrolment.school_year == year)).scalars())
         rows = [{"student_id": s, "school_year": year, "uai": uai, "division": d, "mef": None, "left_on": None}
                 for s, d in sorted(divisions.items()) if s not in enrolled]
-        for start in range(0, len(rows), _CHUNK):
-            connection.execute(insert(Enrolment), rows[start:start + _CHUNK])
+        if rows:
+            insert_rows(connection, Enrolment.__table__, rows)
 
 
 def read_enrolment(connection: Connection, uai: str, school_year: int) -> DataFrame[RosterFrame]:

@@ -80,6 +80,18 @@ def test_an_academie_night_is_one_line_saying_how_many_establishments(history):
     assert "1 établissement(s) en quarantaine" in listed.output
 
 
+def test_an_academie_night_interrupted_early_still_says_how_many_establishments_it_was_for(engine, db_url):
+    with engine.begin() as connection:
+        stopped = start_run(connection, "ingest", {"inbox": "/srv/depot", "establishments": 3}, None, LAST_NIGHT)
+        finish_run(connection, stopped, "interrupted", {"establishments": 1, "rows_loaded": 40}, "…",
+                   LAST_NIGHT + timedelta(minutes=2))  # one establishment committed before the stop
+
+    listed = runs(db_url)
+
+    assert [(kind, uai, status) for _, kind, uai, _, _, status, _ in table(listed.output)] == [
+        ("import", "3 établissements", "interrompue")]
+
+
 def test_detail_puts_each_night_s_establishments_beneath_it(history):
     lines = table(runs(history, "--detail").output)
 
