@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
@@ -142,9 +145,10 @@ def share_out_in_order(items: Sequence[Item], work: Callable[[Item], Result], pr
 
 def spawn_pool(workers: int, module: str | None = None) -> ProcessPoolExecutor:
     """A pool of WORKERS processes started by spawn (the flows run Prefect's threads, and forking a threaded process
-    can deadlock), each importing MODULE, the work's, and collecting garbage rarely before it takes any."""
+    can deadlock), each importing MODULE, the work's, and collecting garbage rarely before it takes any; each ends
+    when this process does, killed included."""
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_prepare_helper, initargs=(module,))
+                               initializer=_prepare_helper, initargs=(module, os.getpid()))
 
 
 def _here(work: Callable[[Item], Result], item: Item) -> Result:
@@ -156,10 +160,26 @@ def _module_of(work: Callable) -> str:
     return getattr(work, "func", work).__module__  # a partial's function, or the function
 
 
-def _prepare_helper(module: str | None) -> None:
+def _prepare_helper(module: str | None, parent: int) -> None:
+    _end_with(parent)
     if module is not None:
         importlib.import_module(module)
     collect_rarely()
+
+
+def _end_with(parent: int) -> None:
+    """Ends this helper within a second of PARENT, the process that spawned it: a helper whose parent was killed
+    (SIGKILL, the OOM killer) waits on its pool's pipe forever otherwise, holding its memory. Its work dies with the
+    run that asked for it: what it had not committed is rolled back by the database."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _ready() -> bool:

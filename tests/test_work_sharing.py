@@ -148,3 +148,27 @@ def test_the_helpers_the_ingest_command_starts_ahead_are_those_its_load_uses():
     from pix_livret.cli import INGEST_WORK
 
     assert ingest_batch.__module__ == INGEST_WORK
+
+
+def test_a_helper_ends_when_the_command_that_started_it_is_killed(tmp_path):
+    """`pix-livret ingest` spawns its helpers first thing; killed (SIGKILL, the OOM killer), it must not leave them
+    waiting for work forever."""
+    import signal
+    import subprocess
+
+    command = subprocess.Popen([sys.executable, "-c", (
+        "import multiprocessing, time\n"
+        "from pipeline.work_sharing import lend_helpers\n"
+        "if __name__ == '__main__':\n"
+        "    with lend_helpers(1, 'json'):\n"
+        "        print(*(p.pid for p in multiprocessing.active_children()), flush=True)\n"
+        "        time.sleep(60)\n")], stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)})
+    [helper] = [int(pid) for pid in command.stdout.readline().split()]
+    time.sleep(1)  # the helper has started, and imported
+    assert is_alive(helper)
+
+    command.send_signal(signal.SIGKILL)
+    command.wait()
+
+    assert ended_within(5, [type("Spawned", (), {"pid": helper})()]), "the helper outlived the command"
