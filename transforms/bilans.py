@@ -166,7 +166,7 @@ def make_bilan(stored: DataFrame[StoredCertificationFrame], enrolment: DataFrame
         competences=competences, domains=domain_levels(validated),
         heat_map=class_competence_means(validated, small),
         extremes=describe_extremes(competences), sexes=split_by_sex(candidates),
-        years=compare_years(stored, enrolment), follow_up=list_follow_up(candidates, present, situations),
+        years=compare_years(stored, enrolment, {school_year: candidates}), follow_up=list_follow_up(candidates, present, situations),
         other_classes=list_other_classes(present, candidates, concerned),
         unmatched=list_unmatched(candidates), open_files=list_open_files(files),
         without_results=list_classes_without_results(classes, files, concerned),
@@ -461,13 +461,17 @@ def _sex_figures(frame: pd.DataFrame, by: list[str]) -> dict[tuple[str, str], tu
     return figures
 
 
-def compare_years(stored: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
-    """Per school year holding a core certification (oldest first): candidates, validated, rate, mean score."""
+def compare_years(stored: pd.DataFrame, roster: pd.DataFrame,
+                  selected: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Per school year holding a core certification (oldest first): candidates, validated, rate, mean score.
+    SELECTED: the candidates of years already selected (select_candidates), by school year."""
     core = stored[stored["certification_type"] == CORE_CERTIFICATION_TYPE]
     years = [f"{first}-{first + 1}" for first in sorted(int(y) for y in core["school_year"].dropna().unique())]
     rows = []
     for year in years:
-        candidates = select_candidates(stored, roster, year)
+        candidates = (selected or {}).get(year)
+        if candidates is None:
+            candidates = select_candidates(stored, roster, year)
         valid = candidates[candidates["outcome"] == VALIDATED]
         rows.append([year, len(candidates), len(valid), len(valid) / len(candidates),
                      valid["score"].dropna().astype(float).mean() if len(valid) else np.nan])
