@@ -167,6 +167,9 @@ def _prepare_helper(module: str | None, parent: int) -> None:
     collect_rarely()
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
 def _end_with(parent: int) -> None:
     """Ends this helper within a second of PARENT, the process that spawned it: a helper whose parent was killed
     (SIGKILL, the OOM killer) waits on its pool's pipe forever otherwise, holding its memory. Its work dies with the
@@ -177,9 +180,6 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
-
-
-PARENT_CHECK_SECONDS = 1.0
 
 
 def _ready() -> bool:

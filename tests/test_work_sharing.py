@@ -35,11 +35,11 @@ def fail_on_three(item: int) -> int:
     return item
 
 
-def ended_within(seconds: float, processes) -> bool:
-    """Whether every one of PROCESSES has ended (a zombie has) within SECONDS, read from /proc: the pool's own
+def ended_within(seconds: float, pids: list[int]) -> bool:
+    """Whether every process of PIDS has ended (a zombie has) within SECONDS, read from /proc: the pool's own
     thread reaps its helpers too, and a Process whose end another thread reaped still says it is alive."""
     deadline = time.monotonic() + seconds
-    while any(is_alive(process.pid) for process in processes):
+    while any(is_alive(pid) for pid in pids):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -98,7 +98,7 @@ def test_a_helper_started_ahead_imports_meanwhile_and_takes_its_share():
     assert helpers_used and helpers_used <= spawned_ahead, "the work went to the helper spawned ahead, not to a new one"
     # ready from the first item: this process (0.3 s an item) did not do most of them while a helper started
     assert sum(pid == os.getpid() for _, (_, pid) in done) <= 3, elapsed
-    assert ended_within(5, helpers.processes), "stopped on the way out"
+    assert ended_within(5, [process.pid for process in helpers.processes]), "stopped on the way out"
 
 
 def test_an_error_on_helpers_started_ahead_ends_the_sharing_and_leaves_them_to_their_owner():
@@ -115,7 +115,7 @@ def test_a_helper_started_ahead_and_never_used_is_stopped_without_waiting_for_it
     with helper_processes(1, "slow_to_import") as helpers:
         [helper] = helpers.processes
         time.sleep(0.5)  # a small run: nothing for the helper after all
-    assert ended_within(5, [helper]) and time.perf_counter() - started < 5
+    assert ended_within(5, [helper.pid]) and time.perf_counter() - started < 5
     assert "slow_to_import" not in sys.modules
 
 
@@ -138,7 +138,7 @@ def test_helpers_lent_for_rounds_serve_every_round_without_a_new_pool():
     # the first round may be done here alone while the helper imports; the last one has it ready
     assert set().union(*helpers_used) == helpers_used[-1] == {lent.pid}, helpers_used
     assert during == {lent}
-    assert ended_within(5, [lent]), "stopped on the way out"
+    assert ended_within(5, [lent.pid]), "stopped on the way out"
 
 
 def test_the_helpers_the_ingest_command_starts_ahead_are_those_its_load_uses():
@@ -171,4 +171,4 @@ def test_a_helper_ends_when_the_command_that_started_it_is_killed(tmp_path):
     command.send_signal(signal.SIGKILL)
     command.wait()
 
-    assert ended_within(5, [type("Spawned", (), {"pid": helper})()]), "the helper outlived the command"
+    assert ended_within(5, [helper]), "the helper outlived the command"
