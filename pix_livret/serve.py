@@ -66,8 +66,17 @@ def serve(port: int = 4200, *, settings: Settings, database_url: str | None = No
         _run(deployments)
     finally:
         if server is not None:
+            _send_pending_logs()
             server.terminate()
             server.wait(timeout=30)
+
+
+def _send_pending_logs() -> None:
+    """The last log lines of the runs this process stopped, sent while their server still answers: sent at exit,
+    after it, they ended the output with Prefect's « --- Error logging to API --- All connection attempts failed »."""
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()
 
 
 def served_deployments() -> list:

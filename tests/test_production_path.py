@@ -464,23 +464,44 @@ def test_serve_alone_starts_its_server_and_runs_the_scheduled_deployments(school
         assert done.returncode == 0, done.stderr[-3000:]
         run = json.loads(done.stdout.strip().splitlines()[-1])
         assert run["message"].startswith("Quarantaine :"), (run, log.read_text(errors="replace")[-3000:])
+
+        # stopped during a night: its run is closed « interrompue », and its last log lines reach the server before
+        # the server stops (sent after, they ended serve's output with « --- Error logging to API --- »)
+        night = make_sample_academie(tmp_path / "academie", establishments=2, classes=4, students_per_class=30)
+        subprocess.run([str(BIN / "prefect"), "deployment", "run", "nightly-ingest/nightly", "--param",
+                        f"inbox={night.root}"], env=env | {"PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": auth},
+                       cwd=REPO, capture_output=True, check=True, timeout=120)
+        _wait_for_a_running_flow_run(api, auth)
+        time.sleep(2)
     finally:
         stopping = time.monotonic()
         served.send_signal(signal.SIGTERM)  # as systemd stops it
         served.wait(timeout=60)
         stopped_in = time.monotonic() - stopping
     assert served.returncode == 0 and "never awaited" not in log.read_text(), log.read_text()[-3000:]
+    said = log.read_text() + (tmp_path / "serve.out").read_text()
+    assert "Exécution interrompue (SIGTERM)" in said and "Error logging to API" not in said, said[-3000:]
     assert stopped_in < 15, stopped_in
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{api}/health", timeout=5)
 
 
-def _post(url: str, auth: str | None) -> list:
+def _post(url: str, auth: str | None, body: dict | None = None) -> list:
     headers = {"Content-Type": "application/json"}
     if auth:
         headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=b"{}", headers=headers), timeout=5) as response:
+    with urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(body or {}).encode(), headers=headers),
+                                timeout=5) as response:
         return json.loads(response.read())
+
+
+def _wait_for_a_running_flow_run(api: str, auth: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if _post(f"{api}/flow_runs/filter", auth, {"flow_runs": {"state": {"type": {"any_": ["RUNNING"]}}}}):
+            return
+        time.sleep(0.5)
+    raise AssertionError("no flow run started")
 
 
 def _served_deployments(api: str, password_file: Path, served: subprocess.Popen, log: Path) -> list:
