@@ -26,12 +26,16 @@ class EstablishmentOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     reason: str | None = None  # None: done
 
+    def count(self, key: str) -> int:
+        """The count KEY of its run; 0 when the run did not count it."""
+        return int(self.counts.get(key) or 0)
+
 
 def outcome_sentence(outcome: EstablishmentOutcome, columns: tuple[tuple[str, str], ...]) -> str:
     """One establishment's line of the run's log: its counts under COLUMNS' French names, or its reason."""
     if outcome.reason is not None:
         return f"{outcome.uai} : échec ({outcome.reason})"
-    said = ", ".join(f"{label.lower()} {int(outcome.counts.get(key) or 0)}" for key, label in columns)
+    said = ", ".join(f"{label.lower()} {outcome.count(key)}" for key, label in columns)
     return f"{outcome.uai} : fait ({said})."
 
 
@@ -54,7 +58,7 @@ class JuneReport:
     def rows(self) -> list[list[str]]:
         """One row per establishment: its counts, or dashes and its reason."""
         return [[e.uai, *(("—",) * len(self.columns) if e.reason is not None
-                          else (str(int(e.counts.get(key) or 0)) for key, _ in self.columns)), e.reason or ""]
+                          else (str(e.count(key)) for key, _ in self.columns)), e.reason or ""]
                 for e in self.establishments]
 
     def state_message(self) -> str:

@@ -14,14 +14,20 @@ OTHER = "0330001A"
 NIGHT = date(2026, 6, 30)
 
 
+@pytest.fixture
+def two_schools(engine):
+    """tests/bilan_school.py's collège of Vienne (7 candidates) and a lycée of Gironde, both of YEAR."""
+    build_school(engine)
+    build_school(engine, OTHER, name="Lycée Montaigne")
+
+
 def summary_page(out: Path) -> Path:
     return out / "bilans" / "academie" / YEAR / f"Bilan_Pix_academie_{YEAR}.html"
 
 
+@pytest.mark.usefixtures("two_schools")
 def test_the_nightly_refresh_remakes_the_academie_summary_when_a_bilan_changes_and_only_then(engine, db_url,
                                                                                           tmp_path):
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
     out = tmp_path / "out"
 
     first = refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
@@ -55,9 +61,8 @@ def test_one_establishment_makes_no_academie_summary(engine, db_url, tmp_path):
     assert report.written and not report.academie and not summary_page(tmp_path / "out").exists()
 
 
-def test_a_bilan_without_its_summary_line_is_made_again(engine, db_url, tmp_path):
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
+@pytest.mark.usefixtures("two_schools")
+def test_a_bilan_without_its_summary_line_is_made_again(db_url, tmp_path):
     out = tmp_path / "out"
     refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
     (out / "bilans" / OTHER / YEAR / ".synthese.json").unlink()  # a bilan made by an earlier version
@@ -68,13 +73,12 @@ def test_a_bilan_without_its_summary_line_is_made_again(engine, db_url, tmp_path
     assert (out / "bilans" / OTHER / YEAR / ".synthese.json").exists()
 
 
-def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(engine, db_url, tmp_path):
+@pytest.mark.usefixtures("two_schools")
+def test_each_years_academie_summary_counts_are_the_sums_of_that_years_bilans(db_url, tmp_path):
     import pandas as pd
 
     from pipeline.bilans import make_bilans
 
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
     out = tmp_path / "out"
     labels = ["Élèves inscrits", "Candidats", "dont non rattachés", "Résultats écartés", "Absents", "Validées",
               "Non obtenues", "Annulées, en erreur ou non terminées"]
@@ -128,12 +132,11 @@ def workbook_row(workbook, uai: str) -> dict:
     return next(dict(zip(rows[0], row)) for row in rows[1:] if row[0] == uai)
 
 
+@pytest.mark.usefixtures("two_schools")
 def test_a_small_school_gives_away_no_rate_nor_mean_in_any_of_the_three_files_and_no_name_is_anywhere(
         engine, db_url, tmp_path):
     from pipeline.bilans import make_bilans
 
-    build_school(engine)  # Vienne, 7 candidates
-    build_school(engine, OTHER, name="Lycée Montaigne")  # Gironde
     build_small_school(engine)
     out = tmp_path / "out"
 
@@ -154,12 +157,11 @@ def test_a_small_school_gives_away_no_rate_nor_mean_in_any_of_the_three_files_an
         assert not [name for name in NAMES if name in text]  # counts and means only, no student's name
 
 
+@pytest.mark.usefixtures("two_schools")
 def test_the_previous_year_is_shown_once_its_bilans_are_made_and_never_taken_from_another_year(engine, db_url,
                                                                                                 tmp_path):
     from pipeline.bilans import make_bilans
 
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
     # OTHER in 2024-2025: Paul (validated, 250 pix) and 5 unmatched candidates, 2 of them not obtained
     for offset, status in enumerate(["validated", "validated", "validated", "rejected", "rejected"]):
         add_certification(engine, 88_000 + offset, uai=OTHER, student_id=None, status=status,
@@ -183,11 +185,10 @@ def test_the_previous_year_is_shown_once_its_bilans_are_made_and_never_taken_fro
     assert "66,7" in pdf
 
 
+@pytest.mark.usefixtures("two_schools")
 def test_a_summary_line_of_an_older_bilan_is_read_its_missing_counts_unknown(engine, db_url, tmp_path):
     import json
 
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
     out = tmp_path / "out"
     refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
     path = out / "bilans" / OTHER / YEAR / ".synthese.json"
@@ -205,13 +206,12 @@ def test_a_summary_line_of_an_older_bilan_is_read_its_missing_counts_unknown(eng
     assert "inconnus pour un bilan fait par une version antérieure" in html
 
 
-def test_the_nightly_refresh_remakes_the_summary_when_a_previous_years_line_is_newer(engine, db_url, tmp_path):
+@pytest.mark.usefixtures("two_schools")
+def test_the_nightly_refresh_remakes_the_summary_when_a_previous_years_line_is_newer(db_url, tmp_path):
     import os
 
     from pipeline.bilans import make_bilans
 
-    build_school(engine)
-    build_school(engine, OTHER, name="Lycée Montaigne")
     out = tmp_path / "out"
     refresh_bilans(db_url, out, {UAI: YEAR, OTHER: YEAR}, NIGHT, workers=1)
     page = summary_page(out)
