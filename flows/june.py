@@ -9,6 +9,7 @@ counts or its reason, and the run is Failed, naming them, when an establishment 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -56,8 +57,7 @@ def spread_june(deployment: str, report: JuneReport, parameters: dict[str, dict]
     get_run_logger().info("%d exécution(s) %s lancée(s) sur la file « %s »", len(started), deployment, QUEUE)
     ended = wait_for_establishment_runs(list(started))
     recorded = read_recorded_runs(settings, list(started))
-    outcomes = tuple(child_outcome(*started[i], ended[i], recorded.get(i)) for i in started)
-    return JuneReport(report.title, report.school_year, report.columns, outcomes)
+    return replace(report, establishments=tuple(child_outcome(*started[i], ended[i], recorded.get(i)) for i in started))
 
 
 def child_outcome(uai: str, flow_run: str, ended: tuple[str, str | None],

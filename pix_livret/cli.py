@@ -288,7 +288,7 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
          detail: bool = typer.Option(False, "--detail", help="Sous chaque nuit d'une académie, ses établissements")
          ) -> None:
     """Historique des exécutions (les plus récentes d'abord ; une nuit d'académie sur une ligne)."""
-    from pix_livret.history_table import SinceRefused, history_table, since_moment
+    from pix_livret.history_table import ACADEMIE_KIND, SinceRefused, history_table, since_moment
     from store.database import connect
     from store.runs import children_of, list_runs
 
@@ -301,7 +301,7 @@ def runs(db: Optional[str] = DbOption, limit: int = typer.Option(20, help="Nombr
     _reach_database(settings, write=False, migrated=True)
     with connect(settings.database_url, write=False) as connection:
         history = list_runs(connection, limit, uai=uai.strip().upper() if uai else None, since=start)
-        nights = [run.id for run in history if detail and run.kind == "ingest-academie"]
+        nights = [run.id for run in history if detail and run.kind == ACADEMIE_KIND]
         children = children_of(connection, nights)
     console.print(history_table(history, children))
 
@@ -355,7 +355,7 @@ def _problems_usage(file_ids: list[int], acknowledge: bool, acknowledge_all: boo
 def _print_open_problems(database_url: str, uai: str | None) -> None:
     from pipeline.problems import list_problems
     from pix_livret.history_table import local
-    from transforms.labels import FILE_STATUS_LABELS
+    from transforms.labels import file_status_label
 
     listed = list_problems(database_url, uai)
     if not listed.files:
@@ -368,7 +368,7 @@ def _print_open_problems(database_url: str, uai: str | None) -> None:
         console.print(f"\n[bold]N° {f.id}[/bold] · {f.uai} · {printable(f.name, markup=True)}", soft_wrap=True)
         set_aside = f"{f.rows_quarantined} ligne(s) écartée(s)" if f.rows_quarantined else "fichier entier écarté"
         console.print(f"  reçu le {local(f.registered_at):%d/%m/%Y}, "
-                      f"{FILE_STATUS_LABELS.get(f.status, f.status)}, {set_aside}")
+                      f"{file_status_label(f.status)}, {set_aside}")
         for reason in listed.reasons.get(f.id, []):
             where = "fichier entier" if reason["row"] is None else f"ligne {reason['row']}"
             console.print(f"  - {where} : {printable(reason['message'], markup=True)}")

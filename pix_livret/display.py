@@ -14,7 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from transforms.labels import FILE_STATUS_LABELS
+from transforms.labels import file_status_label
 from transforms.june_report import JuneReport
 from transforms.printable import printable
 from transforms.report import UAI_TO_CHECK, RunReport
@@ -62,7 +62,7 @@ def _file_table(report: RunReport) -> Table:
     for column in ("Fichier", "Statut", "Lues", "Chargées", "Quarantaine"):
         table.add_column(column)
     for f in report.files:
-        table.add_row(shown(f.name), FILE_STATUS_LABELS[f.status], str(f.rows_read), str(f.rows_loaded),
+        table.add_row(shown(f.name), file_status_label(f.status), str(f.rows_read), str(f.rows_loaded),
                       str(f.rows_quarantined))
     return table
 

@@ -266,30 +266,19 @@ def raw_student_of(element: etree._Element, divisions: dict[int, str], dirty_fil
     tidy = clean_text if dirty_file else collapse_blanks
     raw_id = element.get("ELEVE_ID") or texts.get("ELEVE_ID")
     raw = {"eleve_id": tidy(raw_id)}
+    read = {"eleve_id": raw_id}  # field -> the text it was read from, as the file has it
     for field, tags in XML_FIELDS.items():
         raw[field] = None
         for tag in tags:  # the first spelling with a text wins
             if text := tidy(texts.get(tag)):
-                raw[field] = text
+                raw[field], read[field] = text, texts[tag]
                 break
     eleve_id = parse_eleve_id(raw["eleve_id"])
-    division = divisions.get(eleve_id) if eleve_id is not None else None
-    raw["division"] = tidy(division)
-    raw[CLEANED_FIELDS] = cleaned_fields(raw_id, texts, division) if dirty_file else ()
+    read["division"] = divisions.get(eleve_id) if eleve_id is not None else None
+    raw["division"] = tidy(read["division"])
+    raw[CLEANED_FIELDS] = tuple(field for field, text in read.items() if text and has_unwanted(text)) \
+        if dirty_file else ()
     return raw
-
-
-def cleaned_fields(raw_id: str | None, texts: dict[str, str | None], division: str | None) -> tuple[str, ...]:
-    """The roster fields of one ELEVE whose text, the one read (the first spelling with a text), held UNWANTED
-    characters."""
-    dirty = ["eleve_id"] if raw_id and has_unwanted(raw_id) else []
-    for field, tags in XML_FIELDS.items():
-        tag = next((tag for tag in tags if clean_text(texts.get(tag))), None)
-        if tag is not None and has_unwanted(texts[tag]):
-            dirty.append(field)
-    if division and has_unwanted(division):
-        dirty.append("division")
-    return tuple(dirty)
 
 
 def where_in_xml(file: str, position: int, raw: dict[str, str | None]) -> Where:
