@@ -122,15 +122,10 @@ def kept_auth(settings: Settings) -> str | None:
 
 def data_folder(settings: Settings) -> Path:
     """pix-livret's own folder: the SQLite database's, else (PostgreSQL) the archive of input files."""
-    from sqlalchemy.engine import make_url
+    from store.database import sqlite_file
 
-    url = make_url(settings.database_url)
-    database = url.database or ""
-    if database.startswith("file:"):  # a URI filename: file:/path?mode=ro
-        database = database[len("file:"):].split("?", 1)[0]
-    if url.get_backend_name() == "sqlite" and database and database != ":memory:":
-        return Path(database).resolve().parent
-    return Path(settings.archive_dir).resolve()
+    database = sqlite_file(settings.database_url)
+    return database.resolve().parent if database else Path(settings.archive_dir).resolve()
 
 
 def _where_the_password_is(kept_in: Path | None) -> str:

@@ -210,6 +210,18 @@ def is_at_head(engine: Engine) -> bool:
         return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == HEAD_REVISION
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of the SQLite database at URL, as the URL names it (a URI filename's too: file:/path?mode=ro); None
+    for another backend or a database in memory."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if database.startswith("file:"):
+        database = database[len("file:"):].split("?", 1)[0]
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database)
+
+
 def is_ready(url: str) -> bool:
     """True when the database at URL exists and was migrated to head; asking creates nothing (not even a SQLite file)."""
     parsed = make_url(url)

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from store.database import Database
+from store.database import Database, sqlite_file
 
 
 @contextmanager
@@ -62,8 +62,6 @@ def _file_lock(path: Path, on_wait: Callable[[], None]) -> Iterator[None]:
 
 
 def _lock_path(url: str, work: str, uai: str) -> Path:
-    database = make_url(url).database or ""
-    if database.startswith("file:"):  # a URI filename: file:/path?mode=ro
-        database = database[len("file:"):].split("?", 1)[0]
-    folder = Path(database).resolve().parent if database and database != ":memory:" else Path(tempfile.gettempdir())
-    return folder / f".{Path(database).name or 'pix-livret'}.{work}-{uai}.lock"
+    database = sqlite_file(url)
+    folder = database.resolve().parent if database else Path(tempfile.gettempdir())
+    return folder / f".{database.name if database else 'pix-livret'}.{work}-{uai}.lock"

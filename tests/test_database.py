@@ -1,6 +1,9 @@
+from pathlib import Path
+
+import pytest
 from sqlalchemy import inspect
 
-from store.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, upgrade_to_head
+from store.database import HEAD_REVISION, alembic_config, is_at_head, make_engine, sqlite_file, upgrade_to_head
 from store.query import read_certifications
 from tests.db_builders import add_certification, add_establishment, add_student
 
@@ -209,3 +212,11 @@ def test_the_migration_to_run_uais_reads_each_earlier_run_s_uai_from_its_paramet
     assert [tuple(row) for row in uais] == [("0861234Z", None), ("0790101J", None), ("0790101J", None), (None, None),
                                             ("0861234Z", None)]
     assert of_one == ["ingest", "export-lsu"]
+
+
+@pytest.mark.parametrize("url, file", [
+    ("sqlite:///var/pix-livret.sqlite", "var/pix-livret.sqlite"),
+    ("sqlite:///file:/srv/pix/base.sqlite?mode=ro&uri=true", "/srv/pix/base.sqlite"),  # a URI filename
+    ("sqlite://", None), ("sqlite:///:memory:", None), ("postgresql+psycopg://pix@127.0.0.1/pix", None)])
+def test_the_sqlite_file_of_a_url_is_what_locks_and_serve_s_password_sit_beside(url, file):
+    assert sqlite_file(url) == (Path(file) if file else None)
