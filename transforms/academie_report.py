@@ -12,12 +12,11 @@ from typing import Literal
 
 from transforms.identifiers import uai_key_is_valid
 from transforms.inbox import IgnoredEntry
-from transforms.labels import prefect_state_label, run_status_label
+from transforms.labels import prefect_state_label, run_status_label, said_uais
 from transforms.printable import printable
 from transforms.report import UAI_TO_CHECK
 
 Outcome = Literal["completed", "quarantined", "failed"]
-UAIS_SAID = 10  # UAIs named in the state message; the artifact's table has them all
 
 
 @dataclass(frozen=True)
@@ -144,10 +143,7 @@ class AcademieReport:
 
 
 def _listed(uais: list[str]) -> str:
-    if not uais:
-        return ""
-    more = f" et {len(uais) - UAIS_SAID} autre(s)" if len(uais) > UAIS_SAID else ""
-    return f" ({', '.join(uais[:UAIS_SAID])}{more})"
+    return f" ({said_uais(uais)})" if uais else ""
 
 
 def _count(run: EstablishmentRun, key: str, minus: str | None = None, plus: str | None = None) -> str:

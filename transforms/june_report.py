@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from transforms.labels import said_uais
 from transforms.printable import printable
 
-UAIS_SAID = 10  # UAIs named in the state message; the table has them all
 REASON_HEADER = "Motif de l'échec"
 # the counts each output's table shows, in its column order: the key of the run's counts, its French header
 EXPORT_COLUMNS = (("students", "Élèves"), ("validated", "Validées"), ("not_obtained", "Non obtenues"),
@@ -66,8 +66,7 @@ class JuneReport:
         total, failed = len(self.establishments), self.failed
         message = f"{self.title} {self.school_year} : {total - len(failed)} établissement(s) sur {total} fait(s)"
         if failed:
-            more = f" et {len(failed) - UAIS_SAID} autre(s)" if len(failed) > UAIS_SAID else ""
-            message += f" ; en échec : {', '.join(failed[:UAIS_SAID])}{more} (motifs dans le tableau)"
+            message += f" ; en échec : {said_uais(failed)} (motifs dans le tableau)"
         return message
 
     def to_markdown(self) -> str:

@@ -34,3 +34,12 @@ def prefect_state_label(state: str) -> str:
 
 def run_kind_label(kind: str) -> str:
     return RUN_KIND_LABELS.get(kind, kind)
+
+
+UAIS_SAID = 10  # UAIs a state message names; the table beside it has them all
+
+
+def said_uais(uais: list[str]) -> str:
+    """UAIS as a state message names them: the first UAIS_SAID, then how many more (« … et 3 autre(s) »)."""
+    more = f" et {len(uais) - UAIS_SAID} autre(s)" if len(uais) > UAIS_SAID else ""
+    return f"{', '.join(uais[:UAIS_SAID])}{more}"
