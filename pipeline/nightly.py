@@ -47,7 +47,8 @@ def refresh_establishment_bilans(report: RunReport, settings: Settings, today: d
     """The bilan of each establishment of REPORT loaded whose data changed since its bilan was made, for the year of
     its latest results; REPORT with the time it took."""
     started = perf_counter()
-    years = {e.uai: default_school_year(e.uai, today, database_url=settings.database_url) for e in report.establishments if e.error is None}
+    years = {e.uai: default_school_year(e.uai, today, database_url=settings.database_url)
+             for e in report.establishments if e.error is None}
     refreshed = refresh_bilans(settings.database_url, settings.out_dir.resolve(), years, today,
                                workers=settings.workers)
     return report.with_timing("bilans", perf_counter() - started), refreshed

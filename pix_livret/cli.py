@@ -273,8 +273,9 @@ def report(
     _reach_database(settings, write=False)
     url = settings.database_url
     try:
-        result = make_bilans(url, (out or settings.out_dir).resolve(), year or default_school_year(uai, date.today(), database_url=url),
-                             uai, date.today(), workers=settings.workers)
+        school_year = year or default_school_year(uai, date.today(), database_url=url)
+        result = make_bilans(url, (out or settings.out_dir).resolve(), school_year, uai, date.today(),
+                             workers=settings.workers)
     except BilanError as error:
         errors.print(f"[red]{printable(error, markup=True)}[/red]")
         raise typer.Exit(EXIT_FAILURE)
