@@ -143,6 +143,12 @@ def test_each_year_counts_its_own_students_in_its_own_classes(two_years):
     assert "3A" not in year_2 and "4D" not in year_2  # last year's 3A left, 4D is not concerned
 
 
+def test_last_years_bilan_made_again_compares_with_the_years_before_only(two_years):
+    # made again after year 2 was loaded: no line of year 2 in year 1's comparison of years
+    assert sheet(two_years["out"], YEAR_1, "Années")["Année scolaire"].tolist() == [YEAR_1]
+    assert sheet(two_years["out"], YEAR_2, "Années")["Année scolaire"].tolist() == [YEAR_1, YEAR_2]
+
+
 def test_the_follow_up_list_names_this_years_students_only(two_years):
     follow_up = sheet(two_years["out"], YEAR_2, "Élèves à suivre")
     assert sorted(zip(follow_up["Nom"], follow_up["Situation"])) == [

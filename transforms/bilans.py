@@ -166,7 +166,7 @@ def make_bilan(stored: DataFrame[StoredCertificationFrame], enrolment: DataFrame
         competences=competences, domains=domain_levels(validated),
         heat_map=class_competence_means(validated, small),
         extremes=describe_extremes(competences), sexes=split_by_sex(candidates),
-        years=compare_years(stored, enrolment, {school_year: candidates}),
+        years=compare_years(stored, enrolment, {school_year: candidates}, until=school_year),
         follow_up=list_follow_up(candidates, present, situations),
         other_classes=list_other_classes(present, candidates, concerned),
         unmatched=list_unmatched(candidates), open_files=list_open_files(files),
@@ -462,12 +462,16 @@ def _sex_figures(frame: pd.DataFrame, by: list[str]) -> dict[tuple[str, str], tu
     return figures
 
 
-def compare_years(stored: pd.DataFrame, roster: pd.DataFrame,
-                  selected: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """Per school year holding a core certification (oldest first): candidates, validated, rate, mean score.
-    SELECTED: the candidates of years already selected (select_candidates), by school year."""
+def compare_years(stored: pd.DataFrame, roster: pd.DataFrame, selected: dict[str, pd.DataFrame] | None = None, *,
+                  until: str | None = None) -> pd.DataFrame:
+    """Per school year holding a core certification (oldest first), UNTIL that one when given: candidates,
+    validated, rate, mean score. A year's bilan compares it with the years before, never with a later one: made again
+    once a new year is loaded, it says what it said. SELECTED: the candidates of years already selected
+    (select_candidates), by school year."""
     core = stored[stored["certification_type"] == CORE_CERTIFICATION_TYPE]
-    years = [f"{first}-{first + 1}" for first in sorted(int(y) for y in core["school_year"].dropna().unique())]
+    last = int(until[:4]) if until else None
+    years = [f"{first}-{first + 1}" for first in sorted(int(y) for y in core["school_year"].dropna().unique())
+             if last is None or first <= last]
     rows = []
     for year in years:
         candidates = (selected or {}).get(year)
