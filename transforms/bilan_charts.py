@@ -1,52 +1,24 @@
-"""The bilan's charts: its frames (transforms/bilans.py) → SVG documents: the establishment's written here (bars,
-lines and text), the académie summary's drawn offline by matplotlib.
+"""The bilan's charts: its frames (transforms/bilans.py) → SVG documents written here (bars, points, lines and text).
 
-Takes a Bilan; returns Charts (title, text alternative, SVG bytes), for the HTML page and the PDF alike.
+Takes a Bilan (or the académie summary); returns Charts (title, text alternative, SVG bytes), for the HTML page and
+the PDF alike. Colours: transforms/palette.py.
 """
 from __future__ import annotations
 
-import functools
 import html
-import io
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from schemas.referential import MAX_LEVEL
+from transforms import palette
 from transforms.bilan_tables import CLASSES, MANY_CLASSES
 from transforms.bilans import (CANCELLED_OR_ERROR, ESTABLISHMENT, NOT_OBTAINED, VALIDATED, AcademieSummary,
                                Bilan)
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-# matplotlib (~0.4 s to import) is imported where a colour table or the académie's chart is made, not with this
-# module: the nightly command imports the bilans with its flow, before its first file is read
-
-# cividis: ordered in lightness, so its colours stay apart in grey print, and made for colour-blind readers
-PALETTE = "cividis"
 MISSING_COLOUR = "#d9d9d9"
-STYLE = {
-    "svg.fonttype": "none",  # text stays text: smaller files, selectable, drawn in the page's font
-    "font.family": "DejaVu Sans",  # the font the project already installs (fonts-dejavu-core)
-    "font.size": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
-
-
-def _styled(draw):
-    """DRAW run inside the bilan's style: matplotlib reads most settings when an axis or a text is made."""
-    @functools.wraps(draw)
-    def styled(*args, **kwargs):
-        import matplotlib
-
-        with matplotlib.rc_context(STYLE):
-            return draw(*args, **kwargs)
-    return styled
 
 
 @dataclass(frozen=True)
@@ -179,23 +151,11 @@ def level_colours(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # competences took seconds
     shown = np.round(np.clip(np.asarray(values, dtype=float), 0, MAX_LEVEL), 1)
     position = np.where(np.isnan(shown), -1, np.rint(np.nan_to_num(shown * 10)).astype(int))
-    backgrounds, inks = _level_table()
-    return backgrounds[position], inks[position]
+    return _BACKGROUNDS[position], _INKS[position]
 
 
-@functools.cache
-def _level_table() -> tuple[np.ndarray, np.ndarray]:
-    """The (background, ink) of each level 0.0, 0.1 … MAX_LEVEL, then of NaN."""
-    import matplotlib
-
-    levels = np.append(np.arange(MAX_LEVEL * 10 + 1) / 10, np.nan)
-    rgba = matplotlib.colormaps[PALETTE].with_extremes(bad=MISSING_COLOUR)(np.ma.masked_invalid(levels / MAX_LEVEL))
-    backgrounds = np.array([matplotlib.colors.to_hex(colour) for colour in rgba])
-    # the ink that reads best on each background (WCAG contrast): light on the dark end, dark on the light end
-    linear = np.where(rgba[..., :3] <= 0.04045, rgba[..., :3] / 12.92, ((rgba[..., :3] + 0.055) / 1.055) ** 2.4)
-    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
-    inks = np.where((luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05), "#000000", "#ffffff")
-    return backgrounds, inks
+_BACKGROUNDS = np.array([*palette.BY_TENTH, MISSING_COLOUR])  # each level 0.0, 0.1 … MAX_LEVEL, then NaN
+_INKS = palette.best_ink(_BACKGROUNDS)
 
 
 def level_scale() -> list[tuple[int, str, str]]:
@@ -285,11 +245,12 @@ def _horizontal_bars(bars: list[tuple[str, list[tuple[float, str]], str]], high:
     return _svg(CHART_WIDTH, top + ROW * len(bars) + AXIS, body)
 
 
-def _x_axis(left: float, width: float, y: float, high: float, label: str, *, step: float) -> list[str]:
+def _x_axis(left: float, width: float, y: float, high: float, label: str, *, step: float,
+            low: float = 0.0) -> list[str]:
     body = [f'<line x1="{left}" x2="{left + width:.1f}" y1="{y}" y2="{y}" stroke="#333333" stroke-width="0.8"/>']
-    tick = 0.0
+    tick = low
     while tick <= high + 1e-9:
-        x = left + tick / high * width
+        x = left + (tick - low) / (high - low) * width
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + 3}" stroke="#333333" stroke-width="0.8"/>')
         body.append(_text(x, y + 14, _tick(tick), "middle", FONT - 1))
         tick += step
@@ -341,49 +302,92 @@ def draw_academie_charts(summary: AcademieSummary) -> list[Chart]:
             for number, chunk in enumerate(chunks, start=1)]
 
 
-@_styled
+ACADEMIE_WIDTH, PANEL_GAP = 1000, 28  # a landscape A4 page's width in CSS pixels, less its margins
+
+
 def _draw_academie_chunk(rows: pd.DataFrame, quartiles: pd.DataFrame, number: int, chunks: int,
                          total: int) -> Chart:
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(10.4, 0.95 + 0.19 * len(rows)))
-    figure.subplots_adjust(left=2.6 / 10.4, right=1 - 0.15 / 10.4, bottom=0.4 / figure.get_figheight(),
-                           top=1 - 0.55 / figure.get_figheight(), wspace=0.08)
-    rate_axes, score_axes = figure.subplots(1, 2, sharey=True)
-    positions = np.arange(len(rows))[::-1]  # the best rate at the top
-    current, previous, band = (matplotlib.colormaps[PALETTE](x) for x in (0.05, 0.55, 0.95))
+    """Two panels side by side, one row per establishment (the best rate at the top): the rate of validated among
+    candidates, then the mean score, each point this year's, a hollow circle last year's joined to it, over the band
+    from the académie's first to third quartile and its median dashed."""
+    labels = [f"{r.uai} {_shortened(str(r.name), 30)}" for r in rows.itertuples()]
+    left = _label_room(labels)
+    panel = (ACADEMIE_WIDTH - left - RIGHT - PANEL_GAP) / 2
+    top = 28
+    base = top + ROW * len(rows)
+    current, previous, band = (palette.at(share) for share in (0.05, 0.55, 0.95))
+    body = _academie_legend(left, band, previous, current)
+    body += [_text(left - 4, top + ROW * row + ROW / 2 + 4, label, "end") for row, label in enumerate(labels)]
     scores = pd.concat([rows["score"], rows["previous_score"], quartiles.loc["mean_score", ["q1", "q3"]]]).dropna()
     low = max(0.0, np.floor((scores.min() - 40) / 100) * 100) if len(scores) else 0.0
     high = np.ceil((scores.max() + 40) / 100) * 100 if len(scores) else 1000.0
-    for axes, now, before, indicator, factor, limits in (
-            (rate_axes, rows["rate"], rows["previous"], "rate_of_candidates", 100, (0, 102)),
-            (score_axes, rows["score"], rows["previous_score"], "mean_score", 1, (low, high))):
+    for x0, now, before, indicator, factor, (low_, high_), step, axis_label in (
+            (left, rows["rate"], rows["previous"], "rate_of_candidates", 100, (0.0, 102.0), 20.0,
+             "Validées / candidats (%)"),
+            (left + panel + PANEL_GAP, rows["score"], rows["previous_score"], "mean_score", 1, (low, high),
+             _nice_step(high - low, 25.0), "Score moyen des validées (Pix)")):
+        def x(value: float) -> float:
+            return x0 + (value - low_) / (high_ - low_) * panel
+
         q1, median, q3 = (quartiles.loc[indicator, q] * factor for q in ("q1", "median", "q3"))
+        body += _grid(x0, panel, top, base, low_, high_, step)
         if not np.isnan(median):  # every mean score withheld: no quartiles of them
-            axes.axvspan(q1, q3, color=band, alpha=0.6, linewidth=0, label="Du 1er au 3e quartile de l'académie")
-            axes.axvline(median, color="#444444", linestyle="--", linewidth=0.8, label="Médiane de l'académie")
-        both = now.notna() & before.notna()
-        axes.hlines(positions[both.to_numpy()], before[both] * factor, now[both] * factor, color="#888888",
-                    linewidth=0.7)
-        axes.scatter(before * factor, positions, s=22, facecolors="white", edgecolors=previous, linewidths=1.1,
-                     zorder=3, label="Année précédente")
-        axes.scatter(now * factor, positions, s=26, color=current, zorder=4, label="Cette année")
-        for position in positions[now.isna().to_numpy()]:  # the rate is shown, the mean is not: few validated
-            axes.text(limits[0], position, " n.d.", va="center", fontsize=7, color="#444444")
-        axes.set_xlim(*limits)
-        axes.grid(axis="x", color="#dddddd", linewidth=0.5)
-        axes.set_axisbelow(True)
-    rate_axes.set_xlabel("Validées / candidats (%)")
-    score_axes.set_xlabel("Score moyen des validées (Pix)")
-    score_axes.tick_params(axis="y", length=0)
-    rate_axes.set_yticks(positions, [f"{r.uai} {_shortened(str(r.name), 30)}" for r in rows.itertuples()])
-    rate_axes.set_ylim(-0.7, len(rows) - 0.3)
-    rate_axes.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+            body.append(f'<rect x="{x(q1):.1f}" y="{top}" width="{max(x(q3) - x(q1), 0.5):.1f}" '
+                        f'height="{base - top}" fill="{band}" fill-opacity="0.6"/>')
+            body.append(_dashed(x(median), top, base))
+        for row, (value, last) in enumerate(zip(now * factor, before * factor)):
+            y = top + ROW * row + ROW / 2
+            if not pd.isna(value) and not pd.isna(last):
+                body.append(f'<line x1="{x(last):.1f}" x2="{x(value):.1f}" y1="{y}" y2="{y}" stroke="#888888" '
+                            'stroke-width="0.7"/>')
+            if not pd.isna(last):
+                body.append(f'<circle cx="{x(last):.1f}" cy="{y}" r="3.2" fill="white" stroke="{previous}" '
+                            'stroke-width="1.1"/>')
+            if pd.isna(value):  # the rate is shown, the mean is not: few validated
+                body.append(_text(x0 + 3, y + 4, "n.d.", size=FONT - 2))
+            else:
+                body.append(f'<circle cx="{x(value):.1f}" cy="{y}" r="3.6" fill="{current}"/>')
+        body.append(f'<line x1="{x0}" x2="{x0}" y1="{top}" y2="{base}" stroke="#333333" stroke-width="0.8"/>')
+        body += _x_axis(x0, panel, base, high_, axis_label, step=step, low=low_)
     first = (number - 1) * ROWS_PER_CHART + 1
     part = f" ({first} à {first + len(rows) - 1} sur {total})" if chunks > 1 else ""
-    return _chart(f"academie-{number}", figure, f"Les établissements face aux quartiles de l'académie{part}",
-                  _academie_alt(quartiles, len(rows), part))
+    return Chart(f"academie-{number}", f"Les établissements face aux quartiles de l'académie{part}",
+                 _academie_alt(quartiles, len(rows), part), _svg(ACADEMIE_WIDTH, base + AXIS, body))
+
+
+def _academie_legend(left: float, band: str, previous: str, current: str) -> list[str]:
+    """The four marks and their words on one line above the panels, each after the words before it."""
+    marks = [(lambda x: f'<rect x="{x:.1f}" y="6" width="18" height="9" fill="{band}" fill-opacity="0.6"/>',
+              "Du 1er au 3e quartile de l'académie"),
+             (lambda x: _dashed(x + 18, 4, 17, horizontal=True), "Médiane de l'académie"),
+             (lambda x: f'<circle cx="{x + 9:.1f}" cy="10.5" r="3.2" fill="white" stroke="{previous}" '
+                        'stroke-width="1.1"/>', "Année précédente"),
+             (lambda x: f'<circle cx="{x + 9:.1f}" cy="10.5" r="3.6" fill="{current}"/>', "Cette année")]
+    body, x = [], left
+    for mark, words in marks:
+        body += [mark(x), _text(x + 24, 14.5, words)]
+        x += 24 + CHARACTER * len(words) + 28
+    return body
+
+
+def _dashed(x: float, y1: float, y2: float, *, horizontal: bool = False) -> str:
+    """A dashed dark line: vertical at X from Y1 to Y2, or HORIZONTAL at Y = (Y1 + Y2) / 2 from X to X + 18."""
+    if horizontal:
+        y = (y1 + y2) / 2
+        return (f'<line x1="{x - 18:.1f}" x2="{x:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#444444" stroke-width="0.9" '
+                'stroke-dasharray="3 2"/>')
+    return (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y1}" y2="{y2}" stroke="#444444" stroke-width="0.9" '
+            'stroke-dasharray="3 2"/>')
+
+
+def _grid(left: float, width: float, top: float, base: float, low: float, high: float, step: float) -> list[str]:
+    """Light vertical lines at each tick from LOW to HIGH."""
+    lines, tick = [], low
+    while tick <= high + 1e-9:
+        x = left + (tick - low) / (high - low) * width
+        lines.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{base}" stroke="#dddddd" stroke-width="0.5"/>')
+        tick += step
+    return lines
 
 
 def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
@@ -400,23 +404,8 @@ def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
             f"{number(score.q3, 0)} pix), trait tireté : la médiane.")
 
 
-def _chart(key: str, figure: Figure, title: str, alt: str) -> Chart:
-    import matplotlib
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-
-    buffer = io.BytesIO()
-    # the salt keeps each chart's clip-path ids distinct from the other charts' on the same page
-    with matplotlib.rc_context({"svg.hashsalt": key}):
-        FigureCanvasSVG(figure).print_svg(buffer, metadata={"Date": None, "Creator": None})
-    return Chart(key, title, alt, buffer.getvalue())
-
-
-@functools.cache
 def _colours(count: int) -> tuple[str, ...]:
-    """COUNT colours of the palette, dark to light, as SVG writes them."""
-    import matplotlib
-
-    return tuple(matplotlib.colors.to_hex(matplotlib.colormaps[PALETTE](x)) for x in np.linspace(0.05, 0.85, count))
+    return palette.series(count)
 
 
 def _shortened(label: str, length: int = 38) -> str:
