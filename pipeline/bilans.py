@@ -20,8 +20,9 @@ from pandera.config import ValidationDepth, config_context
 from pipeline.work_sharing import share_out_in_order
 from store.class_files import read_year_files
 from store.database import NOT_READY, connect, is_ready
-from store.enrolments import read_enrolment
-from store.query import list_establishments, read_bilan_inputs_digest, read_certifications, read_establishment_name
+from store.enrolments import read_enrolments
+from store.query import (list_establishments, read_bilan_inputs_digest, read_certifications_of,
+                         read_establishment_name)
 from transforms.bilan_charts import draw_academie_charts, draw_bilan_charts
 from transforms.bilan_html import render_academie_html, render_bilan_html, render_pdf
 from transforms.bilan_xlsx import build_academie_workbook, build_bilan_workbook
@@ -103,7 +104,7 @@ def make_bilans(database_url: str, out_root: Path, school_year: str, uai: str | 
     any certification (for UAI, or for every establishment).
     """
     targets = choose_targets(database_url, school_year, uai)
-    made = _each_establishment([(database_url, u, school_year, out_root, made_on, True) for u in targets], workers)
+    made = _each_establishment(database_url, [(u, school_year) for u in targets], out_root, made_on, True, workers)
     written = tuple(b for b in made if b is not None)
     empty = tuple(u for u, b in zip(targets, made) if b is None)
     if not written:
@@ -131,7 +132,7 @@ def refresh_bilans(database_url: str, out_root: Path, years: dict[str, str], mad
            if not _is_current(bilan_folder(out_root, uai, school_year) / DIGEST_FILE, digests[uai],
                               (*nightly_paths(out_root, uai, school_year),
                                summary_line_path(out_root, uai, school_year)))]
-    made = _each_establishment([(database_url, u, years[u], out_root, made_on, False) for u in due], workers)
+    made = _each_establishment(database_url, [(u, years[u]) for u in due], out_root, made_on, False, workers)
     remade = {years[b.uai] for b in made if b is not None}
     academie = tuple(path for school_year in sorted(set(years.values()))
                      for path in refresh_academie_summary(out_root, school_year, made_on, school_year in remade))
@@ -200,13 +201,29 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
     """Reads, computes, draws, renders and writes UAI's bilan (mode 0640), its PDF when PDF (else removes the one
     left by an earlier bilan), its summary line and the digest of the data it was made from; None when the year
     has no certification."""
+    return write_establishment_bilans(database_url, (uai,), school_year, out_root, made_on, pdf)[0]
+
+
+def write_establishment_bilans(database_url: str, uais: tuple[str, ...], school_year: str, out_root: Path,
+                               made_on: date, pdf: bool = True) -> list[EstablishmentBilan | None]:
+    """write_establishment_bilan of each of UAIS, their data read together (read_bilan_inputs)."""
     with connect(database_url, write=False) as connection:
         # read before the data: a change made meanwhile leaves the bilan due at the next refresh
-        digest = _data_digest(connection, uai, school_year)
+        digests = [_data_digest(connection, uai, school_year) for uai in uais]
+        inputs = read_bilan_inputs(connection, uais, school_year)
+    written = []
+    for uai, digest in zip(uais, digests):
         try:
-            bilan = read_bilan(connection, uai, school_year)
+            bilan = make_bilan(*inputs.pop(uai))  # popped: each establishment's rows freed once its bilan is made
         except EmptyYearError:
-            return None
+            written.append(None)
+            continue
+        written.append(_write_bilan_files(bilan, digest, out_root, made_on, pdf))
+    return written
+
+
+def _write_bilan_files(bilan: Bilan, digest: str, out_root: Path, made_on: date, pdf: bool) -> EstablishmentBilan:
+    uai, school_year = bilan.uai, bilan.school_year
     page, pdf_path, workbook = bilan_paths(out_root, uai, school_year)
     if not pdf:  # gone before the new page is written: no reader ever holds a PDF older than the page
         pdf_path.unlink(missing_ok=True)
@@ -226,19 +243,22 @@ def write_establishment_bilan(database_url: str, uai: str, school_year: str, out
 
 
 def read_bilan(connection, uai: str, school_year: str) -> Bilan:
-    """UAI's bilan of SCHOOL_YEAR from that year's data: its certifications with each student's class that year,
-    its enrolment, its class files and their rows set aside. EmptyYearError when it has no certification then.
+    """UAI's bilan of SCHOOL_YEAR from that year's data; EmptyYearError when it has no certification then."""
+    return make_bilan(*read_bilan_inputs(connection, (uai,), school_year)[uai])
+
+
+def read_bilan_inputs(connection, uais: tuple[str, ...], school_year: str) -> dict[str, tuple]:
+    """make_bilan's arguments for each of UAIS in SCHOOL_YEAR: its certifications with each student's class that
+    year, its enrolment, its class files and their rows set aside.
 
     The rows come from the database, whose every value was checked when loaded: pandera checks their columns and
-    types again here, not each value (a third of a bilan's CPU)."""
+    types again here, not each value (a third of a bilan's CPU), and once for all of UAIS (a frame's check costs
+    nearly the same whatever its length)."""
     with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
-        return _read_bilan(connection, uai, school_year)
-
-
-def _read_bilan(connection, uai: str, school_year: str) -> Bilan:
-    return make_bilan(read_certifications(connection, uai, school_year),
-                      read_enrolment(connection, uai, int(school_year[:4])), school_year, uai,
-                      read_establishment_name(connection, uai), *read_year_files(connection, uai, school_year))
+        stored = read_certifications_of(connection, uais, school_year)
+        enrolments = read_enrolments(connection, uais, int(school_year[:4]))
+    return {uai: (stored[uai], enrolments[uai], school_year, uai, read_establishment_name(connection, uai),
+                  *read_year_files(connection, uai, school_year)) for uai in uais}
 
 
 def write_academie_summary(out_root: Path, school_year: str, rows: list[dict], made_on: date,
@@ -280,11 +300,34 @@ def _is_current(digest_path: Path, digest: str, paths: tuple[Path, ...]) -> bool
         return False
 
 
-def _each_establishment(arguments: list[tuple], workers: int) -> list[EstablishmentBilan | None]:
-    """write_establishment_bilan over ARGUMENTS, in order; on WORKERS processes (this one included) when there is more
-    than one establishment. Processes, not threads: pandas, matplotlib and WeasyPrint hold the GIL."""
-    return share_out_in_order(arguments, _write_bilan, workers)
+BATCH = 8  # establishments read together at most (read_bilan_inputs)
 
 
-def _write_bilan(arguments: tuple) -> EstablishmentBilan | None:
-    return write_establishment_bilan(*arguments)
+def _each_establishment(database_url: str, targets: list[tuple[str, str]], out_root: Path, made_on: date, pdf: bool,
+                        workers: int) -> list[EstablishmentBilan | None]:
+    """write_establishment_bilans over TARGETS ((UAI, school year) pairs), results in their order; on WORKERS
+    processes (this one included) when there is more than one batch. Processes, not threads: pandas and WeasyPrint
+    hold the GIL."""
+    by_year: dict[str, list[str]] = {}
+    for uai, school_year in targets:
+        by_year.setdefault(school_year, []).append(uai)
+    items = [(database_url, batch, school_year, out_root, made_on, pdf)
+             for school_year, uais in by_year.items() for batch in batches(uais, workers)]
+    made = {uai: bilan for item, bilans in zip(items, share_out_in_order(items, _write_bilans, workers))
+            for uai, bilan in zip(item[1], bilans)}
+    return [made[uai] for uai, _ in targets]
+
+
+def batches(uais: list[str], workers: int) -> list[tuple[str, ...]]:
+    """UAIS cut into batches read together: up to BATCH while there is plenty left for every process, then smaller
+    and smaller, down to one, so that at the end no process still has a long batch while the others wait."""
+    cut, start = [], 0
+    while start < len(uais):
+        size = max(1, min(BATCH, (len(uais) - start) // (2 * max(workers, 1))))
+        cut.append(tuple(uais[start:start + size]))
+        start += size
+    return cut
+
+
+def _write_bilans(arguments: tuple) -> list[EstablishmentBilan | None]:
+    return write_establishment_bilans(*arguments)

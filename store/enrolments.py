@@ -5,13 +5,18 @@ Takes a SQLAlchemy connection inside the caller's transaction; saves a year's ro
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import nullcontext
+
 import pandas as pd
+from pandera.config import ValidationDepth, config_context
 from pandera.typing import DataFrame
 from sqlalchemy import Connection, delete, select
 
 from schemas.roster import RosterFrame
 from schemas.tables import Enrolment, Student
 from store.bulk import insert_rows
+from store.query import cut_by, frame_of_rows
 
 _CHUNK = 5000  # students in one IN (…): under SQLite's limit on bound parameters
 
@@ -48,12 +53,24 @@ def enrol_certified_students(connection: Connection, uai: str, records: list[dic
 
 def read_enrolment(connection: Connection, uai: str, school_year: int) -> DataFrame[RosterFrame]:
     """UAI's students of SCHOOL_YEAR, with that year's division, MEF and leaving date, as a roster frame."""
+    return read_enrolments(connection, (uai,), school_year)[uai]
+
+
+def read_enrolments(connection: Connection, uais: Sequence[str], school_year: int) -> dict[str, DataFrame[RosterFrame]]:
+    """read_enrolment of each of UAIS, read and checked as one frame (see store.query.read_certifications_of).
+
+    With several establishments, pandera checks the columns and their types again, not each value: an ELEVE_ID is
+    unique within an establishment, not across them, and every value was checked when it was loaded."""
     s, e = Student.__table__.c, Enrolment.__table__.c
-    query = (select(s.eleve_id, s.ine, s.last_name, s.usage_name, s.first_name, s.other_first_names, s.birth_date,
-                    e.division, s.sex, e.left_on, e.mef)
+    query = (select(e.uai, s.eleve_id, s.ine, s.last_name, s.usage_name, s.first_name, s.other_first_names,
+                    s.birth_date, e.division, s.sex, e.left_on, e.mef)
              .select_from(Enrolment.__table__.join(Student.__table__, e.student_id == s.id))
-             .where(e.uai == uai, e.school_year == school_year).order_by(s.eleve_id))
-    return roster_frame(pd.DataFrame(connection.execute(query).all(), columns=list(RosterFrame.to_schema().columns)))
+             .where(e.uai.in_(list(uais)), e.school_year == school_year).order_by(e.uai, s.eleve_id))
+    rows = connection.execute(query).all()
+    owners = [row[0] for row in rows]
+    frame = frame_of_rows([row[1:] for row in rows], list(RosterFrame.to_schema().columns))
+    with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY) if len(uais) > 1 else nullcontext():
+        return cut_by(roster_frame(frame), owners, uais)
 
 
 def read_enrolled_years(connection: Connection, uai: str) -> list[int]:

@@ -5,6 +5,7 @@ Takes a SQLAlchemy connection and filters; returns frames of schemas/stored.py.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -23,6 +24,14 @@ def read_certifications(connection: Connection, uai: str,
     The student's division (student_division) is that of their SCHOOL_YEAR enrolment when a year is given (None
     when they were not enrolled that year), else the latest roster's.
     """
+    return read_certifications_of(connection, (uai,), school_year)[uai]
+
+
+def read_certifications_of(connection: Connection, uais: Sequence[str],
+                           school_year: str | None = None) -> dict[str, DataFrame[StoredCertificationFrame]]:
+    """read_certifications of each of UAIS, read and checked as one frame, then cut by establishment: pandera's
+    check of a frame costs about the same for 900 rows as for 9,000 (9 ms against 13), so the académie's bilans read
+    a few establishments at a time."""
     c, s, f = Certification.__table__.c, Student.__table__.c, SourceFile.__table__.c
     joined = Certification.__table__.outerjoin(Student.__table__, c.student_id == s.id)
     division = s.division
@@ -44,15 +53,34 @@ def read_certifications(connection: Connection, uai: str,
             f.name.label("source_file"), c.source_row,
         )
         .select_from(joined.join(SourceFile.__table__, c.source_file_id == f.id))
-        .where(c.uai == uai, c.anonymised_at.is_(None))  # a purged or erased certification is for counts only
-        .order_by(c.number)
+        .where(c.uai.in_(list(uais)), c.anonymised_at.is_(None))  # a purged or erased one is for counts only
+        .order_by(c.uai, c.number)
     )
-    frame = pd.DataFrame(connection.execute(query).all(), columns=[col.name for col in query.selected_columns])
+    frame = frame_of_rows(connection.execute(query).all(), [col.name for col in query.selected_columns])
     for name in ("number", "score", "school_year", "eleve_id", "source_row", *LEVEL_COLUMNS):
         frame[name] = frame[name].astype("Int64")
     for name in ("passed_on", "birth_date", "student_birth_date"):
         frame[name] = pd.to_datetime(frame[name])
-    return StoredCertificationFrame.validate(frame)
+    return cut_by(StoredCertificationFrame.validate(frame), frame["uai"].to_numpy(dtype=object), uais)
+
+
+def frame_of_rows(rows: list, columns: list[str]) -> pd.DataFrame:
+    """ROWS (tuples, or SQLAlchemy's rows) as a frame of COLUMNS, built column by column: pandas takes a list of
+    SQLAlchemy rows for named tuples and looks each field up by name, a third of the time of a read."""
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+    return pd.DataFrame({name: values for name, values in zip(columns, map(list, zip(*rows)))})
+
+
+def cut_by(frame: pd.DataFrame, owners, uais: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """FRAME's rows of each of UAIS, OWNERS giving each row's UAI (rows grouped by it), each numbered from 0 as if
+    read alone; an establishment without any has none."""
+    if len(uais) == 1:
+        return {uais[0]: frame}
+    cut = {uai: frame.iloc[:0] for uai in uais}
+    for uai, positions in pd.Series(owners).groupby(owners, sort=False).indices.items():
+        cut[uai] = frame.iloc[positions[0]:positions[-1] + 1].reset_index(drop=True)
+    return cut
 
 
 def list_establishments(connection: Connection) -> list[str]:

@@ -22,7 +22,10 @@ def levels(value: int | None, **overrides: int | None) -> dict[str, int | None]:
     return {name: value for name in LEVEL_COLUMNS} | {"level_3_4": None} | overrides
 
 
-def build_school(engine, uai: str = UAI, name: str | None = "Collège Jean Moulin") -> None:
+def build_school(engine, uai: str = UAI, name: str | None = "Collège Jean Moulin", *,
+                 first_number: int | None = None) -> None:
+    """The school of the module's docstring as UAI; FIRST_NUMBER: its certifications' numbers from there on (they
+    are unique in the whole database; by default from its ELEVE_IDs)."""
     add_establishment(engine, uai)
     if name:
         with engine.begin() as connection:
@@ -41,7 +44,7 @@ def build_school(engine, uai: str = UAI, name: str | None = "Collège Jean Mouli
                                  sex=sex)
     add_student(engine, base + 20, uai=uai, first_name="Ana", last_name="Gone", division="3A", sex=GIRL,
                 left_on=date(2026, 1, 5))
-    n = base * 10
+    n = base * 10 if first_number is None else first_number
     file_3b = add_source_file(engine, "20260320_resultats_3B.csv", uai=uai, division="3B")
     add_certification(engine, n + 1, uai=uai, student_id=ids["Léa"], score=300, global_level="Indépendant 1",
                       levels=levels(3, level_1_1=1))

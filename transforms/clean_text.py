@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 # - XML 1.0 forbids the C0 controls but tab, LF and CR, lone surrogates, U+FFFE and U+FFFF: lxml refuses them,
@@ -51,9 +52,16 @@ def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return cleaned
 
 
-def _any_unwanted(series: pd.Series) -> bool:
+def clean_cells(cells: np.ndarray) -> np.ndarray:
+    """An array of cells (object dtype) whose text holds no UNWANTED character: CELLS itself when none does."""
+    if not _any_unwanted(cells):
+        return cells
+    return np.array([clean_value(value) for value in cells], dtype=object)
+
+
+def _any_unwanted(values: pd.Series | np.ndarray) -> bool:
     # one search over the joined column: the rare column that holds one pays for the cell-by-cell pass
-    return has_unwanted("\n".join(value for value in series.tolist() if isinstance(value, str)))
+    return has_unwanted("\n".join(value for value in values.tolist() if isinstance(value, str)))
 
 
 def _holds_text(dtype) -> bool:
