@@ -1,8 +1,8 @@
 """The nightly flow: class CSVs of an inbox → checked → reporting database, with the run's history.
 
 Prefect wiring only: a coarse task per step of pipeline.ingest and pipeline.nightly (the plan of the inbox, the load
-of every establishment, an académie's over the machine's cores, the bilans), the attestations as subflows, and the
-run's outcome as Prefect's states. Tasks hand each other plans, ids and reports: paths and counts, never a student.
+of every establishment, an académie's over the machine's cores, the attestations, the bilans), and the run's outcome
+as Prefect's states. Tasks hand each other plans, ids and reports: paths and counts, never a student.
 """
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.utilities.annotations import quote
 
-from flows.attestations import make_attestations
+from flows.attestations import say_waiting
 from flows.failures import failure_published
 from flows.fan_out import spread_establishments
-from flows.heartbeats import without_heartbeats
 from flows.interruptions import INTERRUPTIONS, RunInterrupted, close_interrupted
 from flows.run_row import WORDED_ERRORS, close_run, closed_as_failed_on_error, open_run, prepare_database
 from pipeline import nightly
+from pipeline.history import failure_reason
 from pipeline.ingest import InboxPlan, load_inbox, plan_inbox
 from pipeline.progress import establishment_progress
 from pipeline.settings import Settings, current_settings
@@ -61,7 +61,7 @@ def nightly_ingest(inbox: str, roster: str | None = None, uai: str | None = None
                 report = load_establishments(quote(plan), settings, run_id)
                 # Attestations only where results changed since they were last made
                 if attestations:
-                    report = refresh_attestations(report, settings)
+                    report = refresh_attestations(quote(report), settings)
                 # The bilans whose data changed, each class's counts and rates published as an artifact
                 if bilans:
                     report = refresh_bilans(quote(report), settings)
@@ -91,19 +91,19 @@ def load_establishments(plan: InboxPlan, settings: Settings, run_id: int) -> Run
         return load_inbox(plan, settings, run_id, on_done=done)
 
 
+# pages and PDFs carry names: never persisted
+@task(cache_policy=NO_CACHE, persist_result=False)
 def refresh_attestations(report: RunReport, settings: Settings) -> RunReport:
-    """The attestations subflow for each establishment whose results changed, for the year of its latest results."""
-    return nightly.refresh_attestations(report, settings, make_establishment_attestations, date.today())
+    """The attestations of each establishment whose results changed, for the year of its latest results: a line of
+    log each, its classes and pages, or why it failed (the next night tries again; the data loaded stands)."""
+    logger = get_run_logger()
 
+    def failed(uai: str, error: Exception) -> None:
+        logger.error("Attestations %s : échec (%s), elles seront refaites à la prochaine exécution", uai,
+                     failure_reason(error, (WordedError,)))  # an error's type, never a value that may name someone
 
-def make_establishment_attestations(uai: str, school_year: str) -> int | None:
-    """The pages the attestations subflow wrote for UAI, or None when it failed (logged; the next night tries again)."""
-    with without_heartbeats():
-        state = make_attestations(school_year, uai, only_changed=True, record_run=False, return_state=True)
-    if state.is_completed():
-        return sum(state.result().pages.values())
-    get_run_logger().error("Attestations %s : échec (%s)", uai, state.message)
-    return None
+    return nightly.refresh_attestations(report, settings, date.today(), on_wait=say_waiting,
+                                        on_done=lambda made: logger.info(made.state_message()), on_failure=failed)
 
 
 @task(cache_policy=NO_CACHE)

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from datetime import date
 from time import perf_counter
 
-from pipeline.attestations import helpers_for_rounds
+from pipeline.attestations import AttestationsReport, attestations_in_turn, helpers_for_rounds
 from pipeline.bilans import BilansReport, refresh_bilans
 from pipeline.history import utc_now
 from pipeline.school_years import default_school_year
@@ -22,23 +22,28 @@ from store.runs import finish_run, read_run_files
 from transforms.report import EstablishmentReport, FileReport, RunReport
 
 
-def refresh_attestations(report: RunReport, settings: Settings, make: Callable[[str, str], int | None],
-                         today: date) -> RunReport:
-    """MAKE(uai, school year) for each establishment of REPORT loaded whose results changed since its attestations
-    were made, for the year of its latest results: the pages written, or None when the rendering failed. A failed
-    one stays due (the next night tries again) and the loaded data stands.
+def refresh_attestations(report: RunReport, settings: Settings, today: date, *,
+                         on_wait: Callable[[str], None] = lambda uai: None,
+                         on_done: Callable[[AttestationsReport], None] = lambda made: None,
+                         on_failure: Callable[[str, Exception], None] = lambda uai, error: None) -> RunReport:
+    """The attestations of each establishment of REPORT loaded whose results changed since they were made, for the
+    year of its latest results (pipeline.attestations.attestations_in_turn). One made is no longer due at once (a
+    night stopped later keeps it); a failed one stays due, the next night tries again, and the loaded data stands.
     """
     started = perf_counter()
     with connect(settings.database_url, write=False) as connection:
         due = set(read_attestations_due(connection))
-    written: dict[str, int | None] = {}
-    uais = [e.uai for e in report.establishments if e.error is None and e.uai in due]
-    with helpers_for_rounds(settings) if uais else nullcontext():
-        for uai in uais:
-            written[uai] = make(uai, default_school_year(uai, today, database_url=settings.database_url))
-            if written[uai] is not None:
-                with connect(settings.database_url) as connection:
-                    mark_attestations_due(connection, uai, False)
+    targets = [(e.uai, default_school_year(e.uai, today, database_url=settings.database_url))
+               for e in report.establishments if e.error is None and e.uai in due]
+
+    def made(attestations: AttestationsReport) -> None:
+        with connect(settings.database_url) as connection:
+            mark_attestations_due(connection, attestations.uai, False)
+        on_done(attestations)
+
+    with helpers_for_rounds(settings) if targets else nullcontext():
+        done = attestations_in_turn(targets, settings, on_wait=on_wait, on_done=made, on_failure=on_failure)
+    written = {uai: None if done.get(uai) is None else sum(done[uai].pages.values()) for uai, _ in targets}
     return report.with_attestations(written).with_timing("attestations", perf_counter() - started)
 
 

@@ -5,8 +5,10 @@ item: its initializer imports the work's module and sets the collector for alloc
 Meanwhile this process works through the items itself: the helpers' start costs a run little, and a run this
 process finishes alone does not wait for them. A caller that knows the work before it can hand it out starts the
 helpers first (`helper_processes`), so that their imports overlap its own preparation, and passes them on; one that
-shares out the same work in several rounds it cannot pass them to (the nightly's attestations, one Prefect subflow
-per establishment) lends them for its duration (`lend_helpers`).
+shares out work in several rounds it cannot pass them to (the June's attestations of an académie, establishment
+after establishment; the command's load, attestations and bilans) lends them for its duration (`lend_helpers`). One
+that makes its items as it goes hands share_out an iterator (the nightly's attestations, planned establishment by
+establishment).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +31,7 @@ from pipeline.gc_policy import collect_rarely, rare_collections
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 AHEAD = 2  # items given to each helper at a time: one to work on, one queued, so that it never waits for this one
+LOOKAHEAD = 2  # items of an iterator drawn ahead per helper, beyond those given (share_out)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class Helpers:
     processes: tuple[BaseProcess, ...]
 
 
-# Helpers lent to every share_out within lend_helpers, whatever its work: a Prefect subflow's parameters cannot carry
-# a process pool, and a pool per round would pay the helpers' start again each time. Work of another module than the
+# Helpers lent to every share_out within lend_helpers, whatever its work: a Prefect task's or subflow's parameters
+# cannot carry a process pool, and a pool per round would pay the helpers' start again each time. Work of another module than the
 # one they imported first imports its own on their first item of it: a fraction of a new helper's start, which
 # imports Python, pandas and SQLAlchemy all over again.
 _lent: ContextVar[Helpers | None] = ContextVar("lent_helpers", default=None)
@@ -84,21 +87,40 @@ def lend_helpers(count: int, module: str) -> Iterator[None]:
             _lent.reset(token)
 
 
-def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: int, *,
+def share_out(items: Iterable[Item], work: Callable[[Item], Result], processes: int, *,
               helpers: Helpers | None = None) -> Iterator[tuple[int, Result]]:
     """(index, WORK(item)) for each of ITEMS as it is done, on PROCESSES processes, this one included; on HELPERS
     (helper_processes), or on those lent (lend_helpers), rather than newly spawned ones.
 
     Items are taken in order, by this process between two of its own and by the helpers as they finish theirs.
+    ITEMS may be an iterator: an item is drawn from it a few items ahead of when it is taken (LOOKAHEAD), so that
+    what makes the next items runs while the ones before are worked on (the nightly's attestations plan an
+    establishment while the classes of the one before are rendered); an index is an item's position in it.
     WORK must be picklable (a module-level function, or a partial of one). An exception of WORK ends the sharing,
     once what the helpers were doing has ended.
     """
-    pending = deque(range(len(items)))
+    source = iter(items)
+    pending: deque[tuple[int, Item]] = deque()
+    drawn = 0
+    exhausted = False
+
+    def draw(ahead: int) -> None:
+        nonlocal drawn, exhausted
+        while not exhausted and len(pending) < ahead:
+            try:
+                pending.append((drawn, next(source)))
+                drawn += 1
+            except StopIteration:
+                exhausted = True
+
     if helpers is None:
         helpers = _lent.get()
-    if processes <= 1 or len(items) <= 1:
-        for index in pending:
-            yield index, _here(work, items[index])
+    draw(2)
+    if processes <= 1 or (exhausted and len(pending) <= 1):
+        while pending:
+            index, item = pending.popleft()
+            yield index, _here(work, item)
+            draw(1)
         return
     owned = helpers is None
     if owned:
@@ -107,21 +129,28 @@ def share_out(items: Sequence[Item], work: Callable[[Item], Result], processes: 
     else:
         pool, ready = helpers.pool, helpers.ready
     count = len(ready)
+    # an iterator's items a few at a time, enough to keep every helper busy and one for this process; a sequence's
+    # all at once, its end known from the start
+    lookahead = len(items) if isinstance(items, Sequence) else LOOKAHEAD * count + 1
     given: dict[Future, int] = {}
     finished = False
     try:
+        draw(lookahead)
         while pending:
             if any(future.done() for future in ready):
                 # near the end, this process keeps its share: given the last items, a helper would still be at work
-                # while this one waits
-                while pending and len(given) < AHEAD * count and len(pending) * count > len(given):
-                    index = pending.popleft()
-                    given[pool.submit(work, items[index])] = index
+                # while this one waits (the end is known once the items are all drawn)
+                while pending and len(given) < AHEAD * count and (not exhausted or len(pending) * count > len(given)):
+                    index, item = pending.popleft()
+                    given[pool.submit(work, item)] = index
+                    draw(lookahead)
             if pending:
-                index = pending.popleft()
-                yield index, _here(work, items[index])
+                index, item = pending.popleft()
+                draw(lookahead)
+                yield index, _here(work, item)
             for future in [f for f in given if f.done()]:
                 yield given.pop(future), future.result()
+            draw(lookahead)
         for future in as_completed(given):
             yield given[future], future.result()
         finished = True

@@ -76,6 +76,34 @@ def test_results_in_order_whoever_did_them():
     assert [item for item, _ in share_out_in_order(list(range(10)), where_done, processes=2)] == list(range(10))
 
 
+def drawn_into(drawn: list[int], count: int):
+    """0 … COUNT - 1, each noted in DRAWN when it is drawn."""
+    for item in range(count):
+        drawn.append(item)
+        yield item
+
+
+def test_an_iterators_items_are_drawn_a_few_ahead_of_their_work():
+    drawn: list[int] = []
+    seen_when_done = {}
+    for index, (item, _) in share_out(drawn_into(drawn, 12), where_done, processes=2):
+        assert index == item
+        seen_when_done[item] = len(drawn)
+
+    assert sorted(seen_when_done) == list(range(12)), "every item done once"
+    # what makes an item (the next establishment's plan) runs while earlier ones are worked on, not all first
+    assert min(seen_when_done.values()) < 12
+    assert all(seen_when_done[item] <= item + 1 + 2 * 2 + 1 + 2 for item in range(12))
+
+
+def test_an_iterator_shared_by_one_process_is_drawn_as_it_goes():
+    drawn: list[int] = []
+    done = [(index, len(drawn)) for index, _ in share_out(drawn_into(drawn, 4), str, processes=1)]
+
+    assert [index for index, _ in done] == [0, 1, 2, 3]
+    assert all(drawn_then <= index + 2 for index, drawn_then in done), done  # never all drawn first
+
+
 def test_helpers_and_this_process_collect_garbage_rarely_during_the_work():
     before = gc.get_threshold()
     done = share_out_in_order(list(range(12)), young_threshold, processes=2)

@@ -221,7 +221,7 @@ class RunReport:
                         "(erreur de base de données, repris à la prochaine exécution)")
         if self.attestations_failed:
             message += (f" ; attestations en échec pour {t['attestations_failed']} établissement(s) "
-                        "(voir le sous-flux make-attestations)")
+                        "(voir le journal de l'exécution)")
         return message
 
     def to_markdown(self) -> str:

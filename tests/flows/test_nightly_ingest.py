@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import flows.nightly_ingest as nightly_module
+import pipeline.nightly as pipeline_nightly
 from flows.nightly_ingest import RunNotClean, nightly_ingest, report_of
 from pix_livret.cli import EXIT_FAILURE, EXIT_OK, EXIT_QUARANTINE, EXIT_USAGE, app
 from pix_livret.demo.sample_data import MINIMUM_CLASS_SIZE, make_sample_academie, make_sample_establishment, write_class_csv
@@ -202,13 +203,15 @@ def test_clean_input_with_failed_attestations_is_a_failed_run_and_exit_1(databas
     assert run.status == "failed" and run.counts["rows_loaded"] == 3
 
 
-def test_attestations_subflow_runs_only_where_results_changed(database, small_sample, monkeypatch):
+def test_attestations_run_only_where_results_changed(database, small_sample, monkeypatch):
     nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
-    def refuse(*_, **__):
-        raise AssertionError("the attestations subflow ran with nothing to render")
+    def refuse(targets, *_, **__):
+        if targets:
+            raise AssertionError(f"attestations made again with nothing new: {targets}")
+        return {}
 
-    monkeypatch.setattr(nightly_module, "make_attestations", refuse)
+    monkeypatch.setattr(pipeline_nightly, "attestations_in_turn", refuse)
     again = nightly_ingest(inbox=str(small_sample.inbox), roster=str(small_sample.roster_path), return_state=True)
 
     # in quarantine (the sample's planted files are still open), not failed by the refusal above
