@@ -44,9 +44,9 @@ class Helpers:
 
 
 # Helpers lent to every share_out within lend_helpers, whatever its work: a Prefect task's or subflow's parameters
-# cannot carry a process pool, and a pool per round would pay the helpers' start again each time. Work of another module than the
-# one they imported first imports its own on their first item of it: a fraction of a new helper's start, which
-# imports Python, pandas and SQLAlchemy all over again.
+# cannot carry a process pool, and a pool per round would pay the helpers' start again each time. Work of another
+# module than the one they imported first imports its own on their first item of it: a fraction of a new helper's
+# start, which imports Python, pandas and SQLAlchemy all over again.
 _lent: ContextVar[Helpers | None] = ContextVar("lent_helpers", default=None)
 
 
