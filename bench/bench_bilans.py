@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import shutil
 import subprocess
@@ -160,7 +161,10 @@ def academie(root: Path, establishments: int, students: int, workers: int) -> No
     years = {f"{1000000 + n:07d}A": YEAR for n in range(establishments)}
     before, started = _cpu(), time.perf_counter()
     report = refresh_bilans(url, root / "out-academie", years, date.today(), workers=workers)
-    cpu, wall = _cpu() - before, time.perf_counter() - started
+    wall = time.perf_counter() - started
+    for helper in multiprocessing.active_children():  # ended and waited for: only then is its CPU in RUSAGE_CHILDREN
+        helper.join(timeout=30)
+    cpu = _cpu() - before
     print(f"académie refresh, {establishments} establishments × {students} students, {workers} process(es): "
           f"{len(report.written)} bilans and the summary, CPU {cpu:.1f} s ({cpu / len(report.written):.2f} s an "
           f"establishment, helpers' start included), wall {wall:.1f} s")
