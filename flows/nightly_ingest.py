@@ -20,6 +20,7 @@ from flows.attestations import say_waiting
 from flows.failures import failure_published
 from flows.fan_out import spread_establishments
 from flows.interruptions import INTERRUPTIONS, RunInterrupted, close_interrupted
+from flows.retry import DELAY_SECONDS, TRIES_AGAIN
 from flows.run_row import WORDED_ERRORS, close_run, closed_as_failed_on_error, open_run, prepare_database
 from pipeline import nightly
 from pipeline.history import failure_reason
@@ -103,7 +104,8 @@ def refresh_attestations(report: RunReport, settings: Settings) -> RunReport:
                      failure_reason(error, (WordedError,)))  # an error's type, never a value that may name someone
 
     return nightly.refresh_attestations(report, settings, date.today(), on_wait=say_waiting,
-                                        on_done=lambda made: logger.info(made.state_message()), on_failure=failed)
+                                        on_done=lambda made: logger.info(made.state_message()), on_failure=failed,
+                                        tries_again=TRIES_AGAIN, delay_seconds=DELAY_SECONDS)
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,4 +1,5 @@
-"""When a task is tried again: on trouble that can pass (the database out of reach or busy), never otherwise.
+"""When a task is tried again (and, in the night's attestations, an establishment): on trouble that can pass (the
+database out of reach or busy), never otherwise.
 
 A refusal (an unknown UAI, a malformed year) or a row the database refuses stays what it is: retrying it only
 makes the administrator wait, and each try writes the same failure again into Prefect's logs.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import date
-from time import perf_counter
+from time import perf_counter, sleep
 
 from pipeline.attestations import AttestationsReport, attestations_in_turn, helpers_for_rounds
 from pipeline.bilans import BilansReport, refresh_bilans
@@ -17,7 +17,7 @@ from pipeline.history import utc_now
 from pipeline.school_years import default_school_year
 from pipeline.settings import Settings
 from store.certifications import mark_attestations_due, read_attestations_due
-from store.database import connect
+from store.database import DatabaseFailure, connect
 from store.runs import finish_run, read_run_files
 from transforms.report import EstablishmentReport, FileReport, RunReport
 
@@ -25,10 +25,13 @@ from transforms.report import EstablishmentReport, FileReport, RunReport
 def refresh_attestations(report: RunReport, settings: Settings, today: date, *,
                          on_wait: Callable[[str], None] = lambda uai: None,
                          on_done: Callable[[AttestationsReport], None] = lambda made: None,
-                         on_failure: Callable[[str, Exception], None] = lambda uai, error: None) -> RunReport:
+                         on_failure: Callable[[str, Exception], None] = lambda uai, error: None,
+                         tries_again: int = 0, delay_seconds: float = 0.0) -> RunReport:
     """The attestations of each establishment of REPORT loaded whose results changed since they were made, for the
     year of its latest results (pipeline.attestations.attestations_in_turn). One made is no longer due at once (a
-    night stopped later keeps it); a failed one stays due, the next night tries again, and the loaded data stands.
+    night stopped later keeps it); one that failed on trouble that can pass (the database out of reach or busy) is
+    tried again TRIES_AGAIN times, DELAY_SECONDS apart; one that failed for good is given to ON_FAILURE and stays
+    due: the next night tries again, and the loaded data stands.
     """
     started = perf_counter()
     with connect(settings.database_url, write=False) as connection:
@@ -41,10 +44,27 @@ def refresh_attestations(report: RunReport, settings: Settings, today: date, *,
             mark_attestations_due(connection, attestations.uai, False)
         on_done(attestations)
 
+    done: dict[str, AttestationsReport | None] = {}
     with helpers_for_rounds(settings) if targets else nullcontext():
-        done = attestations_in_turn(targets, settings, on_wait=on_wait, on_done=made, on_failure=on_failure)
+        remaining = targets
+        for tries_left in range(tries_again, -1, -1):
+            failures: dict[str, Exception] = {}
+            done |= attestations_in_turn(remaining, settings, on_wait=on_wait, on_done=made,
+                                         on_failure=lambda uai, error: failures.update({uai: error}))
+            passing = {uai for uai, error in failures.items() if tries_left and _may_pass(error)}
+            for uai, error in failures.items():
+                if uai not in passing:
+                    on_failure(uai, error)
+            remaining = [(uai, year) for uai, year in remaining if uai in passing]
+            if not remaining:
+                break
+            sleep(delay_seconds)
     written = {uai: None if done.get(uai) is None else sum(done[uai].pages.values()) for uai, _ in targets}
     return report.with_attestations(written).with_timing("attestations", perf_counter() - started)
+
+
+def _may_pass(error: Exception) -> bool:
+    return isinstance(error, DatabaseFailure) and error.transient
 
 
 def refresh_establishment_bilans(report: RunReport, settings: Settings, today: date,
