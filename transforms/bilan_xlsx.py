@@ -16,7 +16,7 @@ import pandas as pd
 from transforms.bilan_charts import MISSING_COLOUR, level_colours, level_scale
 from transforms.bilan_tables import (ACADEMIE, ACADEMIE_NOTES_SHEET, BILAN_TABLES, CONCERNED_RULES, COVER_SHEET,
                                      DEPARTEMENTS, HEAT_MAP_SHEET, QUARTILES, Kind, TableSpec, academie_notes,
-                                     labelled, means_rule, shown_quartiles)
+                                     means_rule, shown_quartiles)
 from transforms.bilans import DEPARTEMENT_LEVEL, ESTABLISHMENT, ESTABLISHMENT_LEVEL, MIN_FOR_MEANS, WITHHELD, \
     AcademieSummary, Bilan
 from transforms.clean_text import clean_cells, clean_frame, clean_value
