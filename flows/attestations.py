@@ -31,8 +31,7 @@ ATTESTATIONS_DEPLOYMENT = "make-attestations/attestations"
 
 @flow(name="make-attestations", log_prints=False, persist_result=False)
 def make_attestations(school_year: str | None = None, uai: str | None = None, division: str | None = None,
-                      out_dir: str | None = None, only_changed: bool = False, record_run: bool = True,
-                      fan_out: bool = False) -> State:
+                      out_dir: str | None = None, only_changed: bool = False, fan_out: bool = False) -> State:
     """Renders the attestations: per class one PDF, and one PDF per student.
 
     Args:
@@ -42,7 +41,6 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
         division: one class only (e.g. 3A); empty, every class.
         out_dir: where the PDFs go; empty, PIX_LIVRET_OUT_DIR/attestations/UAI/YEAR (for an académie, OUT_DIR/UAI).
         only_changed: render only the classes whose pages changed since the last run.
-        record_run: False leaves the run history to the calling flow (the nightly run counts the pages it made).
         fan_out: an académie's establishments each as a flow run of their own on the pool's queue
             « etablissements » (shared by every worker); false, one after the other in this run.
     """
@@ -51,13 +49,13 @@ def make_attestations(school_year: str | None = None, uai: str | None = None, di
         # Parameters and database checked first: a refusal records nothing
         school_year = check_attestations(school_year, uai, settings)
         # No UAI on a database of several establishments: each one with data that year, on its own (a UAI given,
-        # as the nightly's subflows give it, costs no task)
+        # as an académie's fanned-out runs give it, costs no task)
         academie = plan_academie(uai, school_year, settings, AttestationsError) if uai is None else None
         if academie:
             return june_state(attestations_of_academie(school_year, academie, division, out_dir, only_changed,
                                                        fan_out, settings), "attestations")
         # Plan against what was rendered before, render the classes over the settings' workers, write
-        report = render_attestations(school_year, uai, division, out_dir, only_changed, record_run, settings)
+        report = render_attestations(school_year, uai, division, out_dir, only_changed, settings)
     # What the Prefect UI shows: the summary as an artifact, the counts as the run's state
     publish_summary(report)
     return Completed(message=report.state_message(), data=report)
@@ -76,10 +74,9 @@ def check_attestations(school_year: str | None, uai: str | None, settings: Setti
 @task(cache_policy=NO_CACHE, persist_result=False, retries=TRIES_AGAIN, retry_delay_seconds=DELAY_SECONDS,
       retry_condition_fn=retry_when_transient)
 def render_attestations(school_year: str, uai: str | None, division: str | None, out_dir: str | None,
-                        only_changed: bool, record_run: bool, settings: Settings) -> AttestationsReport:
+                        only_changed: bool, settings: Settings) -> AttestationsReport:
     report = produce_attestations(school_year, uai, settings, division=division, out_dir=out_dir,
-                                  only_changed=only_changed, flow_run_id=current_flow_run_id(),
-                                  record_run=record_run, on_wait=say_waiting)
+                                  only_changed=only_changed, flow_run_id=current_flow_run_id(), on_wait=say_waiting)
     get_run_logger().info(report.state_message())
     return report
 

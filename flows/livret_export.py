@@ -49,7 +49,7 @@ def livret_export(livret: Livret, school_year: str | None = None, uai: str | Non
         # Parameters and database checked first: a refusal records nothing and writes nothing
         school_year = check_export(livret, school_year, uai, settings)
         # No UAI on a database of several establishments: each one with data that year, on its own (a UAI given,
-        # as the nightly's subflows give it, costs no task)
+        # as an académie's fanned-out runs give it, costs no task)
         academie = plan_academie(uai, school_year, settings, ExportError) if uai is None else None
         if academie:
             return june_state(export_academie(livret, school_year, academie, out_dir, fan_out, settings),

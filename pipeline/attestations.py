@@ -82,25 +82,23 @@ class AttestationsReport:
 
 def produce_attestations(school_year: str, uai: str | None, settings: Settings, *, division: str | None = None,
                          out_dir: str | None = None, only_changed: bool = False, flow_run_id: str | None = None,
-                         record_run: bool = True, on_wait: Callable[[str], None] = lambda uai: None
-                         ) -> AttestationsReport:
+                         on_wait: Callable[[str], None] = lambda uai: None) -> AttestationsReport:
     """Renders the attestations of SCHOOL_YEAR (of DIVISION only, when given) into OUT_DIR (by default
     attestations/UAI/YEAR under the settings' output folder), classes shared out over the settings' workers.
 
     ONLY_CHANGED renders only the classes whose pages changed. One run at a time per establishment: a second one
     calls ON_WAIT(uai), waits for the first, then finds its pages rendered. The run is recorded (FLOW_RUN_ID: the
-    Prefect run it belongs to) unless RECORD_RUN is False (a caller whose own run is already in the history).
+    Prefect run it belongs to).
     Raises AttestationsError (French message) for a malformed year, a database never migrated, an unknown UAI, or
     several establishments and no UAI; a refusal of the request itself records nothing.
     """
     check_attestations_request(school_year, settings.database_url)
     with recorded_run("attestations", {"school_year": school_year, "uai": uai, "division": division,
                                        "only_changed": only_changed},
-                      flow_run_id, database_url=settings.database_url, worded_errors=(AttestationsError,),
-                      enabled=record_run) as outcome:
+                      flow_run_id, database_url=settings.database_url, worded_errors=(AttestationsError,)) as outcome:
         uai = choose_uai(settings.database_url, uai)
         with establishment_lock(settings.database_url, "attestations", uai, on_wait=lambda: on_wait(uai)):
-            out_root = Path(out_dir or settings.out_dir / "attestations" / uai / school_year).resolve()
+            out_root = Path(out_dir).resolve() if out_dir else attestations_folder(settings, uai, school_year)
             # what should exist, against what was rendered before
             plan = plan_attestations(settings.database_url, school_year, uai, division, out_root, only_changed)
             rendered = render_classes(plan.jobs, settings.workers)
@@ -158,8 +156,7 @@ def attestations_in_turn(targets: Sequence[tuple[str, str]], settings: Settings,
             report = write_attestations(url, done.plan, [done.rendered[n] for n in range(len(done.plan.jobs))], uai,
                                         done.school_year, done.out_root)
         except Exception as error:  # noqa: BLE001 - its files or its records: this establishment only
-            made[uai] = None
-            on_failure(uai, error)
+            fail(uai, error)
             return
         finally:
             done.lock.close()
@@ -168,21 +165,18 @@ def attestations_in_turn(targets: Sequence[tuple[str, str]], settings: Settings,
 
     def classes() -> Iterator[ClassJob]:
         for uai, school_year in targets:
-            lock = ExitStack()
-            try:
-                if school_year not in checked:
-                    check_attestations_request(school_year, url)
-                    checked.add(school_year)
-                lock.enter_context(establishment_lock(url, "attestations", uai, on_wait=partial(on_wait, uai)))
-                out_root = (settings.out_dir / "attestations" / uai / school_year).resolve()
-                plan = plan_attestations(url, school_year, uai, None, out_root, only_changed=True)
-            except Exception as error:  # noqa: BLE001 - this establishment only
-                lock.close()
-                fail(uai, error)
-                continue
-            except BaseException:  # stopped while planning it
-                lock.close()
-                raise
+            with ExitStack() as held:  # released here if its plan fails, kept under way if not
+                try:
+                    if school_year not in checked:
+                        check_attestations_request(school_year, url)
+                        checked.add(school_year)
+                    held.enter_context(establishment_lock(url, "attestations", uai, on_wait=partial(on_wait, uai)))
+                    out_root = attestations_folder(settings, uai, school_year)
+                    plan = plan_attestations(url, school_year, uai, None, out_root, only_changed=True)
+                except Exception as error:  # noqa: BLE001 - this establishment only
+                    fail(uai, error)
+                    continue
+                lock = held.pop_all()
             underway[uai] = _Underway(school_year, lock, plan, out_root)
             if not plan.jobs:
                 finish(uai)
@@ -242,6 +236,12 @@ def helpers_for_rounds(settings: Settings):
     after the other (the académie's June) or as one stream (the nightly's attestations): a pool per establishment
     would spend its first seconds importing while this process renders alone, each time."""
     return lend_helpers(settings.workers - 1, __name__)
+
+
+def attestations_folder(settings: Settings, uai: str, school_year: str) -> Path:
+    """Where UAI's attestations of SCHOOL_YEAR go by default: attestations/UAI/YEAR under the settings' output
+    folder (absolute)."""
+    return (settings.out_dir / "attestations" / uai / school_year).resolve()
 
 
 def establishment_out_dir(out_dir: str | None, uai: str) -> str | None:

@@ -30,18 +30,13 @@ class RunOutcome:
 
 @contextmanager
 def recorded_run(kind: str, parameters: dict[str, Any], flow_run_id: str | None = None, *,
-                 database_url: str, worded_errors: tuple[type[BaseException], ...] = (),
-                 enabled: bool = True) -> Iterator[RunOutcome]:
+                 database_url: str, worded_errors: tuple[type[BaseException], ...] = ()) -> Iterator[RunOutcome]:
     """Records the enclosed work as one run of KIND in the database at DATABASE_URL: completed with the outcome it fills in, or failed.
 
     Messages of WORDED_ERRORS are written for administrators and name nobody: they are kept; any other
-    failure may quote a value from the data, so only its type is recorded. ENABLED=False records nothing
-    (a subflow whose parent run is already in the history).
+    failure may quote a value from the data, so only its type is recorded.
     """
     outcome = RunOutcome()
-    if not enabled:
-        yield outcome
-        return
     url = database_url
     with connect(url) as connection:
         run_id = outcome.run_id = start_run(connection, kind, parameters, flow_run_id, utc_now(), this_process(),

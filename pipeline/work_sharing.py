@@ -150,7 +150,6 @@ def share_out(items: Iterable[Item], work: Callable[[Item], Result], processes: 
                 yield index, _here(work, item)
             for future in [f for f in given if f.done()]:
                 yield given.pop(future), future.result()
-            draw(lookahead)
         for future in as_completed(given):
             yield given[future], future.result()
         finished = True

@@ -38,7 +38,7 @@ def test_the_stream_writes_what_each_establishment_alone_would(engine, db_url, t
 
     assert sorted(done) == sorted([UAI, OTHER])  # each once, in the order their last class was done
     for uai in (UAI, OTHER):
-        alone = produce_attestations(YEAR, uai, settings_of(db_url, tmp_path / "alone", workers=1), record_run=False)
+        alone = produce_attestations(YEAR, uai, settings_of(db_url, tmp_path / "alone", workers=1))
         assert made[uai].pages == alone.pages and sum(alone.pages.values()) == 4  # Léa, Inès, Tom, Paul
     assert files_under(tmp_path / "stream") == files_under(tmp_path / "alone")
 

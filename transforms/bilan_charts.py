@@ -48,7 +48,7 @@ def draw_outcomes(classes: pd.DataFrame) -> Chart:
     rows = classes[classes["division"] != ESTABLISHMENT]
     labels = {c.name: c.label for c in CLASSES.columns}  # the table's words
     parts = (VALIDATED, NOT_OBTAINED, CANCELLED_OR_ERROR, "set_aside", "absents")
-    colours = _colours(len(parts))
+    colours = palette.series(len(parts))
     values = rows[list(parts)].to_numpy(dtype=float)
     bars = [(str(d), [(v, c) for v, c in zip(row, colours)], "") for d, row in zip(rows["division"], values)]
     svg = _horizontal_bars(bars, max(values.sum(axis=1).max(initial=0), 1), "Élèves",
@@ -73,7 +73,7 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
     width, row_height = CHART_WIDTH - left - RIGHT, 28
     height = TOP + row_height * len(divisions) + AXIS
     body = []
-    colour = _colours(3)[1]
+    colour = palette.series(3)[1]
     for row, (division, label) in enumerate(zip(divisions, labels)):
         base = TOP + row_height * (row + 1)
         # one filled outline per class, not a rectangle per bin: fewer shapes to draw, here and in the PDF
@@ -96,7 +96,7 @@ def draw_score_histograms(histogram: pd.DataFrame) -> Chart | None:
 def draw_global_levels(levels: pd.DataFrame) -> Chart | None:
     if levels.empty:
         return None
-    colours = _colours(len(levels))
+    colours = palette.series(len(levels))
     bars = [(str(level), [(float(n), c)], str(int(n))) for level, n, c in zip(levels["level"], levels["n"], colours)]
     return Chart("levels", "Niveaux globaux (exports v3)",
                  "Nombre de certifications validées par niveau global, de Novice 1 à Expert 2.",
@@ -105,7 +105,7 @@ def draw_global_levels(levels: pd.DataFrame) -> Chart | None:
 
 def draw_competences(competences: pd.DataFrame) -> Chart:
     """Mean level per competence; a competence nobody was evaluated on is named, without a bar."""
-    domain_colours = _colours(5)
+    domain_colours = palette.series(5)
     means = competences["mean"].to_numpy(dtype=float)
     bars = [(f"{r.code} {_shortened(r.label)}", [] if np.isnan(mean) else [(mean, domain_colours[int(r.domain) - 1])],
              "non évaluée" if np.isnan(mean) else f"{mean:.1f}".replace(".", ","))
@@ -119,7 +119,7 @@ def draw_competences(competences: pd.DataFrame) -> Chart:
 def draw_domains(domains: pd.DataFrame) -> Chart:
     """Per domain, the shares of evaluated levels at 1 or more, 2 or more, 3 or more."""
     shares = [("share_ge_1", "niveau ≥ 1"), ("share_ge_2", "niveau ≥ 2"), ("share_ge_3", "niveau ≥ 3")]
-    colours = _colours(3)
+    colours = palette.series(3)
     left, plot_height = 50, 150
     width = CHART_WIDTH - left - RIGHT
     body = _legend([(label, c) for (_, label), c in zip(shares, colours)], left)
@@ -181,7 +181,7 @@ def draw_years(years: pd.DataFrame) -> Chart | None:
         body.append(_text(x, base + 14, str(year), "middle"))
         if not pd.isna(rate):
             points.append((x, base - float(rate) * plot_height))
-    colour = _colours(3)[0]
+    colour = palette.series(3)[0]
     body.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}" fill="none" '
                 f'stroke="{colour}" stroke-width="1.5"/>')
     body += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in points]
@@ -250,12 +250,9 @@ def _horizontal_bars(bars: list[tuple[str, list[tuple[float, str]], str]], high:
 def _x_axis(left: float, width: float, y: float, high: float, label: str, *, step: float,
             low: float = 0.0) -> list[str]:
     body = [f'<line x1="{left}" x2="{left + width:.1f}" y1="{y}" y2="{y}" stroke="#333333" stroke-width="0.8"/>']
-    tick = low
-    while tick <= high + 1e-9:
-        x = left + (tick - low) / (high - low) * width
+    for tick, x in _ticks(left, width, low, high, step):
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + 3}" stroke="#333333" stroke-width="0.8"/>')
         body.append(_text(x, y + 14, _tick(tick), "middle", FONT - 1))
-        tick += step
     body.append(_text(left + width / 2, y + 28, label, "middle"))
     return body
 
@@ -336,7 +333,7 @@ def _draw_academie_chunk(rows: pd.DataFrame, quartiles: pd.DataFrame, number: in
         if not np.isnan(median):  # every mean score withheld: no quartiles of them
             body.append(f'<rect x="{x(q1):.1f}" y="{top}" width="{max(x(q3) - x(q1), 0.5):.1f}" '
                         f'height="{base - top}" fill="{band}" fill-opacity="0.6"/>')
-            body.append(_dashed(x(median), top, base))
+            body.append(_dashed(x(median), top, x(median), base))
         for row, (value, last) in enumerate(zip(now * factor, before * factor)):
             y = top + ROW * row + ROW / 2
             if not pd.isna(value) and not pd.isna(last):
@@ -361,7 +358,7 @@ def _academie_legend(left: float, band: str, previous: str, current: str) -> lis
     """The four marks and their words on one line above the panels, each after the words before it."""
     marks = [(lambda x: f'<rect x="{x:.1f}" y="6" width="18" height="9" fill="{band}" fill-opacity="0.6"/>',
               "Du 1er au 3e quartile de l'académie"),
-             (lambda x: _dashed(x + 18, 4, 17, horizontal=True), "Médiane de l'académie"),
+             (lambda x: _dashed(x, 10.5, x + 18, 10.5), "Médiane de l'académie"),
              (lambda x: f'<circle cx="{x + 9:.1f}" cy="10.5" r="3.2" fill="white" stroke="{previous}" '
                         'stroke-width="1.1"/>', "Année précédente"),
              (lambda x: f'<circle cx="{x + 9:.1f}" cy="10.5" r="3.6" fill="{current}"/>', "Cette année")]
@@ -372,24 +369,25 @@ def _academie_legend(left: float, band: str, previous: str, current: str) -> lis
     return body
 
 
-def _dashed(x: float, y1: float, y2: float, *, horizontal: bool = False) -> str:
-    """A dashed dark line: vertical at X from Y1 to Y2, or HORIZONTAL at Y = (Y1 + Y2) / 2 from X to X + 18."""
-    if horizontal:
-        y = (y1 + y2) / 2
-        return (f'<line x1="{x - 18:.1f}" x2="{x:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#444444" stroke-width="0.9" '
-                'stroke-dasharray="3 2"/>')
-    return (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y1}" y2="{y2}" stroke="#444444" stroke-width="0.9" '
+def _dashed(x1: float, y1: float, x2: float, y2: float) -> str:
+    """A dashed dark line from (X1, Y1) to (X2, Y2): the académie's median, and its mark in the legend."""
+    return (f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="#444444" stroke-width="0.9" '
             'stroke-dasharray="3 2"/>')
 
 
 def _grid(left: float, width: float, top: float, base: float, low: float, high: float, step: float) -> list[str]:
     """Light vertical lines at each tick from LOW to HIGH."""
-    lines, tick = [], low
+    return [f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{base}" stroke="#dddddd" stroke-width="0.5"/>'
+            for _, x in _ticks(left, width, low, high, step)]
+
+
+def _ticks(left: float, width: float, low: float, high: float, step: float) -> list[tuple[float, float]]:
+    """(value, x) of each tick from LOW to HIGH, STEP apart, on an axis from LEFT, WIDTH long."""
+    ticks, tick = [], low
     while tick <= high + 1e-9:
-        x = left + (tick - low) / (high - low) * width
-        lines.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{base}" stroke="#dddddd" stroke-width="0.5"/>')
+        ticks.append((tick, left + (tick - low) / (high - low) * width))
         tick += step
-    return lines
+    return ticks
 
 
 def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
@@ -404,10 +402,6 @@ def _academie_alt(quartiles: pd.DataFrame, count: int, part: str) -> str:
             f"établissements de l'académie (taux : {number(rate.q1 * 100)} %, médiane {number(rate['median'] * 100)} %, "
             f"{number(rate.q3 * 100)} % ; score : {number(score.q1, 0)}, médiane {number(score['median'], 0)}, "
             f"{number(score.q3, 0)} pix), trait tireté : la médiane.")
-
-
-def _colours(count: int) -> tuple[str, ...]:
-    return palette.series(count)
 
 
 def _shortened(label: str, length: int = 38) -> str:
